@@ -1,0 +1,66 @@
+# Pasar Koperasi — two commands: `make run` and `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+FLASK   := $(VENV)/bin/flask --app wsgi
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+PO      := marketplace/translations/id/LC_MESSAGES/messages.po
+MO      := $(PO:.po=.mo)
+
+.PHONY: run serve setup install install-test db seed translations test test-pg extract-messages migration clean
+
+run: setup serve
+
+setup: install translations db seed
+
+serve:
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: $(MO)
+$(MO): $(PO) | $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d marketplace/translations -D messages
+
+db: install
+	$(FLASK) db upgrade
+
+seed: install
+	$(FLASK) seed-demo
+
+# The whole suite on SQLite (the browser tests install Debian's chromium if it is missing).
+test: install-test translations
+	bash scripts/ensure-chromium.sh
+	$(VENV)/bin/pytest -q
+
+# The whole suite again on PostgreSQL (installed and started by the script when missing).
+test-pg: install-test translations
+	bash scripts/ensure-chromium.sh
+	. scripts/start-postgres.sh && TEST_DATABASE_URL="$$PASAR_PG_URL" $(VENV)/bin/pytest -q
+
+extract-messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
+	$(VENV)/bin/python scripts/update_translations.py /tmp/messages.pot
+
+# New migration after a model change: make migration m="what changed"
+migration: install
+	$(FLASK) db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,1 @@
+"""Catalog: categories, members' products, photos and search."""

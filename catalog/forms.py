@@ -1,0 +1,47 @@
+"""Catalog forms. The price is typed as text so '62.500' works and what was typed is kept on errors."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from marketplace.forms import select_choices
+from marketplace.money import parse_rupiah
+
+from .models import MAX_PHOTOS
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class RupiahField(StringField):
+    """A text field holding integer Rupiah; `.amount` is the parsed value after validation."""
+
+    amount: int | None = None
+
+    def pre_validate(self, form):
+        self.amount = None
+        if self.data:
+            try:
+                self.amount = parse_rupiah(self.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc))
+
+
+class ProductForm(FlaskForm):
+    member_id = SelectField(_l("Business (UMKM)"), coerce=_optional_int, validators=[Optional()])
+    name = StringField(_l("Product name"), validators=[DataRequired(), Length(max=200)])
+    price = RupiahField(_l("Price (Rp)"), validators=[DataRequired()])
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)], default="pcs")
+    category_id = SelectField(_l("Category"), coerce=_optional_int, validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
+                                                                 ("published", _l("Published")),
+                                                                 ("archived", _l("Archived"))]), default="draft")
+    photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP; up to %(n)d)", n=MAX_PHOTOS))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=100)])

@@ -1,0 +1,103 @@
+"""Catalog models: categories, products owned by members, ordered photos, search outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.models import Member
+from marketplace.timeutil import utcnow
+
+STATUS_DRAFT = "draft"
+STATUS_PUBLISHED = "published"
+STATUS_ARCHIVED = "archived"
+STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED, STATUS_ARCHIVED)
+MAX_PHOTOS = 8
+VARIANT_WIDTHS = (320, 640, 1280)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("status IN ('draft','published','archived')", name="status_known"),
+        Index("ix_products_status_category", "status", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("categories.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[int]  # integer Rupiah
+    unit: Mapped[str] = mapped_column(String(50), default="pcs")
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[Optional[datetime]]
+
+    member: Mapped[Member] = relationship()
+    category: Mapped[Optional[Category]] = relationship()
+    photos: Mapped[list["ProductPhoto"]] = relationship(
+        back_populates="product", order_by="ProductPhoto.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == STATUS_PUBLISHED
+
+    @property
+    def cover(self) -> Optional["ProductPhoto"]:
+        return self.photos[0] if self.photos else None
+
+
+class ProductPhoto(db.Model):
+    """A photo: the original is kept privately; WebP variants are served by content hash."""
+
+    __tablename__ = "product_photos"
+    __table_args__ = (UniqueConstraint("product_id", "position", name="uq_product_photos_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    position: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    original_ext: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="photos")
+
+    def variant_name(self, width: int) -> str:
+        return f"{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
+
+    def variant_height(self, width: int) -> int:
+        w = min(width, self.width)
+        return max(1, round(self.height * w / self.width))
+
+
+class SearchOutbox(db.Model):
+    """Products whose search entry must be refreshed.
+
+    Written in the same transaction as the product change, so no change is ever lost even when
+    the index is busy or a worker dies; drained after commit and by `flask reindex`.
+    """
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,157 @@
+"""Catalog management routes (/kelola): members manage their products, pengurus manages all."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.forms import select_choices
+from marketplace.models import ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, Member
+from marketplace.security import roles_required
+from marketplace.views import show_domain_error
+
+from . import services
+from .forms import CategoryForm, ProductForm
+from .models import Category, Product
+
+bp = Blueprint("catalog", __name__, url_prefix="/kelola", template_folder="templates")
+PAGE_SIZE = 50
+
+
+def _uploads() -> list[services.Upload]:
+    return [services.Upload(f.filename or "foto", f.read()) for f in request.files.getlist("photos") if f and f.filename]
+
+
+def _product_form(obj=None) -> ProductForm:
+    form = ProductForm(obj=obj)
+    form.category_id.choices = select_choices([(None, _("— none —"))]
+                                              + [(c.id, c.name) for c in services.list_categories()])
+    if current_user.has_role(ROLE_PENGURUS):
+        members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
+        form.member_id.choices = select_choices([(None, _("— choose —"))] + [(m.id, m.business_name) for m in members])
+    else:
+        del form.member_id
+    return form
+
+
+def _data(form: ProductForm) -> services.ProductData:
+    return services.ProductData(name=form.name.data or "", price=form.price.amount, unit=form.unit.data or "",
+                                description=form.description.data or "", category_id=form.category_id.data,
+                                status=form.status.data)
+
+
+def _managed_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id) or abort(404)
+    if not services.can_manage_product(current_user, product):
+        abort(403)
+    return product
+
+
+@bp.get("/produk")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS, ROLE_PENGAWAS)
+def product_list():
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = select(Product).options(selectinload(Product.photos), selectinload(Product.member),
+                                   selectinload(Product.category))
+    count = select(func.count(Product.id))
+    if current_user.has_role(ROLE_MEMBER):
+        member_id = current_user.member.id if current_user.member else -1
+        stmt, count = stmt.where(Product.member_id == member_id), count.where(Product.member_id == member_id)
+    total = db.session.scalar(count)
+    products = db.session.scalars(stmt.order_by(Product.updated_at.desc(), Product.id.desc())
+                                  .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("catalog/product_list.html", products=products, page=page,
+                           has_next=page * PAGE_SIZE < total, total=total)
+
+
+@bp.route("/produk/baru", methods=["GET", "POST"])
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def product_new():
+    form = _product_form()
+    if form.validate_on_submit():
+        member_id = form.member_id.data if "member_id" in form else None
+        try:
+            product = services.create_product(current_user, _data(form), _uploads(), member_id=member_id)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Product “%(name)s” was saved.", name=product.name), "success")
+            return redirect(url_for("catalog.product_edit", product_id=product.id))
+    return render_template("catalog/product_form.html", form=form, product=None), 200 if not form.errors else 422
+
+
+@bp.route("/produk/<int:product_id>/ubah", methods=["GET", "POST"])
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def product_edit(product_id: int):
+    product = _managed_product(product_id)
+    form = _product_form(obj=product)
+    if request.method == "GET":
+        form.price.data = f"{product.price:,}".replace(",", ".")
+        if "member_id" in form:
+            form.member_id.data = product.member_id
+    if form.validate_on_submit():
+        try:
+            services.update_product(current_user, product, _data(form), _uploads())
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("catalog.product_edit", product_id=product.id))
+    return render_template("catalog/product_form.html", form=form, product=product), 200 if not form.errors else 422
+
+
+@bp.post("/produk/<int:product_id>/status")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def product_status(product_id: int):
+    product = _managed_product(product_id)
+    try:
+        services.change_status(current_user, product, request.form.get("status", ""))
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(request.referrer or url_for("catalog.product_list"))
+
+
+@bp.post("/produk/<int:product_id>/foto/<int:photo_id>/geser")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def photo_move(product_id: int, photo_id: int):
+    product = _managed_product(product_id)
+    try:
+        services.move_photo(current_user, product, photo_id, -1 if request.form.get("dir") == "up" else 1)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("catalog.product_edit", product_id=product.id) + "#foto")
+
+
+@bp.post("/produk/<int:product_id>/foto/<int:photo_id>/hapus")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def photo_delete(product_id: int, photo_id: int):
+    product = _managed_product(product_id)
+    try:
+        services.delete_photo(current_user, product, photo_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Photo removed."), "success")
+    return redirect(url_for("catalog.product_edit", product_id=product.id) + "#foto")
+
+
+@bp.route("/kategori", methods=["GET", "POST"])
+@roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
+def categories():
+    form = CategoryForm()
+    if request.method == "POST":
+        if not current_user.has_role(ROLE_PENGURUS):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.create_category(current_user, form.name.data)
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                flash(_("Category added."), "success")
+                return redirect(url_for("catalog.categories"))
+    return render_template("catalog/categories.html", form=form, categories=services.list_categories())

@@ -1,0 +1,377 @@
+"""Product search behind a small interface; the engine here is Whoosh with Indonesian stemming.
+
+Design of the writes (several worker processes share one index directory):
+- A product change adds a SearchOutbox row in the *same database transaction* as the change,
+  so an accepted change can never be forgotten by the index.
+- After commit the request drains the outbox. Draining first takes Whoosh's write lock (an
+  fcntl lock, shared by all processes) with a bounded wait, and only then reads the outbox and
+  the products' current state from the database. Holding the lock while reading makes the
+  drains serial, so an older state can never overwrite a newer one.
+- If the lock cannot be had in time the rows simply stay; the next drain or
+  `flask --app wsgi reindex --pending` (cron, every minute) applies them. Nothing runs in a
+  background thread, so no error is hidden.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Protocol
+
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+
+from marketplace.extensions import db
+
+from .models import STATUS_PUBLISHED, Product, SearchOutbox
+
+log = logging.getLogger(__name__)
+
+# Common Indonesian function words; they carry no meaning for a product search.
+INDONESIAN_STOPWORDS = frozenset(
+    "dan atau yang di ke dari untuk dengan ini itu pada dalam juga ada adalah sebagai oleh".split()
+)
+WRITE_LOCK_TIMEOUT_S = 10.0
+
+
+# --- analysis -----------------------------------------------------------------------------------
+
+_stemmer = None
+_stemmer_lock = threading.Lock()
+
+
+def indonesian_stem(word: str) -> str:
+    """Stem with PySastrawi (makanan -> makan, minuman -> minum); falls back to the word itself."""
+    global _stemmer
+    if _stemmer is None:
+        with _stemmer_lock:
+            if _stemmer is None:
+                from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+                _stemmer = StemmerFactory().create_stemmer()
+    return _stemmer.stem(word) or word
+
+
+def _plain_analyzer():
+    return RegexTokenizer(r"\w+") | LowercaseFilter()
+
+
+def _stemming_analyzer():
+    return (RegexTokenizer(r"\w+") | LowercaseFilter() | StopFilter(stoplist=INDONESIAN_STOPWORDS, minsize=1)
+            | StemFilter(stemfn=indonesian_stem, cachesize=100_000))
+
+
+def build_schema() -> Schema:
+    stem, plain = _stemming_analyzer(), _plain_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        name=TEXT(analyzer=stem, field_boost=3.0),
+        name_plain=TEXT(analyzer=plain, field_boost=2.0),
+        description=TEXT(analyzer=stem),
+        category=TEXT(analyzer=stem, field_boost=1.5),
+        category_plain=TEXT(analyzer=plain),
+        member=TEXT(analyzer=stem),
+        member_plain=TEXT(analyzer=plain),
+        category_id=NUMERIC(int, bits=64),
+        price=NUMERIC(int, bits=64, sortable=True),
+        published=NUMERIC(int, bits=64, sortable=True),
+    )
+
+
+# --- the interface ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductDocument:
+    id: int
+    name: str
+    description: str
+    category: str
+    category_id: int | None
+    member: str
+    price: int
+    published_at: datetime | None
+
+
+@dataclass
+class SearchPage:
+    ids: list[int]
+    total: int
+    corrected: bool = False  # True when no result matched every word and any-word matches are shown
+
+
+@dataclass
+class SearchFilters:
+    category_id: int | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "relevance"  # relevance | price_asc | price_desc | newest
+
+
+class SearchEngine(Protocol):
+    def apply(self, upserts: list[ProductDocument], deletes: list[int], *, timeout: float) -> None: ...
+    def rebuild(self, docs: Iterable[ProductDocument] | Callable[[], Iterable[ProductDocument]]) -> int: ...
+    def search(self, text: str, filters: SearchFilters, limit: int, offset: int) -> SearchPage: ...
+
+
+# --- Whoosh engine -----------------------------------------------------------------------------
+
+class WhooshEngine:
+    STEMMED = (("name", 3.0), ("description", 1.0), ("category", 1.5), ("member", 1.0))
+    PLAIN = ("name_plain", "category_plain", "member_plain")
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self._ix = None
+        self._pid = None
+        self._searcher = None
+        self._generation = -1
+        self._lock = threading.Lock()
+
+    # index lifecycle
+    def _open(self):
+        if self._ix is None or self._pid != os.getpid():  # reopen after a fork (gunicorn workers)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.directory / ".create.lock", "w") as lockfile:
+                fcntl.flock(lockfile, fcntl.LOCK_EX)
+                if whoosh_index.exists_in(self.directory):
+                    self._ix = whoosh_index.open_dir(self.directory)
+                else:
+                    self._ix = whoosh_index.create_in(self.directory, build_schema())
+            self._pid = os.getpid()
+            self._searcher = None
+        return self._ix
+
+    @staticmethod
+    def _fields(doc: ProductDocument) -> dict:
+        return {
+            "id": str(doc.id),
+            "name": doc.name,
+            "name_plain": doc.name,
+            "description": doc.description,
+            "category": doc.category,
+            "category_plain": doc.category,
+            "member": doc.member,
+            "member_plain": doc.member,
+            "category_id": doc.category_id or 0,
+            "price": doc.price,
+            "published": int(doc.published_at.timestamp()) if doc.published_at else 0,
+        }
+
+    def apply(self, upserts: list[ProductDocument], deletes: list[int], *, timeout: float = WRITE_LOCK_TIMEOUT_S,
+              writer=None) -> None:
+        """Upsert and delete documents; with `writer` given, the caller commits or cancels it."""
+        own = writer is None
+        writer = writer or self.writer(timeout)
+        try:
+            for product_id in deletes:
+                writer.delete_by_term("id", str(product_id))
+            for doc in upserts:
+                writer.update_document(**self._fields(doc))
+        except BaseException:
+            if own:
+                writer.cancel()
+            raise
+        if own:
+            writer.commit()
+
+    def writer(self, timeout: float = WRITE_LOCK_TIMEOUT_S):
+        """A writer holding the index's cross-process lock; raises LockError after `timeout` seconds."""
+        return self._open().writer(timeout=timeout, delay=0.05)
+
+    def rebuild(self, docs: Iterable[ProductDocument] | Callable[[], Iterable[ProductDocument]]) -> int:
+        """Replace the whole index. `docs` may be a callable, called once the write lock is held."""
+        writer = self.writer(timeout=60)
+        count = 0
+        try:
+            writer.delete_by_query(Q.Every())
+            for doc in (docs() if callable(docs) else docs):
+                writer.add_document(**self._fields(doc))
+                count += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=True)
+        return count
+
+    # querying
+    def _word_query(self, word: str) -> Q.Query:
+        stem = indonesian_stem(word)
+        clauses: list[Q.Query] = [Q.Term(f, stem, boost=b) for f, b in self.STEMMED]
+        for f in self.PLAIN:
+            clauses.append(Q.Term(f, word))
+            if len(word) >= 2:
+                clauses.append(Q.Prefix(f, word, boost=0.8))  # as the user types
+            if len(word) >= 4:
+                # Spelling variants and typos: kripik ~ keripik, sambel ~ sambal.
+                clauses.append(Q.FuzzyTerm(f, word, boost=0.5, maxdist=1 if len(word) < 8 else 2, prefixlength=1))
+        return Q.Or(clauses)
+
+    def _filter(self, filters: SearchFilters) -> Q.Query | None:
+        parts: list[Q.Query] = []
+        if filters.category_id:
+            parts.append(Q.NumericRange("category_id", filters.category_id, filters.category_id))
+        if filters.min_price is not None or filters.max_price is not None:
+            parts.append(Q.NumericRange("price", filters.min_price, filters.max_price))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Q.And(parts)
+
+    def search(self, text: str, filters: SearchFilters, limit: int = 20, offset: int = 0) -> SearchPage:
+        words = [t.text for t in _plain_analyzer()(text or "") if t.text not in INDONESIAN_STOPWORDS]
+        flt = self._filter(filters)
+        if not words:
+            query: Q.Query = Q.Every()
+        else:
+            query = Q.And([self._word_query(w) for w in words])
+        sortedby, reverse = None, False
+        if filters.sort == "price_asc":
+            sortedby = "price"
+        elif filters.sort == "price_desc":
+            sortedby, reverse = "price", True
+        elif filters.sort == "newest" or not words:
+            sortedby, reverse = "published", True
+        with self._lock:
+            searcher = self._current_searcher()
+            page = self._run(searcher, query, flt, sortedby, reverse, limit, offset)
+            if page.total == 0 and len(words) > 1:
+                # No product has every word: show products matching any of them instead.
+                page = self._run(searcher, Q.Or([self._word_query(w) for w in words]), flt, sortedby,
+                                 reverse, limit, offset)
+                page.corrected = page.total > 0
+        return page
+
+    @staticmethod
+    def _run(searcher, query, flt, sortedby, reverse, limit, offset) -> SearchPage:
+        results = searcher.search(query, filter=flt, limit=offset + limit, sortedby=sortedby, reverse=reverse)
+        ids = [int(hit["id"]) for hit in results[offset:offset + limit]]
+        return SearchPage(ids=ids, total=len(results))  # len() counts every match exactly
+
+    def _current_searcher(self):
+        # whoosh3's Searcher.refresh() can miss deletions (a re-added document then shows twice),
+        # so open a fresh searcher whenever the index generation moved on.
+        ix = self._open()
+        generation = ix.latest_generation()
+        if self._searcher is None or self._generation != generation:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = ix.searcher()
+            self._generation = generation
+        return self._searcher
+
+    def document_count(self) -> int:
+        with self._lock:
+            return self._current_searcher().doc_count()
+
+
+# --- glue between the database and the engine --------------------------------------------------
+
+def init_search(app: Flask) -> None:
+    app.extensions["search"] = WhooshEngine(app.config["SEARCH_INDEX_DIR"])
+
+
+def engine() -> WhooshEngine:
+    return current_app.extensions["search"]
+
+
+def _document(product: Product) -> ProductDocument:
+    return ProductDocument(
+        id=product.id,
+        name=product.name,
+        description=product.description or "",
+        category=product.category.name if product.category else "",
+        category_id=product.category_id,
+        member=product.member.business_name,
+        price=product.price,
+        published_at=product.published_at,
+    )
+
+
+def queue_reindex(product: Product) -> None:
+    """Call inside the service's transaction whenever a product's searchable state changes."""
+    db.session.add(SearchOutbox(product_id=product.id))
+
+
+def _load(ids: list[int]) -> dict[int, Product]:
+    rows = db.session.scalars(
+        select(Product).where(Product.id.in_(ids)).options(selectinload(Product.member), selectinload(Product.category))
+    )
+    return {p.id: p for p in rows}
+
+
+def drain_outbox(timeout: float | None = None, batch: int = 500) -> int:
+    """Apply pending product changes to the index. Returns how many outbox rows were applied.
+
+    Safe to call from any number of processes at once (see the module docstring).
+    """
+    if timeout is None:
+        timeout = current_app.config.get("SEARCH_LOCK_TIMEOUT", WRITE_LOCK_TIMEOUT_S)
+    eng = engine()
+    applied = 0
+    while True:
+        if not db.session.scalar(select(SearchOutbox.id).limit(1)):
+            return applied
+        try:
+            writer = eng.writer(timeout)
+        except LockError:
+            log.warning("search index busy; pending changes stay queued for the next drain")
+            return applied
+        try:
+            rows = db.session.execute(select(SearchOutbox.id, SearchOutbox.product_id)
+                                      .order_by(SearchOutbox.id).limit(batch)).all()
+            ids = sorted({r.product_id for r in rows})
+            products = _load(ids)
+            upserts = [_document(p) for p in products.values() if p.status == STATUS_PUBLISHED]
+            deletes = [i for i in ids if i not in products or products[i].status != STATUS_PUBLISHED]
+            eng.apply(upserts, deletes, writer=writer)
+        except BaseException:
+            writer.cancel()
+            db.session.rollback()
+            raise
+        writer.commit()
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+        db.session.commit()
+        applied += len(rows)
+        if len(rows) < batch:
+            return applied
+
+
+def drain_outbox_quietly() -> None:
+    """After a product change: try to apply it now; a failure leaves it queued, never breaks the request."""
+    try:
+        drain_outbox()
+    except Exception:  # pragma: no cover - logged, and retried by the next drain
+        log.exception("search index update failed; change stays queued")
+        db.session.rollback()
+
+
+def reindex_all() -> int:
+    """Rebuild the index from the database (CLI `reindex`)."""
+    seen_max = db.session.scalar(select(func.max(SearchOutbox.id)))
+
+    def documents():
+        # Read under the write lock, so no concurrent drain can write an older state after us.
+        products = db.session.scalars(
+            select(Product).where(Product.status == STATUS_PUBLISHED)
+            .options(selectinload(Product.member), selectinload(Product.category))
+        )
+        return (_document(p) for p in products)
+
+    count = engine().rebuild(documents)
+    if seen_max is not None:
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id <= seen_max))
+    db.session.commit()
+    return count
+
+
+def search_products(text: str, filters: SearchFilters | None = None, limit: int = 24, offset: int = 0) -> SearchPage:
+    return engine().search(text, filters or SearchFilters(), limit=limit, offset=offset)

@@ -1,0 +1,260 @@
+"""Catalog rules: who may manage which product, product lifecycle, photos, categories.
+
+Every function here owns its transaction: it commits on success and rolls back on failure.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from marketplace.audit import record_event
+from marketplace.errors import DomainError, PermissionDenied
+from marketplace.extensions import db
+from marketplace.transaction import transaction
+from marketplace.models import ROLE_MEMBER, ROLE_PENGURUS, Member, User
+from marketplace.text import slugify
+from marketplace.timeutil import utcnow
+
+from . import photos as photo_store
+from .models import MAX_PHOTOS, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
+from .search import drain_outbox_quietly, queue_reindex
+
+MAX_PRICE = 1_000_000_000
+
+
+@dataclass
+class ProductData:
+    name: str
+    price: int
+    unit: str
+    description: str = ""
+    category_id: int | None = None
+    status: str = "draft"
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+def can_manage_product(user: User, product: Product) -> bool:
+    if user.has_role(ROLE_PENGURUS):
+        return True
+    return user.has_role(ROLE_MEMBER) and user.member is not None and product.member_id == user.member.id
+
+
+def _require_manage(user: User, product: Product) -> None:
+    if not can_manage_product(user, product):
+        raise PermissionDenied(_("You may not change this product."))
+
+
+def owner_for_new_product(user: User, member_id: int | None) -> Member:
+    """Members create products for themselves; pengurus chooses the member."""
+    if user.has_role(ROLE_MEMBER):
+        if user.member is None:
+            raise DomainError(_("This account is not linked to a business profile yet."))
+        return user.member
+    if user.has_role(ROLE_PENGURUS):
+        member = db.session.get(Member, member_id) if member_id else None
+        if member is None:
+            raise DomainError(_("Choose the business that owns the product."), field="member_id")
+        return member
+    raise PermissionDenied(_("You may not create products."))
+
+
+# --- validation --------------------------------------------------------------------------------
+
+def _clean(data: ProductData) -> ProductData:
+    name = (data.name or "").strip()
+    if not name:
+        raise DomainError(_("The product name is required."), field="name")
+    if len(name) > 200:
+        raise DomainError(_("The product name has at most 200 characters."), field="name")
+    if not isinstance(data.price, int) or isinstance(data.price, bool):
+        raise DomainError(_("The price must be a whole number of Rupiah."), field="price")
+    if data.price <= 0 or data.price > MAX_PRICE:
+        raise DomainError(_("The price must be more than Rp0."), field="price")
+    unit = (data.unit or "").strip()
+    if not unit:
+        raise DomainError(_("The unit is required, e.g. pcs or bungkus 250 g."), field="unit")
+    if data.status not in STATUSES:
+        raise DomainError(_("Unknown product status."), field="status")
+    if data.category_id is not None and db.session.get(Category, data.category_id) is None:
+        raise DomainError(_("Category not found."), field="category_id")
+    return ProductData(name=name, price=data.price, unit=unit[:50], description=(data.description or "").strip(),
+                       category_id=data.category_id, status=data.status)
+
+
+def _unique_slug(model, base: str) -> str:
+    slug, n = base, 2
+    while db.session.scalar(select(model.id).where(model.slug == slug)):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _store_uploads(uploads: list[Upload], existing: int) -> list[photo_store.StoredPhoto]:
+    """Validate and store every upload before anything is written to the database."""
+    uploads = [u for u in uploads if u.data]
+    if existing + len(uploads) > MAX_PHOTOS:
+        raise DomainError(_("At most %(n)d photos per product.", n=MAX_PHOTOS), field="photos")
+    limits = photo_store.PhotoLimits.from_config(current_app.config)
+    stored = []
+    for upload in uploads:
+        try:
+            stored.append(photo_store.store_photo(upload.data, upload.filename or "foto",
+                                                  current_app.config["MEDIA_ROOT"], limits))
+        except photo_store.PhotoRejected as exc:
+            exc.field = "photos"
+            raise
+    return stored
+
+
+def _attach(product: Product, stored: list[photo_store.StoredPhoto]) -> None:
+    next_pos = max((p.position for p in product.photos), default=-1) + 1
+    for i, s in enumerate(stored):
+        product.photos.append(ProductPhoto(position=next_pos + i, content_hash=s.content_hash,
+                                           original_ext=s.original_ext, width=s.width, height=s.height))
+
+
+# --- product lifecycle -------------------------------------------------------------------------
+
+def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), member_id: int | None = None) -> Product:
+    with transaction(after_commit=drain_outbox_quietly):
+        owner = owner_for_new_product(actor, member_id)
+        data = _clean(data)
+        stored = _store_uploads(list(uploads), 0)
+        product = Product(member=owner, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
+                          description=data.description, price=data.price, unit=data.unit,
+                          category_id=data.category_id, status=data.status,
+                          published_at=utcnow() if data.status == STATUS_PUBLISHED else None)
+        db.session.add(product)
+        _attach(product, stored)
+        db.session.flush()
+        queue_reindex(product)
+        record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}")
+    return product
+
+
+def update_product(actor: User, product: Product, data: ProductData, uploads: list[Upload] = ()) -> Product:
+    with transaction(after_commit=drain_outbox_quietly):
+        _require_manage(actor, product)
+        data = _clean(data)
+        stored = _store_uploads(list(uploads), len(product.photos))
+        before = f"{product.name} price={product.price} status={product.status}"
+        product.name, product.description = data.name, data.description
+        product.price, product.unit, product.category_id = data.price, data.unit, data.category_id
+        _set_status(product, data.status)
+        _attach(product, stored)
+        queue_reindex(product)
+        record_event(actor, "product.update", product, f"{before} -> {product.name} price={product.price} "
+                                                       f"status={product.status}")
+    return product
+
+
+def _set_status(product: Product, status: str) -> None:
+    if status not in STATUSES:
+        raise DomainError(_("Unknown product status."), field="status")
+    if status == STATUS_PUBLISHED and product.published_at is None:
+        product.published_at = utcnow()
+    product.status = status
+
+
+def change_status(actor: User, product: Product, status: str) -> Product:
+    with transaction(after_commit=drain_outbox_quietly):
+        _require_manage(actor, product)
+        before = product.status
+        _set_status(product, status)
+        queue_reindex(product)
+        record_event(actor, "product.status", product, f"{before} -> {status}")
+    return product
+
+
+# --- photos ------------------------------------------------------------------------------------
+
+def _photo_of(product: Product, photo_id: int) -> ProductPhoto:
+    for photo in product.photos:
+        if photo.id == photo_id:
+            return photo
+    raise DomainError(_("Photo not found."))
+
+
+def _renumber(product: Product, ordered: list[ProductPhoto]) -> None:
+    # Two steps so the (product_id, position) unique constraint never sees a duplicate.
+    for i, photo in enumerate(ordered):
+        photo.position = -(i + 1)
+    db.session.flush()
+    for i, photo in enumerate(ordered):
+        photo.position = i
+
+
+def move_photo(actor: User, product: Product, photo_id: int, offset: int) -> None:
+    with transaction(after_commit=drain_outbox_quietly):
+        _require_manage(actor, product)
+        ordered = sorted(product.photos, key=lambda p: p.position)
+        photo = _photo_of(product, photo_id)
+        i = ordered.index(photo)
+        j = min(max(i + offset, 0), len(ordered) - 1)
+        ordered.insert(j, ordered.pop(i))
+        _renumber(product, ordered)
+        record_event(actor, "product.photo_move", product, f"photo {photo_id} -> position {j}")
+
+
+def delete_photo(actor: User, product: Product, photo_id: int) -> None:
+    with transaction(after_commit=drain_outbox_quietly):
+        _require_manage(actor, product)
+        photo = _photo_of(product, photo_id)
+        content_hash, ext = photo.content_hash, photo.original_ext
+        product.photos.remove(photo)
+        db.session.flush()
+        _renumber(product, sorted(product.photos, key=lambda p: p.position))
+        record_event(actor, "product.photo_delete", product, f"photo {photo_id} ({content_hash[:12]})")
+    still_used = db.session.scalar(select(func.count(ProductPhoto.id)).where(ProductPhoto.content_hash == content_hash))
+    if not still_used:
+        photo_store.delete_photo_files(current_app.config["MEDIA_ROOT"], content_hash, ext)
+
+
+# --- categories --------------------------------------------------------------------------------
+
+def _clean_category_name(name: str, category_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("The category name is required."), field="name")
+    clash = select(Category.id).where(func.lower(Category.name) == name.lower())
+    if category_id is not None:
+        clash = clash.where(Category.id != category_id)
+    if db.session.scalar(clash):
+        raise DomainError(_("A category with this name already exists."), field="name")
+    return name
+
+
+def create_category(actor: User, name: str) -> Category:
+    with transaction():
+        name = _clean_category_name(name)
+        position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
+        category = Category(name=name, slug=_unique_slug(Category, slugify(name)), position=position)
+        db.session.add(category)
+        db.session.flush()
+        record_event(actor, "category.create", category, name)
+    return category
+
+
+def rename_category(actor: User, category: Category, name: str) -> Category:
+    with transaction(after_commit=drain_outbox_quietly):
+        name = _clean_category_name(name, category.id)
+        before = category.name
+        category.name = name
+        for product_id in db.session.scalars(select(Product.id).where(Product.category_id == category.id)):
+            db.session.add(SearchOutbox(product_id=product_id))
+        record_event(actor, "category.rename", category, f"{before} -> {name}")
+    return category
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))

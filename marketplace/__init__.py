@@ -1,0 +1,100 @@
+"""Pasar Koperasi application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    if not has_request_context():  # CLI, background work: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - exercised on every connect
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(config_module.PROJECT_ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    config_module.check_production_safety(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite serialises writers; wait for the lock instead of failing at once.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    Path(app.config["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = None
+
+    # Import models of every package so Alembic and relationships see them.
+    from catalog import models as _catalog_models  # noqa: F401
+
+    from . import models
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+    from catalog.search import init_search
+
+    init_search(app)
+
+    from . import templating
+
+    templating.init_app(app)
+
+    from .routes import bp as core_bp
+    from catalog.routes import bp as catalog_bp
+    from storefront.routes import bp as storefront_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(storefront_bp)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    return app

@@ -1,0 +1,67 @@
+"""Configuration read from environment variables, with safe defaults for the embedded mode."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely (e.g. production with the default secret)."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` / `postgresql://` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def from_environment(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'pasar.sqlite3'}"
+    max_upload_mb = _int("MAX_UPLOAD_MB", 10)
+    env = (os.environ.get("APP_ENV") or os.environ.get("FLASK_ENV") or "development").lower()
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or str(PROJECT_ROOT / "media"),
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
+        "MAX_UPLOAD_MB": max_upload_mb,
+        # A product form carries at most 8 photos; the per-photo limit is checked by the
+        # photo pipeline so that the form can say which photo was too big.
+        "MAX_CONTENT_LENGTH": (max_upload_mb * 8 + 2) * 1024 * 1024,
+        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 50_000_000),
+        "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 12_000),
+        "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "id"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"),
+        "LANGUAGES": ["id", "en"],
+        "LOGIN_MAX_FAILURES": _int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_MAX_FAILURES_PER_IP": _int("LOGIN_MAX_FAILURES_PER_IP", 30),
+        "LOGIN_WINDOW_MINUTES": _int("LOGIN_WINDOW_MINUTES", 15),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def check_production_safety(config: dict) -> None:
+    if config.get("APP_ENV") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigError(
+            "Refusing to start in production with the default SECRET_KEY. "
+            "Set SECRET_KEY to a long random value."
+        )

@@ -1,0 +1,40 @@
+"""Forms of the core area: sign-in and member (UMKM) accounts."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+try:  # WTForms >= 3.3 declares options as SelectChoice; tuples are deprecated there
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
+
+def select_choices(pairs) -> list:
+    """[(value, label), ...] in the form the installed WTForms prefers."""
+    if SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(_l("Email or phone number"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class MemberForm(FlaskForm):
+    business_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=200)])
+    owner_name = StringField(_l("Owner's name"), validators=[DataRequired(), Length(max=200)])
+    whatsapp = StringField(_l("WhatsApp number"), validators=[DataRequired(), Length(max=32)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=100)])
+    bank_account_number = StringField(_l("Account number"), validators=[Optional(), Length(max=50)])
+    bank_account_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=200)])
+
+
+class NewMemberForm(MemberForm):
+    email = EmailField(_l("Email (for signing in, optional)"), validators=[Optional(), Length(max=254)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=128)])

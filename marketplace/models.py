@@ -1,0 +1,119 @@
+"""Core models: the cooperative, user accounts, members (UMKM), audit trail, login attempts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .timeutil import utcnow
+
+ROLE_MEMBER = "member"
+ROLE_KASIR = "kasir"
+ROLE_PENGURUS = "pengurus"
+ROLE_PENGAWAS = "pengawas"
+ROLES = (ROLE_MEMBER, ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+
+
+class Cooperative(db.Model):
+    __tablename__ = "cooperatives"
+    __table_args__ = (
+        CheckConstraint("default_commission_bp >= 0 AND default_commission_bp <= 10000", name="commission_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_number: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    village: Mapped[str] = mapped_column(String(200), default="")
+    whatsapp: Mapped[str] = mapped_column(String(32), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+    # Commission rates are integers in basis points (1500 = 15 %), never floats.
+    default_commission_bp: Mapped[int] = mapped_column(default=1500)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('member','kasir','pengurus','pengawas')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[Optional[str]] = mapped_column(String(254), unique=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[Optional[datetime]]
+
+    member: Mapped[Optional["Member"]] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def login_name(self) -> str:
+        return self.email or self.phone or ""
+
+
+class Member(db.Model):
+    """An UMKM that consigns goods: the business, its owner and where payouts go."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    business_name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    owner_name: Mapped[str] = mapped_column(String(200))
+    whatsapp: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(Text, default="")
+    bank_name: Mapped[str] = mapped_column(String(100), default="")
+    bank_account_number: Mapped[str] = mapped_column(String(50), default="")
+    bank_account_holder: Mapped[str] = mapped_column(String(200), default="")
+    joined_on: Mapped[date] = mapped_column(default=date.today)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User] = relationship(back_populates="member")
+
+
+class AuditEvent(db.Model):
+    """Who did what to which object, when and from where. Append-only."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[Optional[int]]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[Optional[User]] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Every sign-in attempt, used to rate-limit guessing across all worker processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_identifier_time", "identifier", "created_at"),
+        Index("ix_login_attempts_ip_time", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,30 @@
+"""Jinja filters and globals shared by every package's templates."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import format_date, format_datetime, get_locale
+
+from .money import format_rupiah
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["rupiah"] = format_rupiah
+    app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else ""
+    app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "medium") if d else ""
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    @app.context_processor
+    def inject_cooperative():
+        from .cooperative import current_cooperative
+
+        return {"coop": current_cooperative()}
+
+    for code in (403, 404, 413):
+        app.register_error_handler(code, _error_page(code))
+
+
+def _error_page(code: int):
+    def handler(error):
+        return render_template("error.html", code=code, error=error), code
+
+    return handler

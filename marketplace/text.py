@@ -1,0 +1,23 @@
+"""Small text helpers shared by the domain packages."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _NON_WORD.sub("-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "item"
+
+
+def normalise_phone(raw: str) -> str:
+    """Indonesian phone/WhatsApp numbers in international form without '+': '0812-3456' -> '628123456'."""
+    digits = re.sub(r"\D", "", raw or "")
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    elif digits.startswith("8"):
+        digits = "62" + digits
+    return digits

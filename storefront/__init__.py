@@ -1,0 +1,1 @@
+"""Public storefront and cooperative microsite."""

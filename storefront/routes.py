@@ -1,0 +1,53 @@
+"""Public storefront routes: home, product browsing and search, product pages."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+
+from catalog.search import SearchFilters
+from marketplace.money import parse_rupiah
+
+from . import services
+
+bp = Blueprint("storefront", __name__, template_folder="templates")
+
+
+def _price_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_rupiah(raw)
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+def home():
+    return render_template("storefront/home.html", products=services.latest_products(8))
+
+
+@bp.get("/produk")
+def products():
+    q = request.args.get("q", "")[:200]
+    sort = request.args.get("urut", "relevance" if q else "newest")
+    filters = SearchFilters(
+        category_id=request.args.get("kategori", type=int) or None,
+        min_price=_price_arg("min"), max_price=_price_arg("max"),
+        sort=sort if sort in services.SORTS else "relevance",
+    )
+    result = services.browse(q, filters, page=request.args.get("page", 1, type=int) or 1)
+    return render_template("storefront/products.html", q=q, filters=filters, result=result,
+                           categories=services.categories_in_use())
+
+
+@bp.get("/produk/saran")
+def suggest():
+    response = jsonify(services.suggestions(request.args.get("q", "")[:100]))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/produk/<slug>")
+def product_detail(slug: str):
+    product = services.published_product(slug) or abort(404)
+    return render_template("storefront/product.html", product=product)

@@ -1,0 +1,86 @@
+"""Read-side rules of the public storefront: only published products, search and browse."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from catalog.models import STATUS_PUBLISHED, Category, Product
+from catalog.search import SearchFilters, search_products
+from marketplace.extensions import db
+
+PAGE_SIZE = 24
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+
+
+@dataclass
+class BrowseResult:
+    products: list[Product]
+    total: int
+    page: int
+    pages: int
+    any_word: bool = False
+
+
+def _with_relations(stmt):
+    return stmt.options(selectinload(Product.photos), selectinload(Product.member), selectinload(Product.category))
+
+
+def published_by_ids(ids: list[int]) -> list[Product]:
+    """Load products in the order given, dropping any not (or no longer) published."""
+    if not ids:
+        return []
+    rows = db.session.scalars(_with_relations(select(Product).where(Product.id.in_(ids),
+                                                                    Product.status == STATUS_PUBLISHED)))
+    by_id = {p.id: p for p in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
+    filters = filters or SearchFilters()
+    page = max(page, 1)
+    offset = (page - 1) * PAGE_SIZE
+    if text.strip():
+        found = search_products(text, filters, limit=PAGE_SIZE, offset=offset)
+        products, total, any_word = published_by_ids(found.ids), found.total, found.corrected
+    else:
+        stmt = select(Product).where(Product.status == STATUS_PUBLISHED)
+        if filters.category_id:
+            stmt = stmt.where(Product.category_id == filters.category_id)
+        if filters.min_price is not None:
+            stmt = stmt.where(Product.price >= filters.min_price)
+        if filters.max_price is not None:
+            stmt = stmt.where(Product.price <= filters.max_price)
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        order = {"price_asc": (Product.price.asc(), Product.id.asc()),
+                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(
+            filters.sort, (Product.published_at.desc(), Product.id.desc()))
+        products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
+        any_word = False
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word)
+
+
+def suggestions(text: str, limit: int = 8) -> list[dict]:
+    """Product names for the search box as the user types."""
+    if len(text.strip()) < 2:
+        return []
+    found = search_products(text, SearchFilters(), limit=limit)
+    return [{"name": p.name, "slug": p.slug} for p in published_by_ids(found.ids)]
+
+
+def published_product(slug: str) -> Product | None:
+    return db.session.scalar(_with_relations(select(Product).where(Product.slug == slug,
+                                                                   Product.status == STATUS_PUBLISHED)))
+
+
+def latest_products(limit: int = 8) -> list[Product]:
+    return list(db.session.scalars(_with_relations(
+        select(Product).where(Product.status == STATUS_PUBLISHED)
+        .order_by(Product.published_at.desc(), Product.id.desc()).limit(limit))))
+
+
+def categories_in_use() -> list[Category]:
+    used = select(Product.category_id).where(Product.status == STATUS_PUBLISHED).distinct()
+    return list(db.session.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.position)))

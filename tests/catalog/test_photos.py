@@ -1,0 +1,105 @@
+"""The photo pipeline on real image files made with Pillow."""
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from catalog.photos import PhotoLimits, PhotoRejected, public_dir, store_photo
+
+LIMITS = PhotoLimits(max_bytes=2 * 1024 * 1024, max_pixels=50_000_000, max_side=12_000)
+
+
+def _variant(root, stored, width) -> Image.Image:
+    path = public_dir(root) / stored.content_hash[:2] / f"{stored.content_hash}-{width}.webp"
+    return Image.open(path)
+
+
+def test_phone_photo_is_turned_upright_and_loses_exif_and_gps(tmp_path, images):
+    stored = store_photo(images.rotated_phone_photo(), "hp.jpg", tmp_path, LIMITS)
+    # Stored 800x600 with Orientation=6: viewed upright it is 600 wide, 800 tall.
+    assert (stored.width, stored.height) == (600, 800)
+    variant = _variant(tmp_path, stored, 640)
+    assert variant.format == "WEBP"
+    assert variant.size == (600, 800)
+    # The red marker was top-left in the stored pixels; after rotating 90° clockwise it is top-right.
+    rgb = variant.convert("RGB")
+    assert rgb.getpixel((590, 10))[0] > 200 and rgb.getpixel((10, 10))[0] < 100
+    assert not variant.getexif()
+    assert b"HP Murah" not in (public_dir(tmp_path) / stored.content_hash[:2] / f"{stored.content_hash}-640.webp").read_bytes()
+
+
+def test_variants_are_320_640_1280_wide_webp_named_by_content_hash(tmp_path, images):
+    data = images.jpeg(size=(2000, 1500))
+    stored = store_photo(data, "besar.jpg", tmp_path, LIMITS)
+    import hashlib
+
+    assert stored.content_hash == hashlib.sha256(data).hexdigest()
+    assert [_variant(tmp_path, stored, w).size for w in (320, 640, 1280)] == [(320, 240), (640, 480), (1280, 960)]
+
+
+def test_small_photo_is_never_upscaled(tmp_path, images):
+    stored = store_photo(images.jpeg(size=(500, 400)), "kecil.jpg", tmp_path, LIMITS)
+    assert _variant(tmp_path, stored, 1280).size == (500, 400)
+    assert _variant(tmp_path, stored, 320).size == (320, 256)
+
+
+def test_original_is_kept_privately_outside_the_public_folder(tmp_path, images):
+    data = images.jpeg()
+    stored = store_photo(data, "asli.jpg", tmp_path, LIMITS)
+    original = Path(tmp_path) / "private" / "originals" / stored.content_hash[:2] / f"{stored.content_hash}.jpg"
+    assert original.read_bytes() == data
+    assert not list(public_dir(tmp_path).rglob("*.jpg"))
+
+
+def test_png_with_transparency_is_accepted(tmp_path, images):
+    stored = store_photo(images.png(mode="RGBA"), "logo.png", tmp_path, LIMITS)
+    assert _variant(tmp_path, stored, 320).mode == "RGBA"
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="bom.png"):
+        store_photo(images.bomb(), "bom.png", tmp_path, LIMITS)
+    assert not list(Path(tmp_path).rglob("*.webp"))
+
+
+def test_oversized_dimensions_are_refused_with_the_size(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="13000×200"):
+        store_photo(images.jpeg(size=(13000, 200)), "panjang.jpg", tmp_path, LIMITS)
+
+
+def test_truncated_file_is_refused(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="damaged or incomplete"):
+        store_photo(images.truncated(), "putus.jpg", tmp_path, LIMITS)
+
+
+def test_text_file_named_jpg_is_refused(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="not a JPEG, PNG or WebP"):
+        store_photo(images.text_as_jpg(), "foto.jpg", tmp_path, LIMITS)
+
+
+def test_gif_is_refused_even_though_pillow_reads_it(tmp_path):
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), (1, 2, 3)).save(out, "GIF")
+    with pytest.raises(PhotoRejected, match="not a JPEG, PNG or WebP"):
+        store_photo(out.getvalue(), "anim.gif", tmp_path, LIMITS)
+
+
+def test_file_over_the_upload_limit_is_refused_with_both_sizes(tmp_path):
+    import os
+
+    limits = PhotoLimits(max_bytes=1024 * 1024, max_pixels=50_000_000, max_side=12_000)
+    noise = Image.frombytes("RGB", (1000, 1000), os.urandom(3_000_000))  # noise does not compress
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=100)
+    assert out.tell() > 1024 * 1024
+    with pytest.raises(PhotoRejected, match=r"berat.jpg: the file is too large \(\d\.\d MB\); the limit is 1 MB"):
+        store_photo(out.getvalue(), "berat.jpg", tmp_path, limits)
+
+
+def test_same_photo_twice_is_stored_once(tmp_path, images):
+    data = images.jpeg(seed=9)
+    a = store_photo(data, "a.jpg", tmp_path, LIMITS)
+    b = store_photo(data, "b.jpg", tmp_path, LIMITS)
+    assert a == b
+    assert len(list(public_dir(tmp_path).rglob("*.webp"))) == 3

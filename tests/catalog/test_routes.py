@@ -1,0 +1,105 @@
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from catalog.models import Product
+from marketplace.extensions import db
+from tests.conftest import jpeg_bytes
+
+
+def _login_as(role, auth, make_user, make_member):
+    if role == "member":
+        member = make_member()
+        auth.login(member.user.email)
+        return member
+    if role:
+        auth.login(make_user(role).email)
+
+
+@pytest.mark.parametrize("role, list_code, new_code", [
+    (None, 302, 302), ("member", 200, 200), ("kasir", 403, 403), ("pengurus", 200, 200), ("pengawas", 200, 403),
+])
+def test_product_management_role_matrix(client, auth, make_user, make_member, role, list_code, new_code):
+    _login_as(role, auth, make_user, make_member)
+    assert client.get("/kelola/produk").status_code == list_code
+    assert client.get("/kelola/produk/baru").status_code == new_code
+
+
+def test_member_creates_a_product_with_a_photo_from_the_form(client, auth, make_member):
+    member = _login_as("member", auth, None, make_member)
+    response = client.post("/kelola/produk/baru", content_type="multipart/form-data", data={
+        "name": "Keripik Pisang Kepok 250 g", "price": "15.000", "unit": "bungkus 250 g", "category_id": "",
+        "description": "Renyah", "status": "published", "photos": [(io.BytesIO(jpeg_bytes()), "hp.jpg")],
+    })
+    assert response.status_code == 302
+    product = db.session.scalar(select(Product))
+    assert (product.member_id, product.price, len(product.photos)) == (member.id, 15000, 1)
+    assert client.get("/produk?q=kripik+pisang").get_data(as_text=True).count("Keripik Pisang Kepok 250 g") >= 1
+
+
+def test_rejected_photo_says_why_and_keeps_the_typed_form(client, auth, make_member, images):
+    _login_as("member", auth, None, make_member)
+    response = client.post("/kelola/produk/baru", content_type="multipart/form-data", data={
+        "name": "Amplang Ikan Haruan", "price": "28.000", "unit": "bungkus 250 g", "category_id": "",
+        "description": "Gurih sekali", "status": "published", "photos": [(io.BytesIO(images.text_as_jpg()), "foto.jpg")],
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "foto.jpg: bukan file gambar JPEG, PNG, atau WebP." in page
+    assert 'value="Amplang Ikan Haruan"' in page and 'value="28.000"' in page and "Gurih sekali" in page
+    assert db.session.scalar(select(func.count(Product.id))) == 0
+
+
+def test_price_typed_with_cents_is_explained(client, auth, make_member):
+    _login_as("member", auth, None, make_member)
+    response = client.post("/kelola/produk/baru", data={"name": "Kue Lam", "price": "60.000,50", "unit": "loyang",
+                                                        "status": "draft", "category_id": ""})
+    assert "tanpa sen" in response.get_data(as_text=True)
+
+
+def test_member_cannot_open_or_change_another_members_product(client, auth, make_member, make_product):
+    product = make_product(name="Milik Orang Lain")
+    _login_as("member", auth, None, make_member)
+    assert client.get(f"/kelola/produk/{product.id}/ubah").status_code == 403
+    assert client.post(f"/kelola/produk/{product.id}/status", data={"status": "archived"}).status_code == 403
+    db.session.refresh(product)
+    assert product.status == "published"
+
+
+def test_member_list_shows_only_own_products(client, auth, make_member, make_product):
+    make_product(name="Produk Tetangga")
+    member = _login_as("member", auth, None, make_member)
+    make_product(member, name="Produk Saya")
+    page = client.get("/kelola/produk").get_data(as_text=True)
+    assert "Produk Saya" in page and "Produk Tetangga" not in page
+
+
+def test_member_archives_own_product_and_it_leaves_the_storefront(client, auth, make_member, make_product):
+    member = _login_as("member", auth, None, make_member)
+    product = make_product(member, name="Bingka Kentang")
+    assert client.get(f"/produk/{product.slug}").status_code == 200
+    client.post(f"/kelola/produk/{product.id}/status", data={"status": "archived"})
+    assert client.get(f"/produk/{product.slug}").status_code == 404
+
+
+def test_pengurus_adds_a_category_and_pengawas_cannot(client, auth, make_user):
+    auth.login(make_user("pengawas").email)
+    assert client.post("/kelola/kategori", data={"name": "Kerajinan"}).status_code == 403
+    auth.logout()
+    auth.login(make_user("pengurus").email)
+    client.post("/kelola/kategori", data={"name": "Kerajinan"})
+    assert "Kerajinan" in client.get("/kelola/kategori").get_data(as_text=True)
+
+
+def test_photo_variants_are_served_with_long_cache_headers(client, make_product):
+    product = make_product(photos=1)
+    response = client.get(f"/media/photos/{product.photos[0].variant_name(320)}")
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+
+
+def test_originals_cannot_be_fetched(client, make_product):
+    product = make_product(photos=1)
+    photo = product.photos[0]
+    assert client.get(f"/media/photos/../../private/originals/{photo.content_hash[:2]}/{photo.content_hash}.jpg").status_code == 404

@@ -1,0 +1,139 @@
+"""Search on a real Whoosh index with Indonesian stemming, fed through the product services."""
+import multiprocessing
+
+import pytest
+from sqlalchemy import func, select
+
+from catalog import services
+from catalog.models import SearchOutbox
+from catalog.search import SearchFilters, drain_outbox, engine, reindex_all, search_products
+from marketplace.extensions import db
+
+
+def names(text, **filters):
+    from storefront.services import published_by_ids
+
+    page = search_products(text, SearchFilters(**filters))
+    return [p.name for p in published_by_ids(page.ids)]
+
+
+@pytest.fixture
+def shop(make_member, make_product, make_category):
+    snacks = make_category("Makanan Ringan")
+    drinks = make_category("Minuman Herbal")
+    acil = make_member(business_name="Keripik Acil Banjar")
+    jamu = make_member(business_name="Jamu Mama Ijah")
+    make_product(acil, name="Keripik Pisang Kepok", price=15000, category_id=snacks.id,
+                 description="Keripik pisang renyah")
+    make_product(acil, name="Keripik Singkong Balado", price=12000, category_id=snacks.id)
+    make_product(jamu, name="Jamu Kunyit Asam", price=12000, category_id=drinks.id, description="Minuman segar")
+    make_product(jamu, name="Wedang Jahe Merah", price=25000, category_id=drinks.id)
+    return {"snacks": snacks, "drinks": drinks}
+
+
+def test_spelling_variant_kripik_finds_keripik_pisang_kepok(shop):
+    assert names("kripik pisang")[0] == "Keripik Pisang Kepok"
+
+
+def test_typo_is_forgiven(shop):
+    assert "Keripik Pisang Kepok" in names("keripik pisagn")
+
+
+def test_stemming_finds_makanan_ringan_when_searching_makan(shop):
+    assert set(names("makan")) == {"Keripik Pisang Kepok", "Keripik Singkong Balado"}
+
+
+def test_prefix_matches_as_the_user_types(shop):
+    assert set(names("kerip")) == {"Keripik Pisang Kepok", "Keripik Singkong Balado"}
+    assert names("wed") == ["Wedang Jahe Merah"]
+
+
+def test_member_business_name_is_searchable(shop):
+    assert set(names("acil")) == {"Keripik Pisang Kepok", "Keripik Singkong Balado"}
+
+
+def test_filters_by_category_and_price_range(shop):
+    assert names("", category_id=shop["drinks"].id, sort="price_asc") == ["Jamu Kunyit Asam", "Wedang Jahe Merah"]
+    assert set(names("keripik", max_price=13000)) == {"Keripik Singkong Balado"}
+    assert names("", min_price=20000) == ["Wedang Jahe Merah"]
+
+
+def test_unrelated_words_find_nothing(shop):
+    assert names("sepatu kulit") == []
+
+
+def test_edit_archive_and_publish_update_the_index(shop):
+    from catalog.models import Product
+
+    product = db.session.scalar(select(Product).where(Product.name == "Wedang Jahe Merah"))
+    user = product.member.user
+    services.update_product(user, product, services.ProductData(name="Wedang Uwuh Rempah", price=25000,
+                                                                unit="pcs", status="published"))
+    assert names("uwuh") == ["Wedang Uwuh Rempah"] and names("jahe") == []
+    services.change_status(user, product, "archived")
+    assert names("uwuh") == []
+    services.change_status(user, product, "published")
+    assert names("uwuh") == ["Wedang Uwuh Rempah"]
+
+
+def test_draft_products_are_not_searchable(make_product):
+    make_product(name="Rahasia Dapur", status="draft")
+    assert names("rahasia") == []
+
+
+def test_busy_index_keeps_the_change_queued_until_the_next_drain(app, make_member):
+    app.config["SEARCH_LOCK_TIMEOUT"] = 0.2
+    member = make_member()
+    writer = engine().writer()  # another process holding the write lock
+    try:
+        services.create_product(member.user, services.ProductData(name="Amplang Tenggiri", price=25000,
+                                                                  unit="pcs", status="published"))
+        assert names("amplang") == []
+        assert db.session.scalar(select(func.count(SearchOutbox.id))) == 1
+    finally:
+        writer.cancel()
+    assert drain_outbox() == 1
+    assert names("amplang") == ["Amplang Tenggiri"]
+
+
+def test_reindex_rebuilds_from_the_database(shop, app):
+    import shutil
+
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    app.extensions["search"].__init__(app.config["SEARCH_INDEX_DIR"])
+    assert names("kripik") == []
+    assert reindex_all() == 4
+    assert names("kripik pisang")[0] == "Keripik Pisang Kepok"
+
+
+def _create_products_in_another_process(config, member_id, prefix, count, barrier):
+    from marketplace import create_app
+    from marketplace.extensions import db
+    from marketplace.models import Member
+
+    app = create_app(config)
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        barrier.wait(timeout=30)
+        for i in range(count):
+            services.create_product(member.user, services.ProductData(
+                name=f"{prefix} Produk {i}", price=10000 + i, unit="pcs", status="published"))
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_several_worker_processes_writing_at_once_lose_no_update(app, app_config, make_member):
+    member = make_member()
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    workers = [ctx.Process(target=_create_products_in_another_process,
+                           args=(app_config, member.id, prefix, 6, barrier)) for prefix in ("Alfa", "Bravo", "Charlie")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    drain_outbox()
+    for prefix in ("alfa", "bravo", "charlie"):
+        assert search_products(prefix, SearchFilters()).total == 6
+    assert engine().document_count() == 18

@@ -1,0 +1,285 @@
+"""Shared fixtures: a migrated database per session (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+a fresh app with empty tables per test, factories returning callables, and Pillow-made images."""
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from PIL import Image, ImageDraw
+from sqlalchemy import create_engine, text
+
+from marketplace import create_app
+from marketplace.config import normalise_database_url
+from marketplace.extensions import db
+
+FAST_HASH = "pbkdf2:sha256:1000"  # tests need not pay for scrypt
+PASSWORD = "rahasia123"
+
+
+def _reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = normalise_database_url(url)
+        _reset_schema(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    # The schema comes only from the migrations, exactly as in production.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                      "MEDIA_ROOT": str(tmp_path_factory.mktemp("media0")),
+                      "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("index0"))})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "MAX_UPLOAD_MB": 2,
+        "SERVER_NAME": None,
+    }
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (fresh `g`, own DB session), as in production,
+    even though the test itself runs inside a long-lived app context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, identifier: str, password: str = PASSWORD):
+        return self.client.post("/masuk", data={"identifier": identifier, "password": password})
+
+    def logout(self):
+        return self.client.post("/keluar")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+# --- factories -------------------------------------------------------------------------------------
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    from marketplace.accounts import create_user
+
+    def make(role: str = "pengurus", **overrides):
+        n = next(_seq)
+        fields = {"name": f"{role.title()} {n}", "email": f"{role}{n}@test.id", "password": PASSWORD, "role": role}
+        fields.update(overrides)
+        return create_user(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_member(app):
+    from marketplace.accounts import MemberDetails, create_member_account
+
+    def make(**overrides):
+        n = next(_seq)
+        details = MemberDetails(
+            business_name=overrides.pop("business_name", f"UMKM Uji {n}"),
+            owner_name=overrides.pop("owner_name", f"Pemilik {n}"),
+            whatsapp=overrides.pop("whatsapp", f"0813{n:08d}"),
+            bank_name="Bank Kalsel", bank_account_number=overrides.pop("bank_account_number", f"99887766{n:04d}"),
+            bank_account_holder=f"Pemilik {n}",
+        )
+        return create_member_account(details=details, email=overrides.pop("email", f"member{n}@test.id"),
+                                     phone=None, password=overrides.pop("password", PASSWORD), actor=None)
+
+    return make
+
+
+@pytest.fixture
+def make_category(app):
+    from catalog.services import create_category
+
+    def make(name: str | None = None):
+        return create_category(None, name or f"Kategori {next(_seq)}")
+
+    return make
+
+
+@pytest.fixture
+def make_product(app, make_member):
+    from catalog.services import ProductData, Upload, create_product
+
+    def make(member=None, photos: int = 0, **overrides):
+        member = member or make_member()
+        data = ProductData(name=overrides.pop("name", f"Produk {next(_seq)}"), price=overrides.pop("price", 15000),
+                           unit=overrides.pop("unit", "pcs"), description=overrides.pop("description", ""),
+                           category_id=overrides.pop("category_id", None),
+                           status=overrides.pop("status", "published"))
+        uploads = [Upload(f"foto{i}.jpg", jpeg_bytes(seed=next(_seq))) for i in range(photos)]
+        return create_product(member.user, data, uploads)
+
+    return make
+
+
+# --- images made with Pillow -----------------------------------------------------------------------
+
+def jpeg_bytes(size=(800, 600), seed: int = 0, exif=None, quality: int = 85) -> bytes:
+    image = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, 120))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, size[0] // 4, size[1] // 4), fill=(255, 0, 0))  # red marker, top-left
+    out = io.BytesIO()
+    kwargs = {"exif": exif} if exif is not None else {}
+    image.save(out, "JPEG", quality=quality, **kwargs)
+    return out.getvalue()
+
+
+@pytest.fixture
+def images():
+    """Builders for the photos a phone (or an attacker) sends."""
+
+    class Images:
+        jpeg = staticmethod(jpeg_bytes)
+
+        @staticmethod
+        def png(size=(640, 480), mode="RGBA") -> bytes:
+            image = Image.new(mode, size, (10, 120, 200, 128) if mode == "RGBA" else (10, 120, 200))
+            out = io.BytesIO()
+            image.save(out, "PNG")
+            return out.getvalue()
+
+        @staticmethod
+        def rotated_phone_photo() -> bytes:
+            """Stored landscape 800x600 with EXIF Orientation=6 (rotate 90° CW to view) and GPS data."""
+            exif = Image.Exif()
+            exif[0x0112] = 6
+            exif[0x010F] = "HP Murah"  # Make
+            gps = {1: "S", 2: (3.0, 19.0, 0.0), 3: "E", 4: (114.0, 35.0, 0.0)}
+            exif[0x8825] = gps
+            return jpeg_bytes(size=(800, 600), exif=exif)
+
+        @staticmethod
+        def bomb() -> bytes:
+            """A small PNG file that decodes to 20000x20000 pixels (400 megapixels)."""
+            image = Image.new("1", (20000, 20000), 0)
+            out = io.BytesIO()
+            image.save(out, "PNG", optimize=True)
+            return out.getvalue()
+
+        @staticmethod
+        def truncated() -> bytes:
+            data = jpeg_bytes(size=(1200, 900), seed=3)
+            return data[: len(data) // 2]
+
+        @staticmethod
+        def text_as_jpg() -> bytes:
+            return b"Ini bukan foto, hanya teks biasa yang diberi nama .jpg\n" * 20
+
+    return Images()
+
+
+# --- live server and a real browser ----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by a real HTTP server on 127.0.0.1 in a background thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing in CI: scripts/ensure-chromium.sh should have installed it")
+        pytest.skip("Debian's chromium is not installed (run `make test`, which installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")  # a phone
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

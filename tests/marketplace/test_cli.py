@@ -1,0 +1,41 @@
+from sqlalchemy import func, select
+
+from catalog.models import Product, ProductPhoto
+from catalog.search import SearchFilters, search_products
+from marketplace.extensions import db
+from marketplace.models import Member, User
+
+
+def test_create_user_cli_makes_a_pengurus(runner):
+    result = runner.invoke(args=["create-user", "--role", "pengurus", "--name", "Ketua", "--email", "ketua@kop.id",
+                                 "--password", "rahasia123"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.role).where(User.email == "ketua@kop.id")) == "pengurus"
+
+
+def test_create_user_cli_reports_a_bad_password(runner):
+    result = runner.invoke(args=["create-user", "--role", "kasir", "--name", "K", "--email", "k@kop.id",
+                                 "--password", "123"])
+    assert result.exit_code != 0 and "8" in result.output
+
+
+def test_demo_seed_is_complete_and_idempotent(runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "pengurus@demo.koperasi.id" in first.output
+    counts = (db.session.scalar(select(func.count(Member.id))), db.session.scalar(select(func.count(Product.id))),
+              db.session.scalar(select(func.count(ProductPhoto.id))))
+    assert counts[0] >= 12 and counts[1] >= 60 and counts[2] == counts[1]
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert (db.session.scalar(select(func.count(Member.id))), db.session.scalar(select(func.count(Product.id))),
+            db.session.scalar(select(func.count(ProductPhoto.id)))) == counts
+    assert search_products("kripik pisang", SearchFilters()).total >= 1
+
+
+def test_reindex_cli_indexes_published_products(runner, make_product):
+    make_product(name="Amplang Tenggiri")
+    make_product(name="Draf", status="draft")
+    result = runner.invoke(args=["reindex"])
+    assert "Indexed 1 published products" in result.output
+    assert runner.invoke(args=["reindex", "--pending"]).exit_code == 0

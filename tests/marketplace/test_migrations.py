@@ -1,0 +1,22 @@
+"""The schema comes only from migrations: the models and the migration head must agree."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import Migrate
+
+from marketplace.extensions import db
+
+
+def test_models_and_migration_head_agree(app):
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == [], f"models differ from the migrations; run `make migration`: {diff}"
+
+
+def test_database_is_at_the_single_migration_head(app):
+    config = app.extensions["migrate"].migrate.get_config()
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1
+    with db.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_heads() == tuple(heads)

@@ -1,0 +1,56 @@
+def test_home_and_product_list_show_published_products(client, make_product):
+    make_product(name="Bingka Kentang", price=45000)
+    for url in ("/", "/produk"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Bingka Kentang" in page and "Rp45.000" in page
+
+
+def test_draft_and_archived_products_are_404(client, make_product):
+    draft = make_product(status="draft")
+    archived = make_product(status="archived")
+    assert client.get(f"/produk/{draft.slug}").status_code == 404
+    assert client.get(f"/produk/{archived.slug}").status_code == 404
+    page = client.get("/produk").get_data(as_text=True)
+    assert draft.name not in page and archived.name not in page
+
+
+def test_product_page_shows_photo_price_unit_and_business(client, make_member, make_product):
+    member = make_member(business_name="Wadai Banjar Hj. Aluh")
+    product = make_product(member, name="Kue Lam", price=60000, unit="loyang", photos=2)
+    page = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    assert "Rp60.000" in page and "loyang" in page and "Wadai Banjar Hj. Aluh" in page
+    assert page.count(".webp") >= 2
+
+
+def test_public_pages_never_show_a_members_bank_account_or_phone(client, make_member, make_product):
+    member = make_member(bank_account_number="7654321098")
+    product = make_product(member)
+    for url in ("/", "/produk", f"/produk/{product.slug}", f"/produk?q={product.name}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "7654321098" not in page and member.whatsapp not in page
+
+
+def test_thumbnails_are_lazy_webp_with_dimensions(client, make_product):
+    for _ in range(3):
+        make_product(photos=1)
+    page = client.get("/produk").get_data(as_text=True)
+    assert page.count('loading="lazy"') >= 1
+    assert 'width="320"' in page and 'height="240"' in page and "-320.webp" in page
+
+
+def test_search_page_reports_what_was_found(client, make_product):
+    make_product(name="Keripik Pisang Kepok")
+    page = client.get("/produk?q=kripik+pisang").get_data(as_text=True)
+    assert "Keripik Pisang Kepok" in page and "1 produk ditemukan" in page
+
+
+def test_suggestions_complete_a_prefix(client, make_product):
+    make_product(name="Keripik Pisang Kepok")
+    make_product(name="Jamu Kunyit Asam")
+    assert client.get("/produk/saran?q=kerip").json == [{"name": "Keripik Pisang Kepok", "slug": "keripik-pisang-kepok"}]
+
+
+def test_bad_price_filter_is_ignored_not_an_error(client, make_product):
+    make_product(name="Sambal Acan")
+    response = client.get("/produk?min=abc&max=")
+    assert response.status_code == 200 and "Sambal Acan" in response.get_data(as_text=True)
