@@ -1,4 +1,5 @@
 # Pasar Koperasi — two commands: `make run` and `make test`.
+SHELL   := /bin/bash
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
