@@ -15,7 +15,7 @@ from marketplace.audit import record_event
 from marketplace.errors import DomainError, PermissionDenied
 from marketplace.extensions import db
 from marketplace.transaction import transaction
-from marketplace.models import ROLE_MEMBER, ROLE_PENGURUS, Member, User
+from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGURUS, Member, User
 from marketplace.text import slugify
 from marketplace.timeutil import utcnow
 
@@ -139,6 +139,28 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
         db.session.flush()
         queue_reindex(product)
         record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}")
+    return product
+
+
+def quick_product_for_intake(actor: User, member_id: int, name: str, price: int, unit: str,
+                             category_id: int | None = None) -> Product:
+    """Gerai staff register a product a member brought in that is not in the catalog yet.
+
+    It starts as a draft: sellable at the counter at once; the member adds photos and publishes it.
+    """
+    if not actor.has_role(ROLE_PENGURUS, ROLE_KASIR):
+        raise PermissionDenied(_("You may not create products."))
+    with transaction(after_commit=drain_outbox_quietly):
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise DomainError(_("Choose the business that owns the product."), field="member_id")
+        data = _clean(ProductData(name=name, price=price, unit=unit, category_id=category_id, status="draft"))
+        product = Product(member=member, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
+                          price=data.price, unit=data.unit, category_id=data.category_id, status=data.status)
+        db.session.add(product)
+        db.session.flush()
+        queue_reindex(product)
+        record_event(actor, "product.create", product, f"{product.name} price={product.price} (intake)")
     return product
 
 

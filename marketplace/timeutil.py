@@ -1,8 +1,31 @@
 """Time helpers: the database stores naive UTC; templates localise with Flask-Babel."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def local_now() -> datetime:
+    """Now in the cooperative's time zone (BABEL_DEFAULT_TIMEZONE, Asia/Jakarta by default), naive."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app, has_app_context
+
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
+    return datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def local_today():
+    return local_now().date()
+
+
+def local_midnight_utc(day) -> datetime:
+    """The naive-UTC instant at which a local calendar day begins (for range queries on UTC columns)."""
+    from datetime import time
+
+    offset = local_now() - utcnow()
+    offset = timedelta(minutes=round(offset.total_seconds() / 60))
+    return datetime.combine(day, time.min) - offset

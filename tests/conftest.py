@@ -283,3 +283,19 @@ def page(browser, tmp_path):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def make_lot(app, make_user, make_product):
+    """Receive goods into the gerai: make_lot(product=None, quantity=10, **receive_lot kwargs)."""
+    from consignment.services import receive_lot
+
+    state = {}
+
+    def make(product=None, quantity: int = 10, kasir=None, **kwargs):
+        if kasir is None:
+            kasir = state.get("kasir") or state.setdefault("kasir", make_user("kasir"))
+        product = product or make_product()
+        return receive_lot(kasir, product_id=product.id, quantity=quantity, **kwargs)
+
+    return make

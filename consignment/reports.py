@@ -1,0 +1,108 @@
+"""Reports for pengurus: stock on hand by member and category, sales by day/member/product, a chart."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, literal_column, select
+
+from catalog.models import Category, Product
+from marketplace.extensions import db
+from marketplace.models import Member
+from marketplace.money import format_rupiah
+from marketplace.timeutil import local_midnight_utc
+
+from .models import ConsignmentLot, Sale, SaleLine, SaleVoid, StockMovement
+
+GROUPINGS = ("day", "member", "product")
+
+
+@dataclass
+class StockRow:
+    member: str
+    category: str
+    units: int
+    value: int  # at consignment prices, integer Rupiah
+
+
+def stock_by_member_category() -> list[StockRow]:
+    stock = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
+             .group_by(StockMovement.lot_id).subquery())
+    rows = db.session.execute(
+        select(Member.business_name, func.coalesce(Category.name, ""), func.sum(stock.c.qty),
+               func.sum(stock.c.qty * ConsignmentLot.unit_price))
+        .select_from(ConsignmentLot).join(stock, stock.c.lot_id == ConsignmentLot.id)
+        .join(Member, Member.id == ConsignmentLot.member_id).join(Product, Product.id == ConsignmentLot.product_id)
+        .outerjoin(Category, Category.id == Product.category_id).where(stock.c.qty > 0)
+        .group_by(Member.business_name, Category.name).order_by(Member.business_name, Category.name))
+    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in rows]
+
+
+@dataclass
+class SalesRow:
+    key: str
+    label: str
+    units: int
+    gross: int
+    commission: int
+
+
+def _local_day(column):
+    """The local calendar day of a naive-UTC timestamp column, computed in SQL."""
+    minutes = round((local_midnight_utc(date(2000, 1, 1)) - datetime(2000, 1, 1)).total_seconds() / -60)
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.date(column, f"{minutes:+d} minutes")
+    return func.date(column + literal_column(f"interval '{minutes} minutes'"))
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC instants of local midnight at `start` and local midnight after `end`."""
+    return local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+
+
+def sales_summary(start: date, end: date, group: str = "day") -> list[SalesRow]:
+    """Paid, non-voided sale lines between two local dates (inclusive), grouped."""
+    lo, hi = utc_bounds(start, end)
+    if group == "member":
+        key, label = Member.id, Member.business_name
+    elif group == "product":
+        key, label = Product.id, Product.name
+    else:
+        key = label = _local_day(Sale.created_at)
+    stmt = (select(key, label, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total), func.sum(SaleLine.commission))
+            .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+            .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
+            .where(Sale.created_at >= lo, Sale.created_at < hi, SaleVoid.id.is_(None)))
+    if group == "member":
+        stmt = stmt.join(Member, Member.id == SaleLine.member_id).group_by(Member.id, Member.business_name)
+        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc())
+    elif group == "product":
+        stmt = stmt.join(Product, Product.id == SaleLine.product_id).group_by(Product.id, Product.name)
+        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc())
+    else:
+        stmt = stmt.group_by(key).order_by(key)
+    return [SalesRow(str(k), str(lbl), int(u), int(g), int(c)) for k, lbl, u, g, c in db.session.execute(stmt)]
+
+
+def daily_chart_svg(daily: list[SalesRow], start: date, end: date, width: int = 640, height: int = 180) -> Markup:
+    """A server-rendered bar chart of gross sales per day (no JavaScript)."""
+    by_day = {row.key: row.gross for row in daily}
+    days = [(start + timedelta(days=i)) for i in range((end - start).days + 1)]
+    values = [by_day.get(d.isoformat(), 0) for d in days]
+    top = max(values) if values and max(values) > 0 else 1
+    pad_left, pad_bottom = 4, 18
+    bar_w = (width - pad_left) / max(len(days), 1)
+    bars = []
+    for i, (d, v) in enumerate(zip(days, values)):
+        h = (height - pad_bottom - 4) * v / top
+        x = pad_left + i * bar_w
+        bars.append(f'<rect x="{x:.1f}" y="{height - pad_bottom - h:.1f}" width="{max(bar_w - 2, 1):.1f}" '
+                    f'height="{h:.1f}" fill="#0b5d3b"><title>{escape(d.isoformat())}: {escape(format_rupiah(v))}'
+                    f'</title></rect>')
+    first, last = days[0].strftime("%d/%m"), days[-1].strftime("%d/%m")
+    axis = (f'<text x="{pad_left}" y="{height - 4}" font-size="11">{first}</text>'
+            f'<text x="{width - 4}" y="{height - 4}" font-size="11" text-anchor="end">{last}</text>')
+    label = f"{format_rupiah(sum(values))} · max {format_rupiah(max(values) if values else 0)}"
+    return Markup(f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}">'
+                  f'{"".join(bars)}{axis}</svg>')

@@ -1,0 +1,445 @@
+"""Consignment rules. Every function owns its transaction and writes an audit event.
+
+Concurrency (no oversell): a stock-reducing service
+  1. locks the lots it touches — PostgreSQL: SELECT … FOR UPDATE in id order (no deadlocks);
+  2. appends its movements;
+  3. re-reads on-hand from the ledger and refuses (rolling everything back) if any lot went negative.
+On SQLite the first INSERT takes the database's single write lock (the driver opens the
+transaction at the first write, and busy_timeout makes a second writer wait rather than fail), so
+steps 2–3 run alone and see every sale committed before them. Either way two kasir selling the last
+unit at the same moment sell it once; the loser gets a clear message.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from catalog.models import STATUS_ARCHIVED, Product
+from marketplace.audit import record_event
+from marketplace.cooperative import current_cooperative
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import Member, User
+from marketplace.money import format_rupiah
+from marketplace.timeutil import local_midnight_utc, local_today, utcnow
+from marketplace.transaction import transaction
+
+from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_RETURN, KIND_SALE, KIND_VOID,
+                     PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, ReturnSlip, Sale, SaleLine, SaleVoid,
+                     StockMovement)
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read aloud and type
+CODE_LENGTH = 6
+MAX_QUANTITY = 100_000
+DEFAULT_COMMISSION_BP = 1500
+
+
+# --- commission ------------------------------------------------------------------------------------
+
+def parse_percent(text: str) -> int:
+    """'15' -> 1500 bp, '12,5' or '12.5' -> 1250 bp. Raises DomainError for anything else."""
+    cleaned = (text or "").strip().replace("%", "").replace(",", ".")
+    whole, _dot, frac = cleaned.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise DomainError(_("Write the commission as a percentage, e.g. 15 or 12,5."), field="commission")
+    bp = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+    if bp > 10000:
+        raise DomainError(_("The commission cannot be more than 100 percent."), field="commission")
+    return bp
+
+
+def format_percent(bp: int) -> str:
+    whole, frac = divmod(bp, 100)
+    return f"{whole}%" if not frac else f"{whole},{frac:02d}".rstrip("0") + "%"
+
+
+def commission_amount(line_total: int, commission_bp: int) -> int:
+    """The cooperative's commission in whole Rupiah, rounded half up."""
+    return (line_total * commission_bp + 5000) // 10000
+
+
+def commission_in_force(member_id: int, category_id: int | None, on: date) -> tuple[int, ConsignmentAgreement | None]:
+    """The member's rate on a day: a category-specific agreement beats a general one; the latest
+    start wins; without an agreement the cooperative's default applies."""
+    valid = and_(ConsignmentAgreement.member_id == member_id, ConsignmentAgreement.valid_from <= on,
+                 or_(ConsignmentAgreement.valid_to.is_(None), ConsignmentAgreement.valid_to >= on))
+    scope = ConsignmentAgreement.category_id.is_(None)
+    if category_id is not None:
+        scope = or_(scope, ConsignmentAgreement.category_id == category_id)
+    agreement = db.session.scalar(
+        select(ConsignmentAgreement).where(valid, scope)
+        .order_by(ConsignmentAgreement.category_id.is_(None), ConsignmentAgreement.valid_from.desc(),
+                  ConsignmentAgreement.id.desc()).limit(1))
+    if agreement is not None:
+        return agreement.commission_bp, agreement
+    coop = current_cooperative()
+    return (coop.default_commission_bp if coop else DEFAULT_COMMISSION_BP), None
+
+
+def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_from: date,
+                     valid_to: date | None = None, category_id: int | None = None, note: str = "") -> ConsignmentAgreement:
+    with transaction():
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise DomainError(_("Member not found."), field="member_id")
+        if not 0 <= commission_bp <= 10000:
+            raise DomainError(_("The commission cannot be more than 100 percent."), field="commission")
+        if valid_to is not None and valid_to < valid_from:
+            raise DomainError(_("The end date is before the start date."), field="valid_to")
+        agreement = ConsignmentAgreement(member_id=member_id, category_id=category_id, commission_bp=commission_bp,
+                                         valid_from=valid_from, valid_to=valid_to, note=(note or "").strip(),
+                                         created_by_id=actor.id)
+        db.session.add(agreement)
+        db.session.flush()
+        record_event(actor, "agreement.create", agreement,
+                     f"member={member.business_name} rate={format_percent(commission_bp)} "
+                     f"category={category_id} from={valid_from} to={valid_to}")
+    return agreement
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+def on_hand(lot_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                             .where(StockMovement.lot_id == lot_id))
+
+
+def on_hand_by_lot(lot_ids) -> dict[int, int]:
+    lot_ids = list(lot_ids)
+    if not lot_ids:
+        return {}
+    rows = db.session.execute(select(StockMovement.lot_id, func.sum(StockMovement.quantity))
+                              .where(StockMovement.lot_id.in_(lot_ids)).group_by(StockMovement.lot_id))
+    result = {lot_id: 0 for lot_id in lot_ids}
+    result.update({lot_id: int(qty) for lot_id, qty in rows})
+    return result
+
+
+def _lock_lots(lot_ids) -> None:
+    """Row locks on PostgreSQL, in id order; SQLite serialises writers itself (see module doc)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(ConsignmentLot.id).where(ConsignmentLot.id.in_(sorted(set(lot_ids))))
+                           .order_by(ConsignmentLot.id).with_for_update())
+
+
+def _assert_nothing_negative(lots: dict[int, ConsignmentLot], taken: dict[int, int]) -> None:
+    """After appending movements: refuse if any lot went below zero. `taken` is what this
+    transaction took out per lot, so the message can say what was on hand before it."""
+    db.session.flush()
+    for lot_id, qty in on_hand_by_lot(lots).items():
+        if qty < 0:
+            lot = lots[lot_id]
+            raise DomainError(_("Not enough stock of %(product)s (lot %(code)s): only %(n)d left.",
+                                product=lot.product.name, code=lot.code, n=qty + taken.get(lot_id, 0)),
+                              field="lines")
+
+
+def _move(lot: ConsignmentLot, kind: str, quantity: int, actor: User, reason: str = "", **refs) -> StockMovement:
+    movement = StockMovement(lot=lot, lot_id=lot.id, kind=kind, quantity=quantity, reason=reason,
+                             actor_id=actor.id, **refs)
+    db.session.add(movement)
+    return movement
+
+
+def _check_quantity(quantity, field: str = "quantity") -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise DomainError(_("The quantity must be a whole number above 0."), field=field)
+    if quantity > MAX_QUANTITY:
+        raise DomainError(_("That quantity is too large."), field=field)
+    return quantity
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+        if not db.session.scalar(select(ConsignmentLot.id).where(ConsignmentLot.code == code)):
+            return code
+
+
+def receive_lot(actor: User, *, product_id: int, quantity: int, unit_price: int | None = None,
+                expiry_date: date | None = None, note: str = "") -> ConsignmentLot:
+    """Record goods received from a member: a lot with a printable code and an intake movement."""
+    with transaction():
+        product = db.session.get(Product, product_id)
+        if product is None:
+            raise DomainError(_("Product not found."), field="product_id")
+        if product.status == STATUS_ARCHIVED:
+            raise DomainError(_("This product is archived; publish it again before taking stock in."),
+                              field="product_id")
+        quantity = _check_quantity(quantity)
+        price = product.price if unit_price is None else unit_price
+        if not isinstance(price, int) or isinstance(price, bool) or price <= 0:
+            raise DomainError(_("The price must be more than Rp0."), field="unit_price")
+        today = local_today()
+        if expiry_date is not None and expiry_date < today:
+            raise DomainError(_("The expiry date has already passed."), field="expiry_date")
+        rate, agreement = commission_in_force(product.member_id, product.category_id, today)
+        lot = ConsignmentLot(code=_new_code(), member_id=product.member_id, product_id=product.id,
+                             quantity_received=quantity, unit_price=price, commission_bp=rate,
+                             agreement_id=agreement.id if agreement else None, expiry_date=expiry_date,
+                             note=(note or "").strip(), received_by_id=actor.id)
+        db.session.add(lot)
+        db.session.flush()
+        _move(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
+        record_event(actor, "lot.receive", lot, f"{lot.code} {product.name} qty={quantity} "
+                                                f"price={price} commission_bp={rate}")
+    return lot
+
+
+def find_lot(code: str) -> ConsignmentLot | None:
+    return db.session.scalar(select(ConsignmentLot).where(ConsignmentLot.code == (code or "").strip().upper())
+                             .options(selectinload(ConsignmentLot.product)))
+
+
+def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
+    """Lots with stock whose product name matches, for the POS search."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    stock = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
+             .group_by(StockMovement.lot_id).subquery())
+    rows = db.session.execute(
+        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
+        .join(Product, Product.id == ConsignmentLot.product_id)
+        .where(stock.c.qty > 0, or_(Product.name.ilike(f"%{text}%"), ConsignmentLot.code == text.upper()))
+        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
+        .order_by(Product.name, ConsignmentLot.received_at).limit(limit)).all()
+    return [(lot, int(qty)) for lot, qty in rows]
+
+
+# --- counter sale ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LineRequest:
+    lot_id: int
+    quantity: int
+
+
+def _number(prefix: str, obj_id: int, when: datetime) -> str:
+    return f"{prefix}{when:%y%m%d}-{obj_id:06d}"
+
+
+def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: str,
+                        cash_received: int | None = None, payment_reference: str = "") -> Sale:
+    """Sell lines from lots at the counter; prices and commission are snapshotted on each line."""
+    with transaction():
+        if not lines:
+            raise DomainError(_("Add at least one item before recording the sale."), field="lines")
+        if payment_method not in PAYMENT_METHODS:
+            raise DomainError(_("Choose how the shopper pays."), field="payment_method")
+        wanted: dict[int, int] = {}
+        for line in lines:
+            wanted[line.lot_id] = wanted.get(line.lot_id, 0) + _check_quantity(line.quantity, "lines")
+        lots = {lot.id: lot for lot in db.session.scalars(
+            select(ConsignmentLot).where(ConsignmentLot.id.in_(wanted))
+            .options(selectinload(ConsignmentLot.product)))}
+        missing = set(wanted) - set(lots)
+        if missing:
+            raise DomainError(_("A lot in this sale no longer exists."), field="lines")
+        _lock_lots(wanted)
+        total = sum(lots[lot_id].unit_price * qty for lot_id, qty in wanted.items())
+        if payment_method == "cash":
+            if cash_received is None:
+                cash_received = total
+            if cash_received < total:
+                raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
+                                    cash=format_rupiah(cash_received), total=format_rupiah(total)),
+                                  field="cash_received")
+        else:
+            cash_received = None
+        now = utcnow()
+        sale = Sale(number=f"tmp-{secrets.token_hex(8)}", channel="counter", payment_method=payment_method,
+                    total=total, cash_received=cash_received, payment_reference=(payment_reference or "").strip(),
+                    cashier_id=actor.id, created_at=now)
+        db.session.add(sale)
+        db.session.flush()
+        sale.number = _number("J", sale.id, now)
+        for lot_id, qty in wanted.items():
+            lot = lots[lot_id]
+            line_total = lot.unit_price * qty
+            line = SaleLine(sale=sale, lot_id=lot.id, product_id=lot.product_id, member_id=lot.member_id,
+                            quantity=qty, unit_price=lot.unit_price, line_total=line_total,
+                            commission_bp=lot.commission_bp, commission=commission_amount(line_total, lot.commission_bp))
+            db.session.add(line)
+            db.session.flush()
+            _move(lot, KIND_SALE, -qty, actor, reason=sale.number, sale_line_id=line.id)
+        _assert_nothing_negative(lots, wanted)
+        record_event(actor, "sale.record", sale, f"{sale.number} {payment_method} total={total} "
+                                                 f"lines={[(lots[i].code, q) for i, q in wanted.items()]}")
+    return sale
+
+
+def void_sale(actor: User, sale_id: int, reason: str) -> Sale:
+    """Void a sale: a SaleVoid record and reversing movements; nothing is deleted or edited."""
+    with transaction():
+        reason = (reason or "").strip()
+        if len(reason) < 3:
+            raise DomainError(_("Write why the sale is voided."), field="reason")
+        sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).options(selectinload(Sale.lines)))
+        if sale is None:
+            raise NotFound(_("Sale not found."))
+        _lock_lots([line.lot_id for line in sale.lines] or [0])
+        if db.session.scalar(select(SaleVoid.id).where(SaleVoid.sale_id == sale.id)):
+            raise DomainError(_("This sale was already voided."))
+        db.session.add(SaleVoid(sale_id=sale.id, reason=reason, actor_id=actor.id))
+        for line in sale.lines:
+            _move(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
+                  sale_line_id=line.id)
+        record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}")
+    return sale
+
+
+# --- returns and adjustments ------------------------------------------------------------------------
+
+def return_to_member(actor: User, member_id: int, items: list[LineRequest], note: str = "") -> ReturnSlip:
+    """Hand unsold goods back to their member, with a printable slip."""
+    with transaction():
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise DomainError(_("Member not found."))
+        wanted = {}
+        for item in items:
+            if item.quantity:
+                wanted[item.lot_id] = wanted.get(item.lot_id, 0) + _check_quantity(item.quantity, "lines")
+        if not wanted:
+            raise DomainError(_("Fill in how many items go back to the member."), field="lines")
+        lots = {lot.id: lot for lot in db.session.scalars(
+            select(ConsignmentLot).where(ConsignmentLot.id.in_(wanted)).options(selectinload(ConsignmentLot.product)))}
+        if set(wanted) - set(lots) or any(lot.member_id != member_id for lot in lots.values()):
+            raise DomainError(_("Only this member's own lots can be returned to them."), field="lines")
+        _lock_lots(wanted)
+        now = utcnow()
+        slip = ReturnSlip(number=f"tmp-{secrets.token_hex(8)}", member_id=member_id, note=(note or "").strip(),
+                          actor_id=actor.id, created_at=now)
+        db.session.add(slip)
+        db.session.flush()
+        slip.number = _number("R", slip.id, now)
+        for lot_id, qty in wanted.items():
+            _move(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
+        _assert_nothing_negative(lots, wanted)
+        record_event(actor, "stock.return", slip, f"{slip.number} {member.business_name} "
+                                                  f"{[(lots[i].code, q) for i, q in wanted.items()]}")
+    return slip
+
+
+def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note: str) -> StockMovement:
+    """Record damaged, lost or expired goods (negative) or a count correction (either sign)."""
+    with transaction():
+        lot = db.session.get(ConsignmentLot, lot_id)
+        if lot is None:
+            raise NotFound(_("Lot not found."))
+        if reason_code not in ADJUSTMENT_REASONS:
+            raise DomainError(_("Choose a reason for the adjustment."), field="reason")
+        note = (note or "").strip()
+        if len(note) < 3:
+            raise DomainError(_("Describe what happened (at least a few words)."), field="note")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0 or abs(quantity) > MAX_QUANTITY:
+            raise DomainError(_("The quantity must be a whole number other than 0."), field="quantity")
+        if reason_code != "count_correction" and quantity > 0:
+            quantity = -quantity  # damaged/lost/expired always take stock out
+        _lock_lots([lot.id])
+        movement = _move(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
+        _assert_nothing_negative({lot.id: lot}, {lot.id: -quantity})
+        record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}")
+    return movement
+
+
+# --- reading the ledger ----------------------------------------------------------------------------
+
+def _stock_subquery():
+    return (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
+            .group_by(StockMovement.lot_id).subquery())
+
+
+def product_stock(product_ids) -> dict[int, int]:
+    """Units on hand per product across all its lots."""
+    product_ids = list(product_ids)
+    if not product_ids:
+        return {}
+    rows = db.session.execute(
+        select(ConsignmentLot.product_id, func.sum(StockMovement.quantity))
+        .join(StockMovement, StockMovement.lot_id == ConsignmentLot.id)
+        .where(ConsignmentLot.product_id.in_(product_ids)).group_by(ConsignmentLot.product_id))
+    result = {pid: 0 for pid in product_ids}
+    result.update({pid: int(q) for pid, q in rows})
+    return result
+
+
+@dataclass
+class LotRow:
+    lot: ConsignmentLot
+    on_hand: int
+    sold: int
+
+    @property
+    def age_days(self) -> int:
+        return (utcnow() - self.lot.received_at).days
+
+
+def lots_overview(member_id: int | None = None, only_in_stock: bool = False, limit: int = 200,
+                  offset: int = 0) -> list[LotRow]:
+    stock = _stock_subquery()
+    sold = (select(StockMovement.lot_id, func.sum(-StockMovement.quantity).label("sold"))
+            .where(StockMovement.kind.in_((KIND_SALE, "online_sale", KIND_VOID)))
+            .group_by(StockMovement.lot_id).subquery())
+    stmt = (select(ConsignmentLot, func.coalesce(stock.c.qty, 0), func.coalesce(sold.c.sold, 0))
+            .outerjoin(stock, stock.c.lot_id == ConsignmentLot.id).outerjoin(sold, sold.c.lot_id == ConsignmentLot.id)
+            .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
+            .order_by(ConsignmentLot.received_at.desc(), ConsignmentLot.id.desc()).limit(limit).offset(offset))
+    if member_id is not None:
+        stmt = stmt.where(ConsignmentLot.member_id == member_id)
+    if only_in_stock:
+        stmt = stmt.where(stock.c.qty > 0)
+    return [LotRow(lot, int(q), int(s)) for lot, q, s in db.session.execute(stmt)]
+
+
+def lot_movements(lot_id: int) -> list[StockMovement]:
+    return list(db.session.scalars(select(StockMovement).where(StockMovement.lot_id == lot_id)
+                                   .options(selectinload(StockMovement.actor)).order_by(StockMovement.id)))
+
+
+def aging_report(older_than_days: int, today: date | None = None) -> dict[Member, list[LotRow]]:
+    """Lots still on the shelf that are older than N days or past (or within 7 days of) expiry."""
+    today = today or local_today()
+    cutoff = local_midnight_utc(today - timedelta(days=older_than_days))
+    stock = _stock_subquery()
+    rows = db.session.execute(
+        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
+        .where(stock.c.qty > 0, or_(ConsignmentLot.received_at < cutoff,
+                                    ConsignmentLot.expiry_date <= today + timedelta(days=7)))
+        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
+        .order_by(ConsignmentLot.member_id, ConsignmentLot.received_at))
+    report: dict[Member, list[LotRow]] = {}
+    for lot, qty in rows:
+        report.setdefault(lot.member, []).append(LotRow(lot, int(qty), 0))
+    return report
+
+
+def member_sales(member_id: int, limit: int = 100) -> list[SaleLine]:
+    return list(db.session.scalars(
+        select(SaleLine).where(SaleLine.member_id == member_id)
+        .options(selectinload(SaleLine.sale).selectinload(Sale.void), selectinload(SaleLine.product),
+                 selectinload(SaleLine.lot))
+        .order_by(SaleLine.id.desc()).limit(limit)))
+
+
+def recent_sales(limit: int = 50) -> list[Sale]:
+    return list(db.session.scalars(select(Sale).options(selectinload(Sale.lines), selectinload(Sale.void),
+                                                        selectinload(Sale.cashier))
+                                   .order_by(Sale.id.desc()).limit(limit)))
+
+
+def get_sale(sale_id: int) -> Sale:
+    sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).options(
+        selectinload(Sale.lines).selectinload(SaleLine.product), selectinload(Sale.lines).selectinload(SaleLine.lot),
+        selectinload(Sale.void), selectinload(Sale.cashier)))
+    if sale is None:
+        raise NotFound(_("Sale not found."))
+    return sale

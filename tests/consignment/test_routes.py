@@ -1,0 +1,208 @@
+"""Request tests: the role matrix of every gerai route, and what the pages do."""
+import pytest
+from sqlalchemy import func, select
+
+from consignment import services
+from consignment.models import ConsignmentLot, Sale, StockMovement
+from marketplace.extensions import db
+
+ROLES = [None, "member", "kasir", "pengurus", "pengawas"]
+ALL_STAFF = {"kasir", "pengurus", "pengawas"}
+COUNTER = {"kasir", "pengurus"}
+BOARD = {"pengurus", "pengawas"}
+
+
+@pytest.fixture
+def login_as(auth, make_user, make_member):
+    def login(role):
+        if role == "member":
+            member = make_member()
+            auth.login(member.user.email)
+            return member
+        if role:
+            return auth.login(make_user(role).email)
+
+    return login
+
+
+@pytest.fixture
+def shop(make_user, make_lot):
+    lot = make_lot(quantity=10)
+    sale = services.record_counter_sale(make_user("kasir"), [services.LineRequest(lot.id, 1)], "cash")
+    slip = services.return_to_member(make_user("kasir"), lot.member_id, [services.LineRequest(lot.id, 1)])
+    return {"lot": lot, "sale": sale, "slip": slip}
+
+
+GET_ROUTES = [
+    ("/gerai/", ALL_STAFF),
+    ("/gerai/perjanjian", BOARD),
+    ("/gerai/terima", COUNTER),
+    ("/gerai/lot/{code}", ALL_STAFF),
+    ("/gerai/lot/{code}/label", ALL_STAFF),
+    ("/gerai/lot/{code}/tanda-terima", ALL_STAFF),
+    ("/gerai/kasir", COUNTER),
+    ("/gerai/penjualan", ALL_STAFF),
+    ("/gerai/penjualan/{sale}", ALL_STAFF),
+    ("/gerai/penjualan/{sale}/struk", ALL_STAFF),
+    ("/gerai/retur", COUNTER),
+    ("/gerai/retur/{slip}", ALL_STAFF),
+    ("/gerai/laporan/umur", ALL_STAFF),
+    ("/gerai/laporan/stok", BOARD),
+    ("/gerai/laporan/penjualan", BOARD),
+    ("/gerai/saya", {"member"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix_of_every_gerai_page(client, login_as, shop, role):
+    login_as(role)
+    for template, allowed in GET_ROUTES:
+        url = template.format(code=shop["lot"].code, sale=shop["sale"].id, slip=shop["slip"].id)
+        expected = 200 if role in allowed else (302 if role is None else 403)
+        assert client.get(url).status_code == expected, (url, role)
+
+
+POST_ROUTES = [
+    ("/gerai/perjanjian", {"pengurus"}),
+    ("/gerai/terima", COUNTER),
+    ("/gerai/lot/{code}", COUNTER),
+    ("/gerai/kasir/tambah", COUNTER),
+    ("/gerai/kasir/ubah", COUNTER),
+    ("/gerai/kasir/kosongkan", COUNTER),
+    ("/gerai/kasir/bayar", COUNTER),
+    ("/gerai/penjualan/{sale}", {"pengurus"}),
+    ("/gerai/retur", COUNTER),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_allowed_roles_can_post_to_gerai_routes(client, login_as, shop, role):
+    login_as(role)
+    before = db.session.scalar(select(func.count(StockMovement.id)))
+    for template, allowed in POST_ROUTES:
+        url = template.format(code=shop["lot"].code, sale=shop["sale"].id, slip=shop["slip"].id)
+        status = client.post(url, data={}).status_code
+        if role in allowed:
+            assert status not in (302 if role is None else 403,) or status == 302, (url, role)
+        else:
+            assert status == (302 if role is None else 403), (url, role)
+    if role not in COUNTER:
+        assert db.session.scalar(select(func.count(StockMovement.id))) == before
+
+
+def test_pengawas_cannot_void_a_sale(client, login_as, shop):
+    login_as("pengawas")
+    assert client.post(f"/gerai/penjualan/{shop['sale'].id}", data={"reason": "coba"}).status_code == 403
+    assert not services.get_sale(shop["sale"].id).is_void
+
+
+def test_kasir_receives_goods_and_gets_labels_with_barcode(client, login_as, make_product):
+    product = make_product(name="Keripik Pisang Kepok 250 g", price=15000)
+    login_as("kasir")
+    response = client.post("/gerai/terima", data={"product_id": product.id, "quantity": "40", "unit_price": "",
+                                                  "expiry_date": "", "note": ""})
+    lot = db.session.scalar(select(ConsignmentLot))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/gerai/lot/{lot.code}")
+    assert services.on_hand(lot.id) == 40
+    labels = client.get(f"/gerai/lot/{lot.code}/label").get_data(as_text=True)
+    assert labels.count('class="label"') == 40
+    assert "Rp15.000" in labels and f'aria-label="{lot.code}"' in labels and "<rect" in labels
+    receipt = client.get(f"/gerai/lot/{lot.code}/tanda-terima").get_data(as_text=True)
+    assert f"https://wa.me/{product.member.whatsapp}?text=" in receipt
+
+
+def test_intake_of_a_new_product_registers_a_draft_for_the_member(client, login_as, make_member):
+    member = make_member()
+    login_as("kasir")
+    client.post("/gerai/terima", data={"product_id": "", "new_member_id": member.id, "new_name": "Bingka Kentang",
+                                       "new_unit": "loyang", "quantity": "5", "unit_price": "45.000"})
+    lot = db.session.scalar(select(ConsignmentLot))
+    assert (lot.product.name, lot.product.status, lot.product.member_id, lot.unit_price) == \
+        ("Bingka Kentang", "draft", member.id, 45000)
+
+
+def test_intake_form_keeps_input_and_explains_a_missing_product(client, login_as):
+    login_as("kasir")
+    response = client.post("/gerai/terima", data={"product_id": "", "quantity": "12", "note": "titipan pagi"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="12"' in page and 'value="titipan pagi"' in page
+    assert db.session.scalar(select(func.count(ConsignmentLot.id))) == 0
+
+
+def test_pos_sells_by_scanned_code_shows_change_and_receipt(client, login_as, make_lot):
+    lot = make_lot(quantity=40)
+    login_as("kasir")
+    client.post("/gerai/kasir/tambah", data={"kode": lot.code.lower(), "jumlah": "3"})
+    page = client.get("/gerai/kasir").get_data(as_text=True)
+    assert lot.product.name in page and "Rp45.000" in page
+    response = client.post("/gerai/kasir/bayar", data={"payment_method": "cash", "cash_received": "50.000"})
+    sale = db.session.scalar(select(Sale))
+    assert response.headers["Location"].endswith(f"/gerai/penjualan/{sale.id}/struk")
+    receipt = client.get(f"/gerai/penjualan/{sale.id}/struk").get_data(as_text=True)
+    assert "Rp45.000" in receipt and "Rp5.000" in receipt  # total and change
+    assert services.on_hand(lot.id) == 37
+    assert "Belum ada barang" in client.get("/gerai/kasir").get_data(as_text=True)  # cart emptied
+
+
+def test_pos_search_by_name_when_the_typed_text_is_not_a_code(client, login_as, make_product, make_lot):
+    lot = make_lot(make_product(name="Amplang Ikan Tenggiri"), quantity=4)
+    login_as("kasir")
+    response = client.post("/gerai/kasir/tambah", data={"kode": "amplang"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Amplang Ikan Tenggiri" in page and lot.code in page
+
+
+def test_pos_refuses_to_sell_more_than_on_hand_and_keeps_the_cart(client, login_as, make_lot):
+    lot = make_lot(quantity=2)
+    login_as("kasir")
+    client.post("/gerai/kasir/tambah", data={"kode": lot.code, "jumlah": "3"})
+    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "tinggal 2" in page and lot.product.name in page
+    assert services.on_hand(lot.id) == 2
+
+
+def test_pengurus_voids_a_sale_with_a_reason(client, login_as, shop):
+    login_as("pengurus")
+    client.post(f"/gerai/penjualan/{shop['sale'].id}", data={"reason": "salah scan"})
+    db.session.expire_all()
+    assert services.get_sale(shop["sale"].id).is_void
+    assert services.on_hand(shop["lot"].id) == 9  # 10 - 1 sold + 1 voided - 1 returned
+
+
+def test_kasir_returns_goods_to_member_with_a_slip(client, login_as, make_lot):
+    lot = make_lot(quantity=8)
+    login_as("kasir")
+    response = client.post("/gerai/retur", data={"anggota": lot.member_id, f"qty-{lot.id}": "5", "note": "sisa"})
+    assert response.status_code == 302
+    slip = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert lot.code in slip and ">5<" in slip
+    assert services.on_hand(lot.id) == 3
+
+
+def test_adjustment_from_the_lot_page(client, login_as, make_lot):
+    lot = make_lot(quantity=8)
+    login_as("kasir")
+    client.post(f"/gerai/lot/{lot.code}", data={"reason": "damaged", "quantity": "2", "note": "kemasan bocor"})
+    assert services.on_hand(lot.id) == 6
+
+
+def test_member_sees_own_lots_and_sales_only(client, login_as, make_user, make_product, make_lot):
+    member = login_as("member")
+    mine = make_lot(make_product(member, name="Produk Saya"), quantity=5)
+    theirs = make_lot(make_product(name="Produk Orang"), quantity=5)
+    services.record_counter_sale(make_user("kasir"), [services.LineRequest(mine.id, 2),
+                                                      services.LineRequest(theirs.id, 1)], "cash")
+    page = client.get("/gerai/saya").get_data(as_text=True)
+    assert "Produk Saya" in page and "Produk Orang" not in page and theirs.code not in page
+
+
+def test_reports_show_totals_and_download_csv(client, login_as, shop):
+    login_as("pengurus")
+    page = client.get("/gerai/laporan/penjualan").get_data(as_text=True)
+    assert "<svg" in page and "Rp15.000" in page
+    csv_text = client.get("/gerai/laporan/penjualan?per=member&format=csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "key,label,units,gross_idr,commission_idr,member_share_idr"
+    assert ",1,15000," in csv_text
+    stock_csv = client.get("/gerai/laporan/stok?format=csv").get_data(as_text=True)
+    assert ",8,120000" in stock_csv
