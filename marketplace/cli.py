@@ -29,11 +29,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--quiet", is_flag=True)
     def seed_demo_command(quiet):
         """Seed the demo cooperative (idempotent) and print the demo logins."""
+        from consignment.seed import seed_gerai
+
         from .seed import DEMO_LOGINS, seed_demo
 
         created = seed_demo()
+        sales = seed_gerai()
         if not quiet:
-            click.echo(f"Demo data ready ({created} new products).")
+            click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales).")
             click.echo("Demo logins (password: %s):" % DEMO_LOGINS["password"])
             for role, login in DEMO_LOGINS["accounts"]:
                 click.echo(f"  {role:9} {login}")

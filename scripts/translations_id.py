@@ -267,4 +267,5 @@ ID.update({
     "Record return": "Catat retur", "Voided %(date)s by %(name)s: %(reason)s": "Dibatalkan %(date)s oleh %(name)s: %(reason)s",
     "Void this sale": "Batalkan penjualan ini", "Void sale": "Batalkan penjualan", "Recent sales": "Penjualan terakhir",
     "Number": "Nomor",
+    "Filter and sort": "Filter dan urutan",
 })

@@ -31,6 +31,14 @@ def test_demo_seed_is_complete_and_idempotent(runner):
     assert (db.session.scalar(select(func.count(Member.id))), db.session.scalar(select(func.count(Product.id))),
             db.session.scalar(select(func.count(ProductPhoto.id)))) == counts
     assert search_products("kripik pisang", SearchFilters()).total >= 1
+    from consignment.models import ConsignmentLot, Sale, SaleVoid, StockMovement
+
+    gerai = (db.session.scalar(select(func.count(ConsignmentLot.id))), db.session.scalar(select(func.count(Sale.id))),
+             db.session.scalar(select(func.count(StockMovement.id))))
+    assert gerai[0] == counts[1] and gerai[1] >= 60 and db.session.scalar(select(func.count(SaleVoid.id))) == 1
+    runner.invoke(args=["seed-demo"])
+    assert (db.session.scalar(select(func.count(ConsignmentLot.id))), db.session.scalar(select(func.count(Sale.id))),
+            db.session.scalar(select(func.count(StockMovement.id)))) == gerai
 
 
 def test_reindex_cli_indexes_published_products(runner, make_product):
