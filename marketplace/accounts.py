@@ -189,3 +189,39 @@ def authenticate(identifier: str, password: str, ip: str) -> User | None:
         if ok:
             user.last_login_at = utcnow()
     return user if ok else None
+
+
+@dataclass
+class CooperativeDetails:
+    name: str
+    legal_number: str = ""
+    address: str = ""
+    village: str = ""
+    whatsapp: str = ""
+    about: str = ""
+    default_commission_bp: int = 1500
+
+
+def save_cooperative(actor: User, details: CooperativeDetails):
+    """Create or update the cooperative's profile and its default commission."""
+    from .models import Cooperative
+
+    with transaction():
+        if not details.name.strip():
+            raise DomainError(_("The name is required."), field="name")
+        if not 0 <= details.default_commission_bp <= 10000:
+            raise DomainError(_("The commission cannot be more than 100 percent."), field="default_commission")
+        whatsapp = normalise_phone(details.whatsapp) if details.whatsapp.strip() else ""
+        if whatsapp and not 9 <= len(whatsapp) <= 15:
+            raise DomainError(_("That WhatsApp number is not valid, e.g. 0812 3456 7890."), field="whatsapp")
+        coop = db.session.scalar(select(Cooperative).order_by(Cooperative.id).limit(1))
+        if coop is None:
+            coop = Cooperative(name=details.name)
+            db.session.add(coop)
+        before = f"{coop.name}|{coop.default_commission_bp}"
+        coop.name, coop.legal_number = details.name.strip(), details.legal_number.strip()
+        coop.address, coop.village, coop.whatsapp = details.address.strip(), details.village.strip(), whatsapp
+        coop.about, coop.default_commission_bp = details.about.strip(), details.default_commission_bp
+        db.session.flush()
+        record_event(actor, "cooperative.update", coop, f"{before} -> {coop.name}|{coop.default_commission_bp}")
+    return coop

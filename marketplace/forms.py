@@ -38,3 +38,13 @@ class MemberForm(FlaskForm):
 class NewMemberForm(MemberForm):
     email = EmailField(_l("Email (for signing in, optional)"), validators=[Optional(), Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=128)])
+
+
+class CooperativeForm(FlaskForm):
+    name = StringField(_l("Cooperative name"), validators=[DataRequired(), Length(max=200)])
+    legal_number = StringField(_l("Legal entity number"), validators=[Optional(), Length(max=100)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=1000)])
+    village = StringField(_l("Village"), validators=[Optional(), Length(max=200)])
+    whatsapp = StringField(_l("WhatsApp number"), validators=[Optional(), Length(max=32)])
+    about = TextAreaField(_l("About"), validators=[Optional(), Length(max=5000)])
+    default_commission = StringField(_l("Default commission (%)"), validators=[DataRequired(), Length(max=8)])

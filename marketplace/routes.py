@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from . import accounts
 from .errors import DomainError
 from .extensions import db
-from .forms import LoginForm, MemberForm, NewMemberForm
+from .forms import CooperativeForm, LoginForm, MemberForm, NewMemberForm
 from .models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from .security import roles_required
 from .views import show_domain_error
@@ -145,3 +145,34 @@ def member_edit(member_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for("core.members"))
     return render_template("admin/member_form.html", form=form, member=member)
+
+
+@bp.route("/admin/koperasi", methods=["GET", "POST"])
+@roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
+def cooperative_settings():
+    from consignment.services import format_percent, parse_percent
+
+    from .cooperative import current_cooperative
+
+    coop = current_cooperative()
+    form = CooperativeForm(obj=coop)
+    if request.method == "GET" and coop is not None:
+        form.default_commission.data = format_percent(coop.default_commission_bp).rstrip("%")
+    if request.method == "POST":
+        if not current_user.has_role(ROLE_PENGURUS):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                accounts.save_cooperative(current_user, accounts.CooperativeDetails(
+                    name=form.name.data or "", legal_number=form.legal_number.data or "",
+                    address=form.address.data or "", village=form.village.data or "",
+                    whatsapp=form.whatsapp.data or "", about=form.about.data or "",
+                    default_commission_bp=parse_percent(form.default_commission.data)))
+            except DomainError as exc:
+                if exc.field == "commission":
+                    exc.field = "default_commission"
+                show_domain_error(form, exc)
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("core.cooperative_settings"))
+    return render_template("admin/cooperative.html", form=form)

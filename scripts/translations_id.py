@@ -268,4 +268,8 @@ ID.update({
     "Void this sale": "Batalkan penjualan ini", "Void sale": "Batalkan penjualan", "Recent sales": "Penjualan terakhir",
     "Number": "Nomor",
     "Filter and sort": "Filter dan urutan",
+    "Cooperative name": "Nama koperasi", "Legal entity number": "Nomor badan hukum", "Village": "Desa/kelurahan",
+    "About": "Tentang", "Default commission (%)": "Komisi bawaan (%)", "Cooperative settings": "Pengaturan koperasi",
+    "Applies to members without an agreement, from the next intake on.":
+        "Berlaku untuk anggota tanpa perjanjian, mulai penerimaan berikutnya.",
 })

@@ -115,3 +115,22 @@ def test_interface_is_indonesian_by_default_and_english_on_request(client):
     client.get("/bahasa/en")
     page = client.get("/masuk").get_data(as_text=True)
     assert "Sign in" in page and 'lang="en"' in page
+
+
+def test_pengurus_sets_the_default_commission_used_at_intake(client, auth, make_user, make_lot):
+    from consignment.services import commission_in_force
+    from datetime import date
+
+    auth.login(make_user("pengurus").email)
+    response = client.post("/admin/koperasi", data={"name": "Koperasi Uji", "default_commission": "12,5",
+                                                   "whatsapp": "0811 2222 3333"})
+    assert response.status_code == 302
+    lot = make_lot(quantity=3)
+    assert lot.commission_bp == 1250
+    assert commission_in_force(lot.member_id, None, date.today())[0] == 1250
+
+
+def test_pengawas_reads_but_cannot_change_cooperative_settings(client, auth, make_user):
+    auth.login(make_user("pengawas").email)
+    assert client.get("/admin/koperasi").status_code == 200
+    assert client.post("/admin/koperasi", data={"name": "Diambil alih", "default_commission": "50"}).status_code == 403
