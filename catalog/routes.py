@@ -101,7 +101,11 @@ def product_edit(product_id: int):
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("catalog.product_edit", product_id=product.id))
-    return render_template("catalog/product_form.html", form=form, product=product), 200 if not form.errors else 422
+    from consignment.services import format_percent, member_share_per_unit
+
+    rate, share = member_share_per_unit(product)
+    return render_template("catalog/product_form.html", form=form, product=product,
+                           share=share, rate=format_percent(rate)), 200 if not form.errors else 422
 
 
 @bp.post("/produk/<int:product_id>/status")

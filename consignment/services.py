@@ -81,6 +81,12 @@ def commission_in_force(member_id: int, category_id: int | None, on: date) -> tu
     return (coop.default_commission_bp if coop else DEFAULT_COMMISSION_BP), None
 
 
+def member_share_per_unit(product) -> tuple[int, int]:
+    """(commission rate in bp, Rupiah the member receives per unit) at today's agreement and price."""
+    rate, _agreement = commission_in_force(product.member_id, product.category_id, local_today())
+    return rate, product.price - commission_amount(product.price, rate)
+
+
 def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_from: date,
                      valid_to: date | None = None, category_id: int | None = None, note: str = "") -> ConsignmentAgreement:
     with transaction():

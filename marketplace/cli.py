@@ -30,13 +30,16 @@ def register_cli(app: Flask) -> None:
     def seed_demo_command(quiet):
         """Seed the demo cooperative (idempotent) and print the demo logins."""
         from consignment.seed import seed_gerai
+        from settlement.seed import seed_settlement
 
         from .seed import DEMO_LOGINS, seed_demo
 
         created = seed_demo()
         sales = seed_gerai()
+        statements = seed_settlement()
         if not quiet:
-            click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales).")
+            click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales, "
+                       f"{statements} new statements).")
             click.echo("Demo logins (password: %s):" % DEMO_LOGINS["password"])
             for role, login in DEMO_LOGINS["accounts"]:
                 click.echo(f"  {role:9} {login}")

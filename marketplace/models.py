@@ -22,6 +22,7 @@ class Cooperative(db.Model):
     __tablename__ = "cooperatives"
     __table_args__ = (
         CheckConstraint("default_commission_bp >= 0 AND default_commission_bp <= 10000", name="commission_range"),
+        CheckConstraint("statement_fee >= 0", name="fee_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +34,8 @@ class Cooperative(db.Model):
     about: Mapped[str] = mapped_column(Text, default="")
     # Commission rates are integers in basis points (1500 = 15 %), never floats.
     default_commission_bp: Mapped[int] = mapped_column(default=1500)
+    # Optional fixed gerai fee charged on each member's statement (integer Rupiah, 0 = none).
+    statement_fee: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -29,3 +29,13 @@ def local_midnight_utc(day) -> datetime:
     offset = local_now() - utcnow()
     offset = timedelta(minutes=round(offset.total_seconds() / 60))
     return datetime.combine(day, time.min) - offset
+
+
+def to_local(moment_utc: datetime) -> datetime:
+    """A naive-UTC timestamp from the database as the cooperative's local wall time."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app, has_app_context
+
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
+    return moment_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)

@@ -273,3 +273,58 @@ ID.update({
     "Applies to members without an agreement, from the next intake on.":
         "Berlaku untuk anggota tanpa perjanjian, mulai penerimaan berikutnya.",
 })
+
+# Settlement and transparency.
+ID.update({
+    "At the current commission (%(rate)s) you receive %(share)s for each unit sold at %(price)s.":
+        "Dengan komisi saat ini (%(rate)s) Anda menerima %(share)s untuk setiap unit yang terjual seharga %(price)s.",
+    "Transparency": "Transparansi", "My balance and statements": "Saldo dan laporan saya",
+    "Settlements": "Penyelesaian", "Audit log": "Log audit", "E-wallet": "Dompet digital",
+    "Cut-off date (sales up to and including this day)": "Tanggal batas (penjualan sampai dan termasuk hari ini)",
+    "Paid by": "Dibayar dengan", "Transfer reference": "Referensi transfer", "Cash received by (name)": "Tunai diterima oleh (nama)",
+    "Settlement closed: %(n)d statements frozen.": "Penyelesaian ditutup: %(n)d laporan dibekukan.",
+    "Statement #%(id)d up to %(date)s: sales %(gross)s, commission %(commission)s, to be paid %(payable)s. Details: %(url)s":
+        "Laporan #%(id)d sampai %(date)s: penjualan %(gross)s, komisi %(commission)s, dibayarkan %(payable)s. Rincian: %(url)s",
+    "Statement marked paid.": "Laporan ditandai sudah dibayar.", "Statement": "Laporan", "Sales up to": "Penjualan sampai",
+    "Date": "Tanggal", "Qty": "Jml", "Gross sales": "Penjualan kotor", "Fees": "Biaya", "Adjustments": "Penyesuaian",
+    "Payable to member": "Dibayarkan ke anggota", "Carried forward": "Dibawa ke periode berikutnya", "Paid": "Dibayar",
+    "Not paid yet": "Belum dibayar",
+    "Sale %(number)s voided after payout: %(product)s × %(n)d (%(reason)s)":
+        "Penjualan %(number)s dibatalkan setelah dibayarkan: %(product)s × %(n)d (%(reason)s)",
+    "Negative balance carried from statement #%(id)d": "Saldo minus dari laporan #%(id)d",
+    "The cut-off date cannot be in the future.": "Tanggal batas tidak boleh di masa depan.",
+    "Another settlement is still open; close it first.": "Masih ada penyelesaian yang terbuka; tutup dulu.",
+    "The cut-off date is before the last closed settlement (%(date)s).":
+        "Tanggal batas sebelum penyelesaian terakhir yang ditutup (%(date)s).",
+    "Settlement not found.": "Penyelesaian tidak ditemukan.", "Statement not found.": "Laporan tidak ditemukan.",
+    "This statement was already paid.": "Laporan ini sudah dibayar.", "Nothing to pay on this statement.": "Tidak ada yang perlu dibayar pada laporan ini.",
+    "Choose how the member was paid.": "Pilih cara pembayaran ke anggota.", "Write the transfer reference.": "Tulis referensi transfer.",
+    "Write the name of whoever received the cash.": "Tulis nama penerima uang tunai.",
+    "Action": "Aksi", "Object": "Objek", "Details": "Rincian", "Nothing recorded for these filters.": "Tidak ada catatan untuk filter ini.",
+    "Sold, not yet settled": "Terjual, belum diselesaikan",
+    "This is paid to you at the next settlement (before any gerai fee).":
+        "Jumlah ini dibayarkan kepada Anda pada penyelesaian berikutnya (sebelum biaya gerai, jika ada).",
+    "See each sale": "Lihat setiap penjualan", "Statements": "Laporan", "Payable": "Dibayarkan", "not paid yet": "belum dibayar",
+    "No statements yet.": "Belum ada laporan.", "Settlement": "Penyelesaian",
+    "Settlement of sales up to %(date)s": "Penyelesaian penjualan sampai %(date)s",
+    "Draft: the statements below are computed live. Closing freezes them in one step; lines sold later or after the cut-off go to the next settlement.":
+        "Draf: laporan di bawah dihitung langsung. Menutup akan membekukannya sekaligus; penjualan setelah tanggal batas masuk ke penyelesaian berikutnya.",
+    "Lines": "Baris", "Nothing to settle up to this date.": "Tidak ada yang perlu diselesaikan sampai tanggal ini.",
+    "After closing, statements cannot be changed. A mistake is corrected in the next settlement.":
+        "Setelah ditutup, laporan tidak dapat diubah. Kesalahan dikoreksi pada penyelesaian berikutnya.",
+    "Close settlement": "Tutup penyelesaian", "Closed %(date)s by %(name)s.": "Ditutup %(date)s oleh %(name)s.",
+    "Download payouts (CSV)": "Unduh pembayaran (CSV)", "paid": "dibayar", "No statements in this settlement.": "Tidak ada laporan dalam penyelesaian ini.",
+    "Settlements and payouts": "Penyelesaian dan pembayaran", "Closed": "Ditutup", "closed": "ditutup", "open (draft)": "terbuka (draf)",
+    "No settlement yet.": "Belum ada penyelesaian.", "Open a settlement": "Buka penyelesaian", "Open and review": "Buka dan tinjau",
+    "Sales up to %(date)s": "Penjualan sampai %(date)s", "Paid %(date)s by %(name)s": "Dibayar %(date)s oleh %(name)s",
+    "received by %(name)s": "diterima oleh %(name)s", "Download PDF": "Unduh PDF", "Mark as paid": "Tandai sudah dibayar",
+    "For cash: the member (or their representative) who received it.": "Untuk tunai: anggota (atau wakilnya) yang menerima.",
+    "Mark paid": "Tandai dibayar", "Transparency %(year)d": "Transparansi %(year)d",
+    "How the cooperative's shop works for its members: every sale is recorded, every member receives a statement, every payout is recorded with its reference.":
+        "Bagaimana gerai koperasi bekerja untuk anggotanya: setiap penjualan dicatat, setiap anggota menerima laporan, setiap pembayaran dicatat dengan referensinya.",
+    "active members (UMKM)": "anggota aktif (UMKM)", "products in the shop": "produk di gerai", "items sold this year": "barang terjual tahun ini",
+    "paid out to members this year": "dibayarkan ke anggota tahun ini",
+    "Paid out to members per month, %(year)d": "Dibayarkan ke anggota per bulan, %(year)d",
+    "Last settlement: sales up to %(date)s.": "Penyelesaian terakhir: penjualan sampai %(date)s.",
+    "No settlement has been closed yet.": "Belum ada penyelesaian yang ditutup.",
+})

@@ -51,3 +51,11 @@ def suggest():
 def product_detail(slug: str):
     product = services.published_product(slug) or abort(404)
     return render_template("storefront/product.html", product=product)
+
+
+@bp.get("/transparansi")
+def transparency():
+    from settlement.services import transparency as figures
+
+    data = figures()
+    return render_template("storefront/transparency.html", t=data, chart=services.monthly_chart_svg(data.paid_out_by_month))

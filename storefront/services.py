@@ -84,3 +84,21 @@ def latest_products(limit: int = 8) -> list[Product]:
 def categories_in_use() -> list[Category]:
     used = select(Product.category_id).where(Product.status == STATUS_PUBLISHED).distinct()
     return list(db.session.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.position)))
+
+
+def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):
+    """Twelve bars, one per month, server-rendered (no JavaScript)."""
+    from markupsafe import Markup, escape
+
+    from marketplace.money import format_rupiah
+
+    top = max(values) if values and max(values) > 0 else 1
+    bar_w, bottom = width / 12, 20
+    bars = []
+    for i, v in enumerate(values):
+        h = (height - bottom - 4) * v / top
+        bars.append(f'<rect x="{i * bar_w + 3:.1f}" y="{height - bottom - h:.1f}" width="{bar_w - 6:.1f}" height="{h:.1f}" '
+                    f'fill="#0b5d3b"><title>{i + 1}: {escape(format_rupiah(v))}</title></rect>'
+                    f'<text x="{i * bar_w + bar_w / 2:.1f}" y="{height - 5}" font-size="11" text-anchor="middle">{i + 1}</text>')
+    return Markup(f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+                  f'aria-label="{escape(format_rupiah(sum(values)))}">{"".join(bars)}</svg>')

@@ -36,7 +36,14 @@ def test_demo_seed_is_complete_and_idempotent(runner):
     gerai = (db.session.scalar(select(func.count(ConsignmentLot.id))), db.session.scalar(select(func.count(Sale.id))),
              db.session.scalar(select(func.count(StockMovement.id))))
     assert gerai[0] == counts[1] and gerai[1] >= 60 and db.session.scalar(select(func.count(SaleVoid.id))) == 1
+    from settlement.models import Payout, PayoutPayment, SettlementPeriod
+
+    statuses = sorted(db.session.scalars(select(SettlementPeriod.status)))
+    assert statuses == ["closed", "draft"]
+    payouts = db.session.scalar(select(func.count(Payout.id)))
+    assert payouts >= 10 and 0 < db.session.scalar(select(func.count(PayoutPayment.id))) < payouts
     runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count(Payout.id))) == payouts
     assert (db.session.scalar(select(func.count(ConsignmentLot.id))), db.session.scalar(select(func.count(Sale.id))),
             db.session.scalar(select(func.count(StockMovement.id)))) == gerai
 

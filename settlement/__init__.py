@@ -1,0 +1,1 @@
+"""Settlement: periods, member statements (payouts), payments, and public transparency figures."""

@@ -1,0 +1,195 @@
+"""Settlement routes: periods and statements (pengurus acts, pengawas reads, members read their own),
+the member's balance page, and the audit log."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.cooperative import current_cooperative
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, AuditEvent, User
+from marketplace.money import format_rupiah
+from marketplace.security import roles_required
+from marketplace.timeutil import local_midnight_utc, local_today
+from marketplace.views import show_domain_error
+
+from . import services
+from .forms import ClosePeriodForm, OpenPeriodForm, PaymentForm, payout_method_labels
+from .pdf import statement_pdf
+
+bp = Blueprint("settlement", __name__, template_folder="templates")
+BOARD = (ROLE_PENGURUS, ROLE_PENGAWAS)
+
+
+@bp.app_context_processor
+def labels():
+    return {"payout_labels": payout_method_labels()}
+
+
+def _period_or_404(period_id: int):
+    try:
+        return services.get_period(period_id)
+    except NotFound:
+        abort(404)
+
+
+def _readable_payout(payout_id: int):
+    """Pengurus and pengawas read every statement; a member reads only their own."""
+    try:
+        payout = services.get_payout(payout_id)
+    except NotFound:
+        abort(404)
+    if current_user.has_role(*BOARD):
+        return payout
+    if current_user.has_role(ROLE_MEMBER) and current_user.member and current_user.member.id == payout.member_id:
+        return payout
+    abort(403)
+
+
+@bp.route("/penyelesaian", methods=["GET", "POST"])
+@roles_required(*BOARD)
+def periods():
+    form = OpenPeriodForm()
+    if request.method == "POST":
+        if not current_user.has_role(ROLE_PENGURUS):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                period = services.open_period(current_user, form.cutoff_date.data, form.note.data or "")
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                return redirect(url_for("settlement.period_detail", period_id=period.id))
+    elif not form.cutoff_date.data:
+        today = local_today()
+        form.cutoff_date.data = today.replace(day=1) - timedelta(days=1)  # end of last month
+    return render_template("settlement/periods.html", periods=services.periods(), form=form)
+
+
+@bp.get("/penyelesaian/<int:period_id>")
+@roles_required(*BOARD)
+def period_detail(period_id: int):
+    period = _period_or_404(period_id)
+    drafts = [] if period.is_closed else services.compute_statements(period.cutoff_date)
+    return render_template("settlement/period.html", period=period, drafts=drafts, close_form=ClosePeriodForm())
+
+
+@bp.post("/penyelesaian/<int:period_id>/tutup")
+@roles_required(ROLE_PENGURUS)
+def period_close(period_id: int):
+    form = ClosePeriodForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        period = services.close_period(current_user, period_id)
+    except NotFound:
+        abort(404)
+    flash(_("Settlement closed: %(n)d statements frozen.", n=len(period.payouts)), "success")
+    return redirect(url_for("settlement.period_detail", period_id=period_id))
+
+
+@bp.get("/penyelesaian/<int:period_id>/pembayaran.csv")
+@roles_required(*BOARD)
+def period_csv(period_id: int):
+    period = _period_or_404(period_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["statement", "member", "bank", "account_number", "account_holder", "gross_idr", "commission_idr",
+                     "fees_idr", "adjustments_idr", "payable_idr", "paid_at", "method", "reference"])
+    for p in period.payouts:
+        pay = p.payment
+        writer.writerow([p.id, p.member.business_name, p.member.bank_name, p.member.bank_account_number,
+                         p.member.bank_account_holder, p.gross, p.commission, p.fees, p.adjustments, p.payable,
+                         pay.paid_at.isoformat(timespec="minutes") if pay else "", pay.method if pay else "",
+                         pay.reference if pay else ""])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="pembayaran-{period.cutoff_date}.csv"'})
+
+
+def _whatsapp_link(payout) -> str:
+    url = url_for("settlement.statement", payout_id=payout.id, _external=True)
+    text = _("Statement #%(id)d up to %(date)s: sales %(gross)s, commission %(commission)s, to be paid %(payable)s. "
+             "Details: %(url)s", id=payout.id, date=payout.period.cutoff_date.isoformat(),
+             gross=format_rupiah(payout.gross), commission=format_rupiah(payout.commission),
+             payable=format_rupiah(payout.payable), url=url)
+    return f"https://wa.me/{payout.member.whatsapp}?text={quote(text)}"
+
+
+@bp.route("/pernyataan/<int:payout_id>", methods=["GET", "POST"])
+@login_required
+def statement(payout_id: int):
+    payout = _readable_payout(payout_id)
+    form = PaymentForm()
+    if request.method == "POST":
+        if not current_user.has_role(ROLE_PENGURUS):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.mark_paid(current_user, payout.id, form.method.data, form.reference.data or "",
+                                   form.acknowledged_by.data or "")
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                flash(_("Statement marked paid."), "success")
+                return redirect(url_for("settlement.statement", payout_id=payout.id))
+    return render_template("settlement/statement.html", payout=payout, form=form,
+                           whatsapp=_whatsapp_link(payout) if current_user.has_role(*BOARD) else None)
+
+
+@bp.get("/pernyataan/<int:payout_id>.pdf")
+@login_required
+def statement_pdf_download(payout_id: int):
+    payout = _readable_payout(payout_id)
+    coop = current_cooperative()
+    labels = {"title": _("Statement"), "cutoff": _("Sales up to"),
+              "columns": (_("Date"), _("Sale"), _("Product"), _("Qty"), _("Gross"), _("Commission")),
+              "gross": _("Gross sales"), "commission": _("Commission"), "fees": _("Fees"),
+              "adjustments": _("Adjustments"), "payable": _("Payable to member"), "carried": _("Carried forward"),
+              "paid": _("Paid"), "unpaid": _("Not paid yet"),
+              "methods": {k: str(v) for k, v in payout_method_labels().items()}}
+    body = statement_pdf(payout, coop.name if coop else "", labels)
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="pernyataan-{payout.id}.pdf"'})
+
+
+@bp.get("/saya/saldo")
+@roles_required(ROLE_MEMBER)
+def my_balance():
+    member = current_user.member or abort(404)
+    return render_template("settlement/my_balance.html", member=member, balance=services.member_balance(member.id),
+                           payouts=services.member_payouts(member.id))
+
+
+# --- audit log (pengurus, pengawas) -----------------------------------------------------------------
+
+@bp.get("/admin/audit")
+@roles_required(*BOARD)
+def audit_log():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = request.args.get("aksi", "").strip()
+    actor_id = request.args.get("oleh", type=int)
+    stmt = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
+    if actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    for arg, op in (("dari", "ge"), ("sampai", "lt")):
+        try:
+            day = date.fromisoformat(request.args.get(arg, ""))
+        except ValueError:
+            continue
+        bound = local_midnight_utc(day if op == "ge" else day + timedelta(days=1))
+        stmt = stmt.where(AuditEvent.created_at >= bound if op == "ge" else AuditEvent.created_at < bound)
+    events = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()
+    actors = db.session.execute(select(User.id, User.name).where(User.role != ROLE_MEMBER).order_by(User.name)).all()
+    return render_template("settlement/audit.html", events=events[:100], has_next=len(events) > 100, page=page,
+                           actors=actors, action=action, actor_id=actor_id)

@@ -1,0 +1,313 @@
+"""Settlement rules: open a period, preview statements, close (all or nothing, once), pay, read.
+
+A statement covers exactly the member's sale lines that are paid, not voided, not yet settled and
+sold up to the cut-off (counter and online alike). A sale voided after its line was settled is
+carried into the member's next statement as a negative adjustment; a statement that comes out
+negative pays 0 and carries the balance forward. Nothing frozen is ever edited.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from consignment.models import Sale, SaleLine, SaleVoid
+from marketplace.audit import record_event
+from marketplace.cooperative import current_cooperative
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import Member, User
+from marketplace.timeutil import local_midnight_utc, local_today, to_local, utcnow
+from marketplace.transaction import transaction
+
+from .models import (PAYOUT_METHODS, STATUS_CLOSED, STATUS_DRAFT, Payout, PayoutAdjustment, PayoutLine,
+                     PayoutPayment, SettlementPeriod)
+
+
+# --- statements (computed) -------------------------------------------------------------------------
+
+@dataclass
+class AdjustmentDraft:
+    source: str
+    amount: int
+    description: str
+
+
+@dataclass
+class StatementDraft:
+    member: Member
+    lines: list[SaleLine] = field(default_factory=list)
+    adjustments: list[AdjustmentDraft] = field(default_factory=list)
+    fees: int = 0
+
+    @property
+    def gross(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def commission(self) -> int:
+        return sum(line.commission for line in self.lines)
+
+    @property
+    def adjustment_total(self) -> int:
+        return sum(a.amount for a in self.adjustments)
+
+    @property
+    def total(self) -> int:
+        return self.gross - self.commission - self.fees + self.adjustment_total
+
+    @property
+    def payable(self) -> int:
+        return max(self.total, 0)
+
+    @property
+    def carried_forward(self) -> int:
+        return min(self.total, 0)
+
+
+def _end_of(cutoff: date) -> datetime:
+    return local_midnight_utc(date.fromordinal(cutoff.toordinal() + 1))
+
+
+def _unsettled_lines(end: datetime, member_id: int | None = None):
+    stmt = (select(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+            .where(Sale.created_at < end,
+                   ~exists().where(SaleVoid.sale_id == Sale.id),
+                   ~exists().where(PayoutLine.sale_line_id == SaleLine.id))
+            .options(selectinload(SaleLine.sale), selectinload(SaleLine.product), selectinload(SaleLine.lot))
+            .order_by(SaleLine.member_id, SaleLine.id))
+    if member_id is not None:
+        stmt = stmt.where(SaleLine.member_id == member_id)
+    return db.session.scalars(stmt).all()
+
+
+def _late_voids(end: datetime, member_id: int | None = None) -> list[tuple[SaleLine, SaleVoid]]:
+    """Settled lines whose sale was voided afterwards, not yet carried into a statement."""
+    settled_sources = select(PayoutAdjustment.source)
+    stmt = (select(SaleLine, SaleVoid).join(SaleVoid, SaleVoid.sale_id == SaleLine.sale_id)
+            .join(PayoutLine, PayoutLine.sale_line_id == SaleLine.id)
+            .where(SaleVoid.created_at < end)
+            .options(selectinload(SaleLine.sale), selectinload(SaleLine.product))
+            .order_by(SaleLine.id))
+    if member_id is not None:
+        stmt = stmt.where(SaleLine.member_id == member_id)
+    done = set(db.session.scalars(settled_sources.where(PayoutAdjustment.source.like("void:%"))))
+    return [(line, void) for line, void in db.session.execute(stmt) if f"void:{line.id}" not in done]
+
+
+def _carried_balances(member_id: int | None = None) -> list[Payout]:
+    done = set(db.session.scalars(select(PayoutAdjustment.source).where(PayoutAdjustment.source.like("carry:%"))))
+    stmt = select(Payout).where(Payout.carried_forward < 0)
+    if member_id is not None:
+        stmt = stmt.where(Payout.member_id == member_id)
+    return [p for p in db.session.scalars(stmt) if f"carry:{p.id}" not in done]
+
+
+def compute_statements(cutoff: date, member_id: int | None = None) -> list[StatementDraft]:
+    """What each member would be paid if the period closed now with this cut-off."""
+    end = _end_of(cutoff)
+    drafts: dict[int, StatementDraft] = {}
+    members = {}
+
+    def draft_for(mid: int) -> StatementDraft:
+        if mid not in drafts:
+            if mid not in members:
+                members[mid] = db.session.get(Member, mid)
+            drafts[mid] = StatementDraft(member=members[mid])
+        return drafts[mid]
+
+    for line in _unsettled_lines(end, member_id):
+        draft_for(line.member_id).lines.append(line)
+    for line, void in _late_voids(end, member_id):
+        draft_for(line.member_id).adjustments.append(AdjustmentDraft(
+            source=f"void:{line.id}", amount=-(line.line_total - line.commission),
+            description=_("Sale %(number)s voided after payout: %(product)s × %(n)d (%(reason)s)",
+                          number=line.sale.number, product=line.product.name, n=line.quantity, reason=void.reason)))
+    for payout in _carried_balances(member_id):
+        draft_for(payout.member_id).adjustments.append(AdjustmentDraft(
+            source=f"carry:{payout.id}", amount=payout.carried_forward,
+            description=_("Negative balance carried from statement #%(id)d", id=payout.id)))
+    coop = current_cooperative()
+    fee = coop.statement_fee if coop else 0
+    for draft in drafts.values():
+        draft.fees = fee
+    return sorted(drafts.values(), key=lambda d: d.member.business_name)
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+def open_period(actor: User, cutoff: date, note: str = "") -> SettlementPeriod:
+    with transaction():
+        if cutoff > local_today():
+            raise DomainError(_("The cut-off date cannot be in the future."), field="cutoff_date")
+        if db.session.scalar(select(SettlementPeriod.id).where(SettlementPeriod.status == STATUS_DRAFT)):
+            raise DomainError(_("Another settlement is still open; close it first."), field="cutoff_date")
+        last = db.session.scalar(select(func.max(SettlementPeriod.cutoff_date))
+                                 .where(SettlementPeriod.status == STATUS_CLOSED))
+        if last is not None and cutoff < last:
+            raise DomainError(_("The cut-off date is before the last closed settlement (%(date)s).",
+                                date=last.isoformat()), field="cutoff_date")
+        period = SettlementPeriod(cutoff_date=cutoff, note=(note or "").strip(), created_by_id=actor.id)
+        db.session.add(period)
+        db.session.flush()
+        record_event(actor, "settlement.open", period, f"cutoff={cutoff}")
+    return period
+
+
+def _freeze_statement(period: SettlementPeriod, draft: StatementDraft) -> Payout:
+    payout = Payout(period_id=period.id, member_id=draft.member.id, gross=draft.gross, commission=draft.commission,
+                    fees=draft.fees, adjustments=draft.adjustment_total, payable=draft.payable,
+                    carried_forward=draft.carried_forward)
+    db.session.add(payout)
+    db.session.flush()
+    db.session.add_all([PayoutLine(payout_id=payout.id, sale_line_id=line.id, gross=line.line_total,
+                                   commission=line.commission) for line in draft.lines])
+    db.session.add_all([PayoutAdjustment(payout_id=payout.id, source=a.source, amount=a.amount,
+                                         description=a.description) for a in draft.adjustments])
+    return payout
+
+
+def close_period(actor: User, period_id: int) -> SettlementPeriod:
+    """Freeze every member's statement in one transaction. Closing twice (double click, two tabs,
+    a retried request) finds the period closed and returns it: one set of payouts, ever."""
+    with transaction():
+        closed = db.session.execute(
+            update(SettlementPeriod)
+            .where(SettlementPeriod.id == period_id, SettlementPeriod.status == STATUS_DRAFT)
+            .values(status=STATUS_CLOSED, closed_by_id=actor.id, closed_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        period = db.session.get(SettlementPeriod, period_id)
+        if period is None:
+            raise NotFound(_("Settlement not found."))
+        if closed == 1:
+            db.session.refresh(period)
+            drafts = compute_statements(period.cutoff_date)
+            for draft in drafts:
+                _freeze_statement(period, draft)
+            record_event(actor, "settlement.close", period,
+                         f"cutoff={period.cutoff_date} members={len(drafts)} "
+                         f"gross={sum(d.gross for d in drafts)} payable={sum(d.payable for d in drafts)}")
+    return period
+
+
+def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", acknowledged_by: str = "") -> PayoutPayment:
+    try:
+        with transaction():
+            payout = db.session.get(Payout, payout_id)
+            if payout is None:
+                raise NotFound(_("Statement not found."))
+            if payout.payment is not None:
+                raise DomainError(_("This statement was already paid."))
+            if payout.payable <= 0:
+                raise DomainError(_("Nothing to pay on this statement."))
+            if method not in PAYOUT_METHODS:
+                raise DomainError(_("Choose how the member was paid."), field="method")
+            reference, acknowledged_by = (reference or "").strip(), (acknowledged_by or "").strip()
+            if method != "cash" and not reference:
+                raise DomainError(_("Write the transfer reference."), field="reference")
+            if method == "cash" and not acknowledged_by:
+                raise DomainError(_("Write the name of whoever received the cash."), field="acknowledged_by")
+            payment = PayoutPayment(payout_id=payout.id, method=method, reference=reference,
+                                    acknowledged_by=acknowledged_by, paid_by_id=actor.id)
+            db.session.add(payment)
+            db.session.flush()
+            record_event(actor, "payout.paid", payout, f"member={payout.member_id} amount={payout.payable} "
+                                                       f"{method} {reference} {acknowledged_by}".strip())
+    except IntegrityError:
+        raise DomainError(_("This statement was already paid."))
+    return payment
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+def periods() -> list[SettlementPeriod]:
+    return list(db.session.scalars(select(SettlementPeriod).options(selectinload(SettlementPeriod.payouts))
+                                   .order_by(SettlementPeriod.cutoff_date.desc(), SettlementPeriod.id.desc())))
+
+
+def get_period(period_id: int) -> SettlementPeriod:
+    period = db.session.scalar(select(SettlementPeriod).where(SettlementPeriod.id == period_id).options(
+        selectinload(SettlementPeriod.payouts).selectinload(Payout.member),
+        selectinload(SettlementPeriod.payouts).selectinload(Payout.payment)))
+    if period is None:
+        raise NotFound(_("Settlement not found."))
+    return period
+
+
+def get_payout(payout_id: int) -> Payout:
+    payout = db.session.scalar(select(Payout).where(Payout.id == payout_id).options(
+        selectinload(Payout.lines).selectinload(PayoutLine.sale_line).selectinload(SaleLine.sale),
+        selectinload(Payout.lines).selectinload(PayoutLine.sale_line).selectinload(SaleLine.product),
+        selectinload(Payout.adjustment_rows), selectinload(Payout.payment), selectinload(Payout.member),
+        selectinload(Payout.period)))
+    if payout is None:
+        raise NotFound(_("Statement not found."))
+    return payout
+
+
+def member_payouts(member_id: int) -> list[Payout]:
+    return list(db.session.scalars(select(Payout).where(Payout.member_id == member_id)
+                                   .options(selectinload(Payout.period), selectinload(Payout.payment))
+                                   .order_by(Payout.id.desc())))
+
+
+@dataclass
+class Balance:
+    unsettled_gross: int
+    unsettled_commission: int
+    adjustments: int
+
+    @property
+    def member_share(self) -> int:
+        return self.unsettled_gross - self.unsettled_commission + self.adjustments
+
+
+def member_balance(member_id: int) -> Balance:
+    """Sold but not yet settled: what the member will see on the next statement (before fees)."""
+    draft = compute_statements(local_today(), member_id)
+    if not draft:
+        return Balance(0, 0, 0)
+    return Balance(draft[0].gross, draft[0].commission, draft[0].adjustment_total)
+
+
+# --- public figures ----------------------------------------------------------------------------------
+
+@dataclass
+class Transparency:
+    year: int
+    active_members: int
+    published_products: int
+    units_sold: int
+    paid_out: int
+    paid_out_by_month: list[int]  # 12 entries, integer Rupiah
+    last_settlement: date | None
+
+
+def transparency(year: int | None = None) -> Transparency:
+    """Totals for the public page: counts and sums only, never anything about one member."""
+    from catalog.models import STATUS_PUBLISHED, Product
+
+    year = year or local_today().year
+    start, end = local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
+    units = db.session.scalar(
+        select(func.coalesce(func.sum(SaleLine.quantity), 0)).join(Sale, Sale.id == SaleLine.sale_id)
+        .where(Sale.created_at >= start, Sale.created_at < end, ~exists().where(SaleVoid.sale_id == Sale.id)))
+    payments = db.session.execute(
+        select(PayoutPayment.paid_at, Payout.payable).join(Payout, Payout.id == PayoutPayment.payout_id)
+        .where(PayoutPayment.paid_at >= start, PayoutPayment.paid_at < end)).all()
+    by_month = [0] * 12
+    for paid_at, amount in payments:
+        by_month[to_local(paid_at).month - 1] += amount
+    return Transparency(
+        year=year,
+        active_members=db.session.scalar(select(func.count(Member.id)).where(Member.active.is_(True))),
+        published_products=db.session.scalar(select(func.count(Product.id)).where(Product.status == STATUS_PUBLISHED)),
+        units_sold=int(units or 0), paid_out=sum(by_month), paid_out_by_month=by_month,
+        last_settlement=db.session.scalar(select(func.max(SettlementPeriod.cutoff_date))
+                                          .where(SettlementPeriod.status == STATUS_CLOSED)),
+    )

@@ -1,0 +1,119 @@
+import pytest
+from sqlalchemy import func, select
+
+from consignment import services as gerai
+from consignment.services import LineRequest
+from marketplace.extensions import db
+from marketplace.timeutil import local_today
+from settlement import services
+from settlement.models import Payout, PayoutPayment, SettlementPeriod
+
+ROLES = [None, "member", "kasir", "pengurus", "pengawas"]
+
+
+@pytest.fixture
+def login_as(auth, make_user, make_member):
+    def login(role, member=None):
+        if role == "member":
+            member = member or make_member()
+            auth.login(member.user.email)
+            return member
+        if role:
+            user = make_user(role)
+            auth.login(user.email)
+            return user
+
+    return login
+
+
+@pytest.fixture
+def settled(make_user, make_lot):
+    """A closed period with one statement, and an open draft."""
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=10)
+    gerai.record_counter_sale(kasir, [LineRequest(lot.id, 2)], "cash")
+    period = services.close_period(pengurus, services.open_period(pengurus, local_today()).id)
+    gerai.record_counter_sale(kasir, [LineRequest(lot.id, 1)], "cash")
+    draft = services.open_period(pengurus, local_today())
+    return {"period": period, "payout": period.payouts[0], "draft": draft, "member": lot.member}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix_of_settlement_pages(client, login_as, settled, role):
+    login_as(role)
+    board = role in ("pengurus", "pengawas")
+    expected_board = 200 if board else (302 if role is None else 403)
+    for url in ("/penyelesaian", f"/penyelesaian/{settled['period'].id}", f"/penyelesaian/{settled['draft'].id}",
+                f"/penyelesaian/{settled['period'].id}/pembayaran.csv", "/admin/audit"):
+        assert client.get(url).status_code == expected_board, (url, role)
+    # Another member's statement is closed to a member; anonymous users are sent to sign in.
+    statement = client.get(f"/pernyataan/{settled['payout'].id}").status_code
+    assert statement == (200 if board else 302 if role is None else 403)
+    assert client.get("/saya/saldo").status_code == (200 if role == "member" else 302 if role is None else 403)
+
+
+@pytest.mark.parametrize("role", ["member", "kasir", "pengawas"])
+def test_only_pengurus_opens_closes_and_pays(client, login_as, settled, role):
+    login_as(role)
+    assert client.post("/penyelesaian", data={"cutoff_date": local_today().isoformat()}).status_code == 403
+    assert client.post(f"/penyelesaian/{settled['draft'].id}/tutup").status_code == 403
+    assert client.post(f"/pernyataan/{settled['payout'].id}",
+                       data={"method": "bank_transfer", "reference": "X"}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(SettlementPeriod, settled["draft"].id).status == "draft"
+    assert db.session.scalar(select(func.count(PayoutPayment.id))) == 0
+
+
+def test_member_reads_own_statement_balance_and_pdf(client, login_as, settled):
+    login_as("member", member=settled["member"])
+    page = client.get(f"/pernyataan/{settled['payout'].id}").get_data(as_text=True)
+    assert "Rp30.000" in page and "Rp25.500" in page and "Belum dibayar" in page
+    balance = client.get("/saya/saldo").get_data(as_text=True)
+    assert "Rp12.750" in balance and f"/pernyataan/{settled['payout'].id}" in balance
+    pdf = client.get(f"/pernyataan/{settled['payout'].id}.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_pengurus_closes_from_the_page_and_a_second_click_changes_nothing(client, login_as, settled):
+    login_as("pengurus")
+    draft = settled["draft"].id
+    assert "Rp12.750" in client.get(f"/penyelesaian/{draft}").get_data(as_text=True)
+    first = client.post(f"/penyelesaian/{draft}/tutup")
+    second = client.post(f"/penyelesaian/{draft}/tutup")
+    assert first.status_code == second.status_code == 302
+    assert db.session.scalar(select(func.count(Payout.id)).where(Payout.period_id == draft)) == 1
+
+
+def test_pengurus_marks_paid_with_reference_and_whatsapp_summary(client, login_as, settled):
+    login_as("pengurus")
+    payout = settled["payout"]
+    page = client.get(f"/pernyataan/{payout.id}").get_data(as_text=True)
+    assert f"https://wa.me/{settled['member'].whatsapp}?text=" in page and "Rp25.500" in page
+    missing = client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": ""})
+    assert "Tulis referensi transfer" in missing.get_data(as_text=True)
+    client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": "BRI-7781"})
+    assert "BRI-7781" in client.get(f"/pernyataan/{payout.id}").get_data(as_text=True)
+    csv_text = client.get(f"/penyelesaian/{settled['period'].id}/pembayaran.csv").get_data(as_text=True)
+    assert "BRI-7781" in csv_text and ",25500," in csv_text
+
+
+def test_audit_log_filters_by_action(client, login_as, settled):
+    login_as("pengawas")
+    page = client.get("/admin/audit?aksi=settlement").get_data(as_text=True)
+    assert "settlement.close" in page and "sale.record" not in page
+
+
+def test_transparency_page_shows_totals_and_no_personal_data(client, settled, make_user):
+    services.mark_paid(make_user("pengurus"), settled["payout"].id, "bank_transfer", "TRF-1")
+    page = client.get("/transparansi").get_data(as_text=True)
+    member = settled["member"]
+    assert "Rp25.500" in page and "<svg" in page
+    for private in (member.business_name, member.owner_name, member.whatsapp, member.bank_account_number, "TRF-1"):
+        assert private not in page
+
+
+def test_member_sees_what_they_receive_per_unit_while_editing(client, login_as, make_product):
+    member = login_as("member")
+    product = make_product(member, price=20000)
+    page = client.get(f"/kelola/produk/{product.id}/ubah").get_data(as_text=True)
+    assert "Rp17.000" in page and "15%" in page
