@@ -22,7 +22,10 @@ KIND_ONLINE_SALE = "online_sale"
 KIND_RETURN = "return_to_member"
 KIND_ADJUSTMENT = "adjustment"
 KIND_VOID = "void"  # reverses the movement of a voided sale line
-MOVEMENT_KINDS = (KIND_INTAKE, KIND_SALE, KIND_ONLINE_SALE, KIND_RETURN, KIND_ADJUSTMENT, KIND_VOID)
+KIND_RESERVE = "reserve"  # an online order holds units until it is paid, cancelled or expires
+KIND_RELEASE = "release"  # gives reserved units back (before the online_sale, or on expiry)
+MOVEMENT_KINDS = (KIND_INTAKE, KIND_SALE, KIND_ONLINE_SALE, KIND_RETURN, KIND_ADJUSTMENT, KIND_VOID, KIND_RESERVE,
+                  KIND_RELEASE)
 
 PAYMENT_METHODS = ("cash", "qris", "transfer")
 ADJUSTMENT_REASONS = ("damaged", "lost", "expired", "count_correction")
@@ -87,8 +90,8 @@ class StockMovement(db.Model):
     __tablename__ = "stock_movements"
     __table_args__ = (
         CheckConstraint("quantity <> 0", name="quantity_nonzero"),
-        CheckConstraint("kind IN ('intake','sale','online_sale','return_to_member','adjustment','void')",
-                        name="kind_known"),
+        CheckConstraint("kind IN ('intake','sale','online_sale','return_to_member','adjustment','void','reserve',"
+                        "'release')", name="kind_known"),
         Index("ix_stock_movements_lot", "lot_id", "id"),
         Index("ix_stock_movements_created", "created_at"),
     )
@@ -100,6 +103,7 @@ class StockMovement(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     sale_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("sale_lines.id"), index=True)
     return_slip_id: Mapped[Optional[int]] = mapped_column(ForeignKey("return_slips.id"), index=True)
+    order_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order_lines.id"), index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -126,14 +126,14 @@ def on_hand_by_lot(lot_ids) -> dict[int, int]:
     return result
 
 
-def _lock_lots(lot_ids) -> None:
+def lock_lots(lot_ids) -> None:
     """Row locks on PostgreSQL, in id order; SQLite serialises writers itself (see module doc)."""
     if db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(select(ConsignmentLot.id).where(ConsignmentLot.id.in_(sorted(set(lot_ids))))
                            .order_by(ConsignmentLot.id).with_for_update())
 
 
-def _assert_nothing_negative(lots: dict[int, ConsignmentLot], taken: dict[int, int]) -> None:
+def assert_stock_not_negative(lots: dict[int, ConsignmentLot], taken: dict[int, int]) -> None:
     """After appending movements: refuse if any lot went below zero. `taken` is what this
     transaction took out per lot, so the message can say what was on hand before it."""
     db.session.flush()
@@ -145,7 +145,7 @@ def _assert_nothing_negative(lots: dict[int, ConsignmentLot], taken: dict[int, i
                               field="lines")
 
 
-def _move(lot: ConsignmentLot, kind: str, quantity: int, actor: User, reason: str = "", **refs) -> StockMovement:
+def append_movement(lot: ConsignmentLot, kind: str, quantity: int, actor: User, reason: str = "", **refs) -> StockMovement:
     movement = StockMovement(lot=lot, lot_id=lot.id, kind=kind, quantity=quantity, reason=reason,
                              actor_id=actor.id, **refs)
     db.session.add(movement)
@@ -193,7 +193,7 @@ def receive_lot(actor: User, *, product_id: int, quantity: int, unit_price: int 
                              note=(note or "").strip(), received_by_id=actor.id)
         db.session.add(lot)
         db.session.flush()
-        _move(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
+        append_movement(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
         record_event(actor, "lot.receive", lot, f"{lot.code} {product.name} qty={quantity} "
                                                 f"price={price} commission_bp={rate}")
     return lot
@@ -232,6 +232,33 @@ def _number(prefix: str, obj_id: int, when: datetime) -> str:
     return f"{prefix}{when:%y%m%d}-{obj_id:06d}"
 
 
+def new_sale(actor: User, *, channel: str, payment_method: str, total: int, cash_received: int | None = None,
+             payment_reference: str = "") -> Sale:
+    """Start a sale inside the caller's transaction; its number comes from its id."""
+    now = utcnow()
+    sale = Sale(number=f"tmp-{secrets.token_hex(8)}", channel=channel, payment_method=payment_method, total=total,
+                cash_received=cash_received, payment_reference=(payment_reference or "").strip(),
+                cashier_id=actor.id, created_at=now)
+    db.session.add(sale)
+    db.session.flush()
+    sale.number = _number("J", sale.id, now)
+    return sale
+
+
+def sell_from_lot(sale: Sale, lot: ConsignmentLot, quantity: int, actor: User, kind: str = KIND_SALE,
+                  unit_price: int | None = None) -> SaleLine:
+    """Append a sale line (price and commission snapshotted) and its stock movement."""
+    price = lot.unit_price if unit_price is None else unit_price
+    line_total = price * quantity
+    line = SaleLine(sale=sale, lot_id=lot.id, product_id=lot.product_id, member_id=lot.member_id, quantity=quantity,
+                    unit_price=price, line_total=line_total, commission_bp=lot.commission_bp,
+                    commission=commission_amount(line_total, lot.commission_bp))
+    db.session.add(line)
+    db.session.flush()
+    append_movement(lot, kind, -quantity, actor, reason=sale.number, sale_line_id=line.id)
+    return line
+
+
 def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: str,
                         cash_received: int | None = None, payment_reference: str = "") -> Sale:
     """Sell lines from lots at the counter; prices and commission are snapshotted on each line."""
@@ -249,7 +276,7 @@ def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: s
         missing = set(wanted) - set(lots)
         if missing:
             raise DomainError(_("A lot in this sale no longer exists."), field="lines")
-        _lock_lots(wanted)
+        lock_lots(wanted)
         total = sum(lots[lot_id].unit_price * qty for lot_id, qty in wanted.items())
         if payment_method == "cash":
             if cash_received is None:
@@ -260,23 +287,11 @@ def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: s
                                   field="cash_received")
         else:
             cash_received = None
-        now = utcnow()
-        sale = Sale(number=f"tmp-{secrets.token_hex(8)}", channel="counter", payment_method=payment_method,
-                    total=total, cash_received=cash_received, payment_reference=(payment_reference or "").strip(),
-                    cashier_id=actor.id, created_at=now)
-        db.session.add(sale)
-        db.session.flush()
-        sale.number = _number("J", sale.id, now)
+        sale = new_sale(actor, channel="counter", payment_method=payment_method, total=total,
+                        cash_received=cash_received, payment_reference=payment_reference)
         for lot_id, qty in wanted.items():
-            lot = lots[lot_id]
-            line_total = lot.unit_price * qty
-            line = SaleLine(sale=sale, lot_id=lot.id, product_id=lot.product_id, member_id=lot.member_id,
-                            quantity=qty, unit_price=lot.unit_price, line_total=line_total,
-                            commission_bp=lot.commission_bp, commission=commission_amount(line_total, lot.commission_bp))
-            db.session.add(line)
-            db.session.flush()
-            _move(lot, KIND_SALE, -qty, actor, reason=sale.number, sale_line_id=line.id)
-        _assert_nothing_negative(lots, wanted)
+            sell_from_lot(sale, lots[lot_id], qty, actor)
+        assert_stock_not_negative(lots, wanted)
         record_event(actor, "sale.record", sale, f"{sale.number} {payment_method} total={total} "
                                                  f"lines={[(lots[i].code, q) for i, q in wanted.items()]}")
     return sale
@@ -285,20 +300,25 @@ def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: s
 def void_sale(actor: User, sale_id: int, reason: str) -> Sale:
     """Void a sale: a SaleVoid record and reversing movements; nothing is deleted or edited."""
     with transaction():
-        reason = (reason or "").strip()
-        if len(reason) < 3:
-            raise DomainError(_("Write why the sale is voided."), field="reason")
-        sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).options(selectinload(Sale.lines)))
-        if sale is None:
-            raise NotFound(_("Sale not found."))
-        _lock_lots([line.lot_id for line in sale.lines] or [0])
-        if db.session.scalar(select(SaleVoid.id).where(SaleVoid.sale_id == sale.id)):
-            raise DomainError(_("This sale was already voided."))
-        db.session.add(SaleVoid(sale_id=sale.id, reason=reason, actor_id=actor.id))
-        for line in sale.lines:
-            _move(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
-                  sale_line_id=line.id)
-        record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}")
+        sale = void_sale_in_transaction(actor, sale_id, reason)
+    return sale
+
+
+def void_sale_in_transaction(actor: User, sale_id: int, reason: str) -> Sale:
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise DomainError(_("Write why the sale is voided."), field="reason")
+    sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).options(selectinload(Sale.lines)))
+    if sale is None:
+        raise NotFound(_("Sale not found."))
+    lock_lots([line.lot_id for line in sale.lines] or [0])
+    if db.session.scalar(select(SaleVoid.id).where(SaleVoid.sale_id == sale.id)):
+        raise DomainError(_("This sale was already voided."))
+    db.session.add(SaleVoid(sale_id=sale.id, reason=reason, actor_id=actor.id))
+    for line in sale.lines:
+        append_movement(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
+                        sale_line_id=line.id)
+    record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}")
     return sale
 
 
@@ -320,7 +340,7 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
             select(ConsignmentLot).where(ConsignmentLot.id.in_(wanted)).options(selectinload(ConsignmentLot.product)))}
         if set(wanted) - set(lots) or any(lot.member_id != member_id for lot in lots.values()):
             raise DomainError(_("Only this member's own lots can be returned to them."), field="lines")
-        _lock_lots(wanted)
+        lock_lots(wanted)
         now = utcnow()
         slip = ReturnSlip(number=f"tmp-{secrets.token_hex(8)}", member_id=member_id, note=(note or "").strip(),
                           actor_id=actor.id, created_at=now)
@@ -328,8 +348,8 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
         db.session.flush()
         slip.number = _number("R", slip.id, now)
         for lot_id, qty in wanted.items():
-            _move(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
-        _assert_nothing_negative(lots, wanted)
+            append_movement(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
+        assert_stock_not_negative(lots, wanted)
         record_event(actor, "stock.return", slip, f"{slip.number} {member.business_name} "
                                                   f"{[(lots[i].code, q) for i, q in wanted.items()]}")
     return slip
@@ -350,9 +370,9 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
             raise DomainError(_("The quantity must be a whole number other than 0."), field="quantity")
         if reason_code != "count_correction" and quantity > 0:
             quantity = -quantity  # damaged/lost/expired always take stock out
-        _lock_lots([lot.id])
-        movement = _move(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
-        _assert_nothing_negative({lot.id: lot}, {lot.id: -quantity})
+        lock_lots([lot.id])
+        movement = append_movement(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
+        assert_stock_not_negative({lot.id: lot}, {lot.id: -quantity})
         record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}")
     return movement
 

@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog import models as _catalog_models  # noqa: F401
     from consignment import models as _consignment_models  # noqa: F401
     from settlement import models as _settlement_models  # noqa: F401
+    from storefront import models as _storefront_models  # noqa: F401
 
     from . import models
 

@@ -225,3 +225,22 @@ def save_cooperative(actor: User, details: CooperativeDetails):
         db.session.flush()
         record_event(actor, "cooperative.update", coop, f"{before} -> {coop.name}|{coop.default_commission_bp}")
     return coop
+
+
+SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"
+
+
+def system_user() -> User:
+    """The actor recorded for what no person did by hand (online orders, payment notifications).
+
+    An inactive account: it can never sign in. Created on first use inside the caller's transaction.
+    """
+    user = db.session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
+    if user is None:
+        import secrets
+
+        user = User(name="Sistem (pesanan daring)", email=SYSTEM_EMAIL, role="kasir", active=False,
+                    password_hash="!" + secrets.token_hex(16))  # no hash format matches: no password works
+        db.session.add(user)
+        db.session.flush()
+    return user

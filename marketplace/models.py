@@ -36,6 +36,11 @@ class Cooperative(db.Model):
     default_commission_bp: Mapped[int] = mapped_column(default=1500)
     # Optional fixed gerai fee charged on each member's statement (integer Rupiah, 0 = none).
     statement_fee: Mapped[int] = mapped_column(default=0, server_default="0")
+    vision: Mapped[str] = mapped_column(Text, default="", server_default="")
+    mission: Mapped[str] = mapped_column(Text, default="", server_default="")
+    map_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    hero_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -328,3 +328,56 @@ ID.update({
     "Last settlement: sales up to %(date)s.": "Penyelesaian terakhir: penjualan sampai %(date)s.",
     "No settlement has been closed yet.": "Belum ada penyelesaian yang ditutup.",
 })
+
+# Cart, checkout, orders.
+ID.update({
+    "Online orders": "Pesanan daring", "Cart": "Keranjang", "Your name": "Nama Anda", "Pickup or delivery": "Ambil atau antar",
+    "Pick up at the gerai": "Ambil di gerai", "Delivery (the gerai contacts you about the fee)": "Diantar (gerai menghubungi Anda soal ongkos)",
+    "Delivery address": "Alamat pengantaran", "Notes": "Catatan",
+    "Pay online now (QRIS, e-wallet, bank transfer, card) via Midtrans":
+        "Bayar daring sekarang (QRIS, dompet digital, transfer bank, kartu) lewat Midtrans",
+    "Pay at the gerai when you pick up": "Bayar di gerai saat mengambil", "Why is the order cancelled?": "Mengapa pesanan dibatalkan?",
+    "The payment service refused the request (%(code)s).": "Layanan pembayaran menolak permintaan (%(code)s).",
+    "The payment service did not answer. Your order is kept; try paying again in a moment.":
+        "Layanan pembayaran tidak menjawab. Pesanan Anda tetap tersimpan; coba bayar lagi sebentar lagi.",
+    "Write your name.": "Tulis nama Anda.", "Choose pickup or delivery.": "Pilih ambil atau antar.",
+    "Write the delivery address.": "Tulis alamat pengantaran.",
+    "Only %(n)d of %(product)s available now.": "%(product)s hanya tersedia %(n)d saat ini.",
+    "Online payment is not available; choose to pay at the gerai.": "Pembayaran daring tidak tersedia; pilih bayar di gerai.",
+    "Choose how you will pay.": "Pilih cara Anda membayar.", "Your cart is empty.": "Keranjang Anda kosong.",
+    "That is more than one online order can hold; please contact the gerai.":
+        "Itu melebihi batas satu pesanan daring; silakan hubungi gerai.",
+    "A product in your cart is no longer sold online.": "Ada produk di keranjang yang tidak lagi dijual daring.",
+    "This order cannot be paid online now.": "Pesanan ini tidak dapat dibayar daring sekarang.",
+    "Order not found.": "Pesanan tidak ditemukan.", "This order cannot be marked ready now.": "Pesanan ini belum bisa ditandai siap.",
+    "This order cannot be marked delivered now.": "Pesanan ini belum bisa ditandai sudah diserahkan.",
+    "This order was paid online; mark it delivered instead.": "Pesanan ini dibayar daring; tandai sudah diserahkan.",
+    "This order is no longer open.": "Pesanan ini sudah tidak terbuka.", "Write why the order is cancelled.": "Tulis alasan pembatalan pesanan.",
+    "Only unpaid orders can be cancelled here; refund paid orders in the Midtrans dashboard and the refund will be recorded.":
+        "Hanya pesanan yang belum dibayar yang bisa dibatalkan di sini; kembalikan dana pesanan berbayar lewat dasbor Midtrans dan pengembaliannya akan tercatat.",
+    "Hello, I would like to order %(product)s (%(price)s / %(unit)s): %(url)s":
+        "Halo, saya ingin memesan %(product)s (%(price)s / %(unit)s): %(url)s",
+    "Hello, I would like to order:": "Halo, saya ingin memesan:", "Total: %(total)s": "Total: %(total)s", "Name: %(name)s": "Nama: %(name)s",
+    "Your cart is full.": "Keranjang Anda penuh.", "%(product)s added to your cart.": "%(product)s masuk ke keranjang.",
+    "Check the form.": "Periksa isian formulir.", "Order %(number)s updated.": "Pesanan %(number)s diperbarui.",
+    "Only %(n)d available": "Hanya tersedia %(n)d", "Checkout": "Pesan", "Order via WhatsApp": "Pesan via WhatsApp",
+    "See the products": "Lihat produk", "We confirm your order on WhatsApp.": "Kami mengonfirmasi pesanan Anda lewat WhatsApp.",
+    "Online payment is not available at the moment; pay at the gerai when you pick up.":
+        "Pembayaran daring belum tersedia saat ini; bayar di gerai saat mengambil.",
+    "Place order": "Kirim pesanan", "UMKM member since %(year)d": "Anggota UMKM sejak %(year)d", "Order": "Pesanan",
+    "Waiting for payment": "Menunggu pembayaran", "Ready": "Siap", "Completed": "Selesai", "Cancelled": "Dibatalkan",
+    "Refunded": "Dana dikembalikan", "Paid late: the gerai will contact you": "Terlambat dibayar: gerai akan menghubungi Anda",
+    "Your items are reserved until %(date)s. Pay when you pick them up at the gerai.":
+        "Barang Anda disimpan sampai %(date)s. Bayar saat mengambil di gerai.",
+    "Complete the payment before %(date)s; the items are held for you until then.":
+        "Selesaikan pembayaran sebelum %(date)s; barang disimpan untuk Anda sampai saat itu.",
+    "Your order is ready.": "Pesanan Anda sudah siap.", "Pay now": "Bayar sekarang", "Delivery": "Diantar",
+    "Keep this page's link: it is the only way to see your order.": "Simpan tautan halaman ini: hanya lewat tautan ini pesanan Anda bisa dilihat.",
+    "Hello, about my order %(number)s": "Halo, tentang pesanan saya %(number)s", "Ask the gerai on WhatsApp": "Tanya gerai lewat WhatsApp",
+    "Available": "Tersedia", "Out of stock": "Stok habis", "Add to cart": "Masukkan keranjang",
+    "Message the shopper on WhatsApp": "Kirim pesan ke pembeli lewat WhatsApp", "Mark ready": "Tandai siap",
+    "Mark picked up / delivered": "Tandai sudah diambil / diantar", "Paid at the counter": "Dibayar di kasir",
+    "Complete order": "Selesaikan pesanan", "Cancel order": "Batalkan pesanan", "History": "Riwayat", "Open": "Terbuka",
+    "Shopper": "Pembeli", "at the gerai": "di gerai", "No orders.": "Tidak ada pesanan.",
+    "Hello %(name)s, about your order %(number)s: ": "Halo %(name)s, tentang pesanan Anda %(number)s: ",
+})

@@ -1,7 +1,8 @@
 """Public storefront routes: home, product browsing and search, product pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 
 from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
@@ -49,8 +50,29 @@ def suggest():
 
 @bp.get("/produk/<slug>")
 def product_detail(slug: str):
+    from urllib.parse import quote
+
+    from consignment.services import product_stock
+    from marketplace.cooperative import current_cooperative
+    from marketplace.money import format_rupiah
+
     product = services.published_product(slug) or abort(404)
-    return render_template("storefront/product.html", product=product)
+    available = product_stock([product.id])[product.id]
+    coop = current_cooperative()
+    url = url_for("storefront.product_detail", slug=product.slug, _external=True)
+    text = _("Hello, I would like to order %(product)s (%(price)s / %(unit)s): %(url)s", product=product.name,
+             price=format_rupiah(product.price), unit=product.unit, url=url)
+    whatsapp = f"https://wa.me/{coop.whatsapp}?text={quote(text)}" if coop and coop.whatsapp else None
+    return render_template("storefront/product.html", product=product, available=available, whatsapp=whatsapp,
+                           canonical=url)
+
+
+@bp.get("/umkm/<slug>")
+def member_page(slug: str):
+    member, products = services.member_with_products(slug)
+    if member is None:
+        abort(404)
+    return render_template("storefront/member.html", member=member, products=products)
 
 
 @bp.get("/transparansi")
@@ -59,3 +81,6 @@ def transparency():
 
     data = figures()
     return render_template("storefront/transparency.html", t=data, chart=services.monthly_chart_svg(data.paid_out_by_month))
+
+
+from . import shop_routes  # noqa: E402,F401  (registers the cart, checkout and order routes on bp)

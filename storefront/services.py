@@ -102,3 +102,14 @@ def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):
                     f'<text x="{i * bar_w + bar_w / 2:.1f}" y="{height - 5}" font-size="11" text-anchor="middle">{i + 1}</text>')
     return Markup(f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
                   f'aria-label="{escape(format_rupiah(sum(values)))}">{"".join(bars)}</svg>')
+
+
+def member_with_products(slug: str):
+    from marketplace.models import Member
+
+    member = db.session.scalar(select(Member).where(Member.slug == slug, Member.active.is_(True)))
+    if member is None:
+        return None, []
+    products = db.session.scalars(_with_relations(select(Product).where(
+        Product.member_id == member.id, Product.status == STATUS_PUBLISHED).order_by(Product.name))).all()
+    return member, list(products)

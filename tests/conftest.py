@@ -299,3 +299,108 @@ def make_lot(app, make_user, make_product):
         return receive_lot(kasir, product_id=product.id, quantity=quantity, **kwargs)
 
     return make
+
+
+# --- a local stand-in for the Midtrans HTTP API ----------------------------------------------------
+
+MIDTRANS_SERVER_KEY = "SB-Mid-server-TEST-KEY"
+
+
+class MidtransStub:
+    """Answers the two calls the app makes through midtransclient: Snap's create transaction and the
+    Core API's transaction status. Tests set each order's status and build signed notifications."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        stub = self
+        self.statuses: dict[str, dict] = {}
+        self.created: list[dict] = []
+        self.fail_next_create = False
+        self.delay_seconds = 0.0
+        self.auth_headers: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, code, body):
+                import json as _json
+
+                data = _json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                import json as _json
+                import time as _time
+
+                stub.auth_headers.append(self.headers.get("Authorization", ""))
+                body = _json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if stub.delay_seconds:
+                    _time.sleep(stub.delay_seconds)
+                if self.path.rstrip("/") != "/snap/v1/transactions":
+                    return self._send(404, {"error_messages": ["not found"]})
+                if stub.fail_next_create:
+                    stub.fail_next_create = False
+                    return self._send(500, {"error_messages": ["internal error"]})
+                stub.created.append(body)
+                order_id = body["transaction_details"]["order_id"]
+                return self._send(201, {"token": f"tok-{order_id}",
+                                        "redirect_url": f"{stub.url}/snap/v4/redirection/tok-{order_id}"})
+
+            def do_GET(self):
+                import time as _time
+
+                stub.auth_headers.append(self.headers.get("Authorization", ""))
+                if stub.delay_seconds:
+                    _time.sleep(stub.delay_seconds)
+                parts = self.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "v2" and parts[2] == "status":
+                    status = stub.statuses.get(parts[1])
+                    if status is None:
+                        return self._send(200, {"status_code": "404", "status_message": "Transaction doesn't exist."})
+                    return self._send(200, status)
+                return self._send(404, {})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def set_status(self, order, transaction_status: str, fraud_status: str = "accept", gross_amount: int | None = None):
+        code = {"settlement": "200", "capture": "200", "pending": "201"}.get(transaction_status, "202")
+        self.statuses[order.number] = {
+            "status_code": code, "transaction_id": f"trx-{order.number}", "order_id": order.number,
+            "gross_amount": f"{order.total if gross_amount is None else gross_amount}.00",
+            "transaction_status": transaction_status, "fraud_status": fraud_status, "payment_type": "qris",
+            "currency": "IDR",
+        }
+        return self.statuses[order.number]
+
+    def notification(self, order, transaction_status: str, fraud_status: str = "accept", key: str = MIDTRANS_SERVER_KEY):
+        import hashlib
+
+        status = dict(self.statuses.get(order.number) or self.set_status(order, transaction_status, fraud_status))
+        status["transaction_status"], status["fraud_status"] = transaction_status, fraud_status
+        status["status_code"] = {"settlement": "200", "capture": "200", "pending": "201"}.get(transaction_status, "202")
+        status["signature_key"] = hashlib.sha512((status["order_id"] + status["status_code"] + status["gross_amount"]
+                                                  + key).encode()).hexdigest()
+        return status
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def midtrans_stub(app):
+    stub = MidtransStub()
+    app.config.update(MIDTRANS_SERVER_KEY=MIDTRANS_SERVER_KEY, MIDTRANS_CLIENT_KEY="SB-Mid-client-TEST",
+                      MIDTRANS_SNAP_BASE_URL=f"{stub.url}/snap/v1", MIDTRANS_API_BASE_URL=stub.url,
+                      MIDTRANS_TIMEOUT=2.0)
+    yield stub
+    stub.close()

@@ -1,0 +1,420 @@
+"""Online orders: place (reserving stock), pay (Midtrans or at the gerai), fulfil, cancel, expire.
+
+Stock: an order appends `reserve` movements to the lots it takes (oldest lots first), under the same
+locks and the same after-append check as a counter sale, so an order never takes units the counter
+already sold and the counter cannot sell reserved units. When the order is paid the reservation is
+released and `online_sale` movements and sale lines are appended (price and commission snapshotted),
+so online sales are settled exactly like counter sales. Cancelling or expiring releases the units.
+
+Payment state: `orders.status` moves only through guarded UPDATEs (… WHERE status = :expected), so
+repeated or concurrent notifications apply a change once; every change is an OrderEvent row, and
+every status seen from Midtrans a PaymentEvent row with a unique idempotency key. A paid order is
+never un-paid by a late `expire` or `cancel`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from catalog.models import STATUS_PUBLISHED, Product
+from consignment import services as gerai
+from consignment.models import KIND_ONLINE_SALE, KIND_RELEASE, KIND_RESERVE, ConsignmentLot, StockMovement
+from marketplace.accounts import system_user
+from marketplace.audit import record_event
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import User
+from marketplace.text import normalise_phone
+from marketplace.timeutil import utcnow
+from marketplace.transaction import transaction
+
+from . import midtrans
+from .models import PAY_AT_GERAI, PAY_ONLINE, Order, OrderEvent, OrderLine, PaymentEvent
+
+log = logging.getLogger(__name__)
+MAX_UNITS_PER_ORDER = 200
+
+
+@dataclass
+class Customer:
+    name: str
+    phone: str
+    fulfilment: str = "pickup"
+    address: str = ""
+    notes: str = ""
+
+
+# --- placing ---------------------------------------------------------------------------------------
+
+def _clean_customer(customer: Customer) -> Customer:
+    name = (customer.name or "").strip()
+    if len(name) < 2:
+        raise DomainError(_("Write your name."), field="name")
+    phone = normalise_phone(customer.phone)
+    if not 9 <= len(phone) <= 15:
+        raise DomainError(_("That WhatsApp number is not valid, e.g. 0812 3456 7890."), field="phone")
+    if customer.fulfilment not in ("pickup", "delivery"):
+        raise DomainError(_("Choose pickup or delivery."), field="fulfilment")
+    address = (customer.address or "").strip()
+    if customer.fulfilment == "delivery" and len(address) < 10:
+        raise DomainError(_("Write the delivery address."), field="address")
+    return Customer(name=name[:200], phone=phone, fulfilment=customer.fulfilment, address=address[:1000],
+                    notes=(customer.notes or "").strip()[:1000])
+
+
+def _transition(order: Order, to_status: str, *, from_statuses: tuple[str, ...], actor: User | None,
+                reason: str = "", **values) -> bool:
+    """Move the order to `to_status` only if it is still in one of `from_statuses`. True if moved."""
+    moved = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.status.in_(from_statuses))
+        .values(status=to_status, **values).execution_options(synchronize_session=False)).rowcount
+    if moved:
+        before = order.status
+        db.session.refresh(order)
+        db.session.add(OrderEvent(order_id=order.id, from_status=before if before in from_statuses else from_statuses[0],
+                                  to_status=to_status, reason=reason, actor_id=actor.id if actor else None))
+    return bool(moved)
+
+
+def _reserve(order: Order, wanted: dict[int, int], actor: User) -> int:
+    """Allocate units of each product from its lots, oldest first, and reserve them. Returns the total."""
+    lots = db.session.scalars(select(ConsignmentLot).where(ConsignmentLot.product_id.in_(wanted))
+                              .options(selectinload(ConsignmentLot.product))
+                              .order_by(ConsignmentLot.received_at, ConsignmentLot.id)).all()
+    gerai.lock_lots([lot.id for lot in lots] or [0])
+    stock = gerai.on_hand_by_lot(lot.id for lot in lots)
+    by_lot, taken, total = {lot.id: lot for lot in lots}, {}, 0
+    for product_id, quantity in wanted.items():
+        remaining = quantity
+        for lot in (lot for lot in lots if lot.product_id == product_id):
+            take = min(remaining, max(stock[lot.id], 0))
+            if take <= 0:
+                continue
+            line = OrderLine(order_id=order.id, product_id=product_id, lot_id=lot.id, quantity=take,
+                             unit_price=lot.unit_price, line_total=take * lot.unit_price)
+            db.session.add(line)
+            db.session.flush()
+            gerai.append_movement(lot, KIND_RESERVE, -take, actor, reason=order.number, order_line_id=line.id)
+            taken[lot.id] = taken.get(lot.id, 0) + take
+            total += line.line_total
+            remaining -= take
+            if remaining == 0:
+                break
+        if remaining:
+            product = db.session.get(Product, product_id)
+            available = quantity - remaining
+            raise DomainError(_("Only %(n)d of %(product)s available now.", n=available, product=product.name),
+                              field="cart")
+    gerai.assert_stock_not_negative(by_lot, taken)
+    return total
+
+
+def place_order(cart: dict[int, int], customer: Customer, payment_method: str) -> Order:
+    """Create an order and reserve its stock. Online payment starts separately (start_online_payment)."""
+    if payment_method == PAY_ONLINE and midtrans.gateway() is None:
+        raise DomainError(_("Online payment is not available; choose to pay at the gerai."), field="payment_method")
+    if payment_method not in (PAY_ONLINE, PAY_AT_GERAI):
+        raise DomainError(_("Choose how you will pay."), field="payment_method")
+    wanted = {int(pid): int(qty) for pid, qty in cart.items() if int(qty) > 0}
+    if not wanted:
+        raise DomainError(_("Your cart is empty."), field="cart")
+    if sum(wanted.values()) > MAX_UNITS_PER_ORDER:
+        raise DomainError(_("That is more than one online order can hold; please contact the gerai."), field="cart")
+    customer = _clean_customer(customer)
+    with transaction():
+        products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(wanted)))}
+        if set(wanted) - {pid for pid, p in products.items() if p.status == STATUS_PUBLISHED}:
+            raise DomainError(_("A product in your cart is no longer sold online."), field="cart")
+        actor = system_user()
+        now = utcnow()
+        hold = (timedelta(minutes=current_app.config["ORDER_PAYMENT_MINUTES"]) if payment_method == PAY_ONLINE
+                else timedelta(hours=current_app.config["GERAI_RESERVATION_HOURS"]))
+        order = Order(number=f"tmp-{secrets.token_hex(6)}", token=secrets.token_urlsafe(24),
+                      customer_name=customer.name, customer_phone=customer.phone, fulfilment=customer.fulfilment,
+                      address=customer.address, notes=customer.notes, payment_method=payment_method,
+                      status="pending", total=1, created_at=now, expires_at=now + hold)
+        db.session.add(order)
+        db.session.flush()  # on SQLite this first write takes the database's write lock
+        order.number = f"PK{now:%y%m%d}-{order.id:06d}"
+        order.total = _reserve(order, wanted, actor)
+        db.session.add(OrderEvent(order_id=order.id, from_status="", to_status="pending",
+                                  reason=payment_method, actor_id=None))
+        record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}")
+    return order
+
+
+# --- paying online ----------------------------------------------------------------------------------
+
+def start_online_payment(order: Order, finish_url: str) -> str:
+    """Create (or reuse) the Snap transaction and return the URL to send the shopper to.
+    `finish_url` is where Snap sends the shopper back (their order page)."""
+    if order.payment_method != PAY_ONLINE or order.status != "pending":
+        raise DomainError(_("This order cannot be paid online now."))
+    if order.snap_redirect_url:
+        return order.snap_redirect_url
+    gw = midtrans.gateway()
+    if gw is None:
+        raise midtrans.GatewayError(_("Online payment is not available; choose to pay at the gerai."))
+    items = [{"id": str(line.lot_id), "price": line.unit_price, "quantity": line.quantity,
+              "name": line.product.name[:50]} for line in order.lines]
+    minutes_left = max(int((order.expires_at - utcnow()).total_seconds() // 60), 1)
+    result = gw.create_transaction(order_id=order.number, gross_amount=order.total, items=items,
+                                   customer={"first_name": order.customer_name, "phone": order.customer_phone},
+                                   finish_url=finish_url, expiry_minutes=minutes_left)
+    with transaction():
+        db.session.execute(update(Order).where(Order.id == order.id)
+                           .values(snap_token=result.get("token", ""), snap_redirect_url=result.get("redirect_url", ""))
+                           .execution_options(synchronize_session=False))
+    db.session.refresh(order)
+    return order.snap_redirect_url
+
+
+def _convert_reservation_to_sale(order: Order, actor: User, payment_method: str, cash_received: int | None = None,
+                                 payment_reference: str = ""):
+    lines = db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                               .options(selectinload(OrderLine.lot))).all()
+    gerai.lock_lots([line.lot_id for line in lines] or [0])
+    sale = gerai.new_sale(actor, channel="online", payment_method=payment_method, total=order.total,
+                          cash_received=cash_received, payment_reference=payment_reference or order.number)
+    for line in lines:
+        gerai.append_movement(line.lot, KIND_RELEASE, line.quantity, actor, reason=order.number,
+                              order_line_id=line.id)
+        gerai.sell_from_lot(sale, line.lot, line.quantity, actor, kind=KIND_ONLINE_SALE, unit_price=line.unit_price)
+    return sale
+
+
+def _release(order: Order, actor: User, reason: str) -> None:
+    for line in db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                                   .options(selectinload(OrderLine.lot))):
+        gerai.append_movement(line.lot, KIND_RELEASE, line.quantity, actor, reason=f"{order.number}: {reason}",
+                              order_line_id=line.id)
+
+
+def _record_payment_event(order: Order, status: dict) -> bool:
+    """Store what Midtrans said. False if exactly this status was already recorded."""
+    key = f"{order.number}:{status.get('transaction_id', '')}:{status.get('transaction_status', '')}:" \
+          f"{status.get('fraud_status', '')}"
+    try:
+        with db.session.begin_nested():
+            db.session.add(PaymentEvent(order_id=order.id, idempotency_key=key[:200],
+                                        transaction_id=str(status.get("transaction_id", ""))[:100],
+                                        transaction_status=str(status.get("transaction_status", ""))[:30],
+                                        fraud_status=str(status.get("fraud_status", ""))[:30],
+                                        gross_amount=str(status.get("gross_amount", ""))[:30],
+                                        raw=json.dumps(status, sort_keys=True)[:10000]))
+        return True
+    except IntegrityError:
+        return False
+
+
+def apply_gateway_status(order_id: int, status: dict) -> Order:
+    """Apply a status confirmed with Midtrans' status API. Safe to call any number of times, in any order."""
+    with transaction():
+        order = db.session.get(Order, order_id)
+        if order is None:
+            raise NotFound(_("Order not found."))
+        _record_payment_event(order, status)
+        outcome = midtrans.classify(status)
+        actor = system_user()
+        if status.get("gross_amount") not in (None, midtrans.gross_amount_text(order.total), str(order.total)):
+            log.error("Midtrans amount %s differs from order %s total %s", status.get("gross_amount"),
+                      order.number, order.total)
+            return order
+        if outcome == midtrans.SUCCESS:
+            if _transition(order, "paid", from_statuses=("pending",), actor=None, reason="midtrans", paid_at=utcnow()):
+                sale = _convert_reservation_to_sale(order, actor, "midtrans")
+                db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
+                                   .execution_options(synchronize_session=False))
+                record_event(actor, "order.paid", order, f"{order.number} {order.total}")
+            elif order.status in ("cancelled", "expired"):
+                _late_payment(order, actor)
+        elif outcome == midtrans.FAILED:
+            target = "expired" if status.get("transaction_status") == "expire" else "cancelled"
+            if _transition(order, target, from_statuses=("pending",), actor=None,
+                           reason=f"midtrans {status.get('transaction_status')}"):
+                _release(order, actor, target)
+        elif outcome == midtrans.REFUNDED:
+            if order.sale_id and _transition(order, "refunded", from_statuses=("paid", "ready", "completed"),
+                                             actor=None, reason=f"midtrans {status.get('transaction_status')}"):
+                gerai.void_sale_in_transaction(actor, order.sale_id, f"refund {order.number}")
+    db.session.refresh(order)
+    return order
+
+
+def _late_payment(order: Order, actor: User) -> None:
+    """Paid after the reservation was released: take the same units again if they are still there."""
+    previous = order.status
+    try:
+        with db.session.begin_nested():
+            _transition(order, "pending", from_statuses=(previous,), actor=None, reason="late payment")
+            _rereserve(order, actor)
+    except DomainError:
+        db.session.expire(order)
+        _transition(order, "refund_needed", from_statuses=(previous,), actor=None,
+                    reason="paid after expiry; stock no longer available")
+        record_event(actor, "order.refund_needed", order, order.number)
+        return
+    _transition(order, "paid", from_statuses=("pending",), actor=None, reason="midtrans (late)", paid_at=utcnow())
+    sale = _convert_reservation_to_sale(order, actor, "midtrans")
+    db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
+                       .execution_options(synchronize_session=False))
+
+
+def _rereserve(order: Order, actor: User) -> None:
+    """Reserve again for the same order lines' lots (a late payment)."""
+    lines = db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                               .options(selectinload(OrderLine.lot))).all()
+    gerai.lock_lots([line.lot_id for line in lines] or [0])
+    lots, taken = {}, {}
+    for line in lines:
+        gerai.append_movement(line.lot, KIND_RESERVE, -line.quantity, actor, reason=f"{order.number} (late)",
+                              order_line_id=line.id)
+        lots[line.lot_id] = line.lot
+        taken[line.lot_id] = taken.get(line.lot_id, 0) + line.quantity
+    gerai.assert_stock_not_negative(lots, taken)
+
+
+def refresh_payment(order: Order) -> Order:
+    """Ask Midtrans for the order's status and apply it (the notification handler and the order page)."""
+    gw = midtrans.gateway()
+    if gw is None or order.payment_method != PAY_ONLINE:
+        return order
+    return apply_gateway_status(order.id, gw.status(order.number))
+
+
+def handle_notification(payload: dict) -> Order | None:
+    """POST /payments/midtrans/notification. Raises PermissionError for a forged signature."""
+    gw = midtrans.gateway()
+    if gw is None or not gw.signature_ok(payload):
+        raise PermissionError("bad signature")
+    order = db.session.scalar(select(Order).where(Order.number == str(payload.get("order_id", ""))))
+    if order is None:
+        return None
+    # The notification body is only a hint: the status API is the source of truth.
+    return refresh_payment(order)
+
+
+# --- staff actions ---------------------------------------------------------------------------------
+
+def mark_ready(actor: User, order_id: int) -> Order:
+    with transaction():
+        order = _get(order_id)
+        allowed = ("paid",) if order.payment_method == PAY_ONLINE else ("pending",)
+        if not _transition(order, "ready", from_statuses=allowed, actor=actor, reason="ready for pickup/delivery"):
+            raise DomainError(_("This order cannot be marked ready now."))
+        record_event(actor, "order.ready", order, order.number)
+    return order
+
+
+def mark_delivered(actor: User, order_id: int) -> Order:
+    """An online-paid order handed over (picked up or delivered)."""
+    with transaction():
+        order = _get(order_id)
+        if order.payment_method != PAY_ONLINE or not _transition(order, "completed", from_statuses=("paid", "ready"),
+                                                                  actor=actor, reason="handed over"):
+            raise DomainError(_("This order cannot be marked delivered now."))
+        record_event(actor, "order.completed", order, order.number)
+    return order
+
+
+def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_received: int | None = None,
+                        payment_reference: str = "") -> Order:
+    """A pay-at-gerai order collected and paid at the counter: its reservation becomes a sale."""
+    if payment_method not in ("cash", "qris", "transfer"):
+        raise DomainError(_("Choose how the shopper pays."), field="payment_method")
+    with transaction():
+        order = _get(order_id)
+        if order.payment_method != PAY_AT_GERAI:
+            raise DomainError(_("This order was paid online; mark it delivered instead."))
+        if payment_method == "cash" and cash_received is not None and cash_received < order.total:
+            raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
+                                cash=cash_received, total=order.total), field="cash_received")
+        if not _transition(order, "completed", from_statuses=("pending", "ready"), actor=actor,
+                           reason=f"paid at the gerai ({payment_method})", paid_at=utcnow()):
+            raise DomainError(_("This order is no longer open."))
+        sale = _convert_reservation_to_sale(order, actor, payment_method,
+                                            cash_received if payment_method == "cash" else None, payment_reference)
+        db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
+                           .execution_options(synchronize_session=False))
+        record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}")
+    db.session.refresh(order)
+    return order
+
+
+def cancel_order(actor: User, order_id: int, reason: str) -> Order:
+    """Cancel an unpaid order and put its units back. Paid orders are refunded through Midtrans."""
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise DomainError(_("Write why the order is cancelled."), field="reason")
+    with transaction():
+        order = _get(order_id)
+        unpaid = ("pending", "ready") if order.payment_method == PAY_AT_GERAI else ("pending",)
+        if not _transition(order, "cancelled", from_statuses=unpaid, actor=actor, reason=reason):
+            raise DomainError(_("Only unpaid orders can be cancelled here; refund paid orders in the Midtrans "
+                                "dashboard and the refund will be recorded."))
+        _release(order, actor, reason)
+        record_event(actor, "order.cancel", order, f"{order.number}: {reason}")
+    return order
+
+
+def expire_stale_orders() -> int:
+    """Release stock of unpaid orders past their time (cron: `flask --app wsgi expire-orders`)."""
+    now = utcnow()
+    stale = db.session.scalars(select(Order).where(Order.status.in_(("pending", "ready")), Order.expires_at < now)
+                               .order_by(Order.id)).all()
+    expired = 0
+    for order in stale:
+        if order.payment_method == PAY_ONLINE:
+            if order.status != "pending":
+                continue
+            try:
+                order = refresh_payment(order)  # a lost notification must not expire a paid order
+            except midtrans.GatewayError:
+                continue  # try again on the next run
+            if order.status != "pending":
+                continue
+        with transaction():
+            if _transition(order, "expired", from_statuses=("pending", "ready"), actor=None, reason="not paid in time"):
+                _release(order, system_user(), "expired")
+                expired += 1
+    return expired
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def _get(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound(_("Order not found."))
+    return order
+
+
+def order_by_token(token: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.token == token).options(
+        selectinload(Order.lines).selectinload(OrderLine.product), selectinload(Order.events)))
+
+
+def staff_orders(status: str | None = None, limit: int = 100) -> list[Order]:
+    stmt = select(Order).options(selectinload(Order.lines).selectinload(OrderLine.product)).order_by(Order.id.desc())
+    if status == "open":
+        stmt = stmt.where(Order.status.in_(("pending", "paid", "ready")))
+    elif status:
+        stmt = stmt.where(Order.status == status)
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def reserved_units(lot_id: int) -> int:
+    """Units of a lot currently held for unpaid orders (shown to the kasir)."""
+    from sqlalchemy import func
+
+    return -int(db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+        StockMovement.lot_id == lot_id, StockMovement.kind.in_((KIND_RESERVE, KIND_RELEASE)))) or 0)

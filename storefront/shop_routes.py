@@ -1,0 +1,224 @@
+"""Cart, checkout, the shopper's order page, Midtrans notifications, and order handling for staff."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from catalog.models import STATUS_PUBLISHED, Product
+from consignment.services import product_stock
+from marketplace.errors import DomainError
+from marketplace.extensions import csrf, db
+from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
+from marketplace.money import format_rupiah
+from marketplace.security import roles_required
+from marketplace.views import show_domain_error
+
+from . import midtrans, orders
+from .forms import CancelOrderForm, CheckoutForm, CounterPaymentForm
+from .routes import bp
+
+MAX_CART_LINES = 50
+
+
+def _cart() -> dict[str, int]:
+    return session.setdefault("cart", {})
+
+
+def cart_view():
+    """Cart lines with current products and availability (what the page and WhatsApp text show)."""
+    cart = _cart()
+    ids = [int(pid) for pid in cart]
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids),
+                                                                          Product.status == STATUS_PUBLISHED))} if ids else {}
+    stock = product_stock(products)
+    lines = [{"product": products[int(pid)], "qty": qty, "available": stock.get(int(pid), 0),
+              "subtotal": products[int(pid)].price * qty} for pid, qty in cart.items() if int(pid) in products]
+    return lines, sum(line["subtotal"] for line in lines)
+
+
+def whatsapp_order_text(lines, total, buyer: str = "") -> str:
+    rows = [_("Hello, I would like to order:")]
+    rows += [f"- {line['product'].name} × {line['qty']} = {format_rupiah(line['subtotal'])}" for line in lines]
+    rows.append(_("Total: %(total)s", total=format_rupiah(total)))
+    if buyer:
+        rows.append(_("Name: %(name)s", name=buyer))
+    return "\n".join(rows)
+
+
+@bp.app_context_processor
+def cart_size():
+    return {"cart_count": sum(session.get("cart", {}).values()) if "cart" in session else 0,
+            "online_payment": bool(current_app.config.get("MIDTRANS_SERVER_KEY"))}
+
+
+@bp.post("/keranjang/tambah")
+def cart_add():
+    product = db.session.get(Product, request.form.get("product_id", type=int) or 0)
+    if product is None or product.status != STATUS_PUBLISHED:
+        abort(404)
+    qty = min(max(request.form.get("jumlah", 1, type=int) or 1, 1), 99)
+    cart = _cart()
+    if str(product.id) not in cart and len(cart) >= MAX_CART_LINES:
+        flash(_("Your cart is full."), "error")
+    else:
+        cart[str(product.id)] = min(cart.get(str(product.id), 0) + qty, 99)
+        session.modified = True
+        flash(_("%(product)s added to your cart.", product=product.name), "success")
+    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/") else url_for("storefront.cart"))
+
+
+@bp.post("/keranjang/ubah")
+def cart_update():
+    cart = _cart()
+    pid = str(request.form.get("product_id", type=int) or "")
+    qty = request.form.get("jumlah", type=int) or 0
+    if pid in cart:
+        if qty <= 0:
+            del cart[pid]
+        else:
+            cart[pid] = min(qty, 99)
+        session.modified = True
+    return redirect(url_for("storefront.cart"))
+
+
+@bp.get("/keranjang")
+def cart():
+    lines, total = cart_view()
+    coop_wa = _coop_whatsapp()
+    wa = f"https://wa.me/{coop_wa}?text={quote(whatsapp_order_text(lines, total))}" if coop_wa and lines else None
+    return render_template("storefront/cart.html", lines=lines, total=total, whatsapp=wa)
+
+
+def _order_url(order) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    path = url_for("storefront.order_page", token=order.token)
+    return base + path if base else url_for("storefront.order_page", token=order.token, _external=True)
+
+
+def _coop_whatsapp() -> str:
+    from marketplace.cooperative import current_cooperative
+
+    coop = current_cooperative()
+    return coop.whatsapp if coop else ""
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    lines, total = cart_view()
+    form = CheckoutForm()
+    if not current_app.config.get("MIDTRANS_SERVER_KEY"):
+        form.payment_method.data = "gerai"
+    if not lines:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("storefront.products"))
+    if form.validate_on_submit():
+        try:
+            order = orders.place_order({int(k): v for k, v in _cart().items()}, orders.Customer(
+                name=form.name.data, phone=form.phone.data, fulfilment=form.fulfilment.data,
+                address=form.address.data or "", notes=form.notes.data or ""), form.payment_method.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            session["cart"] = {}
+            session.setdefault("orders", []).append(order.token)
+            session.modified = True
+            if order.payment_method == "midtrans":
+                try:
+                    return redirect(orders.start_online_payment(order, _order_url(order)))
+                except midtrans.GatewayError as exc:
+                    flash(exc.message, "error")
+            return redirect(url_for("storefront.order_page", token=order.token))
+    status = 422 if form.errors else 200
+    return render_template("storefront/checkout.html", form=form, lines=lines, total=total), status
+
+
+@bp.get("/pesanan/<token>")
+def order_page(token: str):
+    order = orders.order_by_token(token) or abort(404)
+    if order.payment_method == "midtrans" and order.status == "pending":
+        try:
+            order = orders.refresh_payment(order)  # the shopper returned from Snap: confirm with Midtrans
+        except (midtrans.GatewayError, Exception) as exc:  # noqa: BLE001 - the page must still show
+            current_app.logger.info("status check failed for %s: %s", order.number, exc)
+        order = orders.order_by_token(token)
+    response = current_app.make_response(render_template("storefront/order.html", order=order,
+                                                         coop_whatsapp=_coop_whatsapp()))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/pesanan/<token>/bayar")
+def order_pay(token: str):
+    order = orders.order_by_token(token) or abort(404)
+    try:
+        return redirect(orders.start_online_payment(order, _order_url(order)))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("storefront.order_page", token=token))
+
+
+@bp.post("/payments/midtrans/notification")
+@csrf.exempt  # Midtrans cannot send our CSRF token; the request is authenticated by its signature instead
+def midtrans_notification():
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return {"status": "bad request"}, 400
+    try:
+        order = orders.handle_notification(payload)
+    except PermissionError:
+        return {"status": "forbidden"}, 403
+    except midtrans.GatewayError:
+        return {"status": "retry later"}, 503  # Midtrans retries; nothing was changed
+    if order is None:
+        return {"status": "unknown order"}, 404
+    return {"status": "ok", "order_status": order.status}
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+@bp.get("/gerai/pesanan")
+@roles_required(ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+def staff_orders():
+    orders.expire_stale_orders()
+    status = request.args.get("status", "open")
+    return render_template("storefront/staff_orders.html", orders=orders.staff_orders(status or None), status=status)
+
+
+@bp.route("/gerai/pesanan/<int:order_id>", methods=["GET", "POST"])
+@roles_required(ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+def staff_order(order_id: int):
+    from .models import Order
+
+    order = db.session.get(Order, order_id) or abort(404)
+    pay_form, cancel_form = CounterPaymentForm(prefix="pay"), CancelOrderForm(prefix="cancel")
+    if request.method == "POST":
+        if not current_user.has_role(ROLE_KASIR, ROLE_PENGURUS):
+            abort(403)
+        action = request.form.get("action")
+        try:
+            if action == "ready":
+                orders.mark_ready(current_user, order.id)
+            elif action == "delivered":
+                orders.mark_delivered(current_user, order.id)
+            elif action == "complete" and pay_form.validate_on_submit():
+                orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
+                                           pay_form.cash_received.amount, pay_form.payment_reference.data or "")
+            elif action == "cancel" and cancel_form.validate_on_submit():
+                orders.cancel_order(current_user, order.id, cancel_form.reason.data)
+            else:
+                raise DomainError(_("Check the form."))
+        except DomainError as exc:
+            show_domain_error(pay_form if action == "complete" else cancel_form, exc)
+        else:
+            flash(_("Order %(number)s updated.", number=order.number), "success")
+            return redirect(url_for("storefront.staff_order", order_id=order.id))
+    db.session.refresh(order)
+    greeting = _("Hello %(name)s, about your order %(number)s: ", name=order.customer_name, number=order.number)
+    wa = f"https://wa.me/{order.customer_phone}?text={quote(greeting)}"
+    return render_template("storefront/staff_order.html", order=order, pay_form=pay_form, cancel_form=cancel_form,
+                           whatsapp=wa)
