@@ -168,3 +168,23 @@ def delete_photo_files(media_root: str | Path, content_hash: str, ext: str) -> N
             path.unlink()
         except FileNotFoundError:
             pass
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A stored photo referred to by hash (board portraits, news covers): the same variants as products."""
+
+    content_hash: str
+    width: int
+    height: int
+
+    def variant_name(self, width: int) -> str:
+        return f"{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
+
+    def variant_height(self, width: int) -> int:
+        w = min(width, self.width)
+        return max(1, round(self.height * w / self.width))
+
+
+def photo_ref(content_hash: str, width: int, height: int) -> PhotoRef | None:
+    return PhotoRef(content_hash, width, height) if content_hash and width and height else None

@@ -200,6 +200,11 @@ class CooperativeDetails:
     whatsapp: str = ""
     about: str = ""
     default_commission_bp: int = 1500
+    hero_text: str = ""
+    vision: str = ""
+    mission: str = ""
+    email: str = ""
+    map_url: str = ""
 
 
 def save_cooperative(actor: User, details: CooperativeDetails):
@@ -222,6 +227,11 @@ def save_cooperative(actor: User, details: CooperativeDetails):
         coop.name, coop.legal_number = details.name.strip(), details.legal_number.strip()
         coop.address, coop.village, coop.whatsapp = details.address.strip(), details.village.strip(), whatsapp
         coop.about, coop.default_commission_bp = details.about.strip(), details.default_commission_bp
+        map_url = details.map_url.strip()
+        if map_url and not map_url.startswith(("https://", "http://")):
+            raise DomainError(_("The map link must start with https://"), field="map_url")
+        coop.hero_text, coop.vision, coop.mission = details.hero_text.strip(), details.vision.strip(), details.mission.strip()
+        coop.email, coop.map_url = details.email.strip(), map_url
         db.session.flush()
         record_event(actor, "cooperative.update", coop, f"{before} -> {coop.name}|{coop.default_commission_bp}")
     return coop

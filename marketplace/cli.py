@@ -31,12 +31,14 @@ def register_cli(app: Flask) -> None:
         """Seed the demo cooperative (idempotent) and print the demo logins."""
         from consignment.seed import seed_gerai
         from settlement.seed import seed_settlement
+        from storefront.seed import seed_microsite
 
         from .seed import DEMO_LOGINS, seed_demo
 
         created = seed_demo()
         sales = seed_gerai()
         statements = seed_settlement()
+        seed_microsite()
         if not quiet:
             click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales, "
                        f"{statements} new statements).")
@@ -54,3 +56,11 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Applied {drain_outbox(timeout=60)} queued changes.")
         else:
             click.echo(f"Indexed {reindex_all()} published products.")
+
+
+    @app.cli.command("expire-orders")
+    def expire_orders_command():
+        """Release the stock of unpaid online orders past their time (cron, every few minutes)."""
+        from storefront.orders import expire_stale_orders
+
+        click.echo(f"Expired {expire_stale_orders()} orders.")

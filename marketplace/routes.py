@@ -167,7 +167,9 @@ def cooperative_settings():
                     name=form.name.data or "", legal_number=form.legal_number.data or "",
                     address=form.address.data or "", village=form.village.data or "",
                     whatsapp=form.whatsapp.data or "", about=form.about.data or "",
-                    default_commission_bp=parse_percent(form.default_commission.data)))
+                    default_commission_bp=parse_percent(form.default_commission.data),
+                    hero_text=form.hero_text.data or "", vision=form.vision.data or "",
+                    mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""))
             except DomainError as exc:
                 if exc.field == "commission":
                     exc.field = "default_commission"

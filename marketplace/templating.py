@@ -12,6 +12,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else ""
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    from catalog.photos import photo_ref
+
+    app.jinja_env.globals["photo_ref"] = photo_ref
 
     @app.context_processor
     def inject_cooperative():

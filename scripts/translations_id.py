@@ -381,3 +381,27 @@ ID.update({
     "Shopper": "Pembeli", "at the gerai": "di gerai", "No orders.": "Tidak ada pesanan.",
     "Hello %(name)s, about your order %(number)s: ": "Halo %(name)s, tentang pesanan Anda %(number)s: ",
 })
+
+# Microsite.
+ID.update({
+    "The map link must start with https://": "Tautan peta harus diawali https://",
+    "Home page welcome text": "Teks sambutan beranda", "Vision": "Visi", "Mission": "Misi", "Email": "Email",
+    "Map link (e.g. Google Maps)": "Tautan peta (misalnya Google Maps)", "News": "Berita", "Board": "Pengurus",
+    "Business units": "Unit usaha", "Village potential": "Potensi desa", "Contact": "Kontak", "Microsite": "Situs koperasi",
+    "Page not found.": "Halaman tidak ditemukan.", "Fill in the name and the position.": "Isi nama dan jabatan.",
+    "Choose pengurus or pengawas.": "Pilih pengurus atau pengawas.", "Not found.": "Tidak ditemukan.",
+    "Write a title.": "Tulis judul.", "Unknown status.": "Status tidak dikenal.", "Title": "Judul",
+    "Text (Markdown: **bold**, lists with -, links [text](https://…))":
+        "Teks (Markdown: **tebal**, daftar dengan -, tautan [teks](https://…))",
+    "Name": "Nama", "Position": "Jabatan", "Body": "Organ", "Summary (for the list and link previews)":
+        "Ringkasan (untuk daftar dan pratinjau tautan)", "Text (Markdown)": "Teks (Markdown)", "Cover photo": "Foto sampul",
+    "Removed.": "Dihapus.", "Board member": "Pengurus/pengawas", "Map": "Peta",
+    "Board and supervisors": "Pengurus dan pengawas", "view": "lihat", "Remove": "Hapus",
+    "Cooperative profile (name, address, vision, mission, WhatsApp, map)":
+        "Profil koperasi (nama, alamat, visi, misi, WhatsApp, peta)",
+    "Add a person": "Tambah orang", "Write news": "Tulis berita", "Board (pengurus)": "Pengurus",
+    "Supervisors (pengawas)": "Pengawas", "Not filled in yet.": "Belum diisi.", "Chat on WhatsApp": "Chat lewat WhatsApp",
+    "Open the map": "Buka peta", "Latest news": "Berita terbaru", "Share on WhatsApp": "Bagikan ke WhatsApp",
+    "No news yet.": "Belum ada berita.", "This page has no content yet.": "Halaman ini belum berisi.",
+    "About": "Tentang",
+})

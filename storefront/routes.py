@@ -24,7 +24,9 @@ def _price_arg(name: str) -> int | None:
 
 @bp.get("/")
 def home():
-    return render_template("storefront/home.html", products=services.latest_products(8))
+    from .microsite import published_news
+
+    return render_template("storefront/home.html", products=services.latest_products(8), news=published_news(3))
 
 
 @bp.get("/produk")
@@ -83,4 +85,4 @@ def transparency():
     return render_template("storefront/transparency.html", t=data, chart=services.monthly_chart_svg(data.paid_out_by_month))
 
 
-from . import shop_routes  # noqa: E402,F401  (registers the cart, checkout and order routes on bp)
+from . import shop_routes, site_routes  # noqa: E402,F401  (register more routes on bp)

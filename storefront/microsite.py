@@ -1,0 +1,171 @@
+"""The cooperative's microsite content: pages, board members, news. Edited by pengurus.
+
+Markdown is rendered and then sanitised with nh3 (Ammonia) *before it is stored*, and templates only
+ever print the stored, sanitised HTML; scripts, event handlers and javascript: links never survive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import markdown as markdown_lib
+import nh3
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from catalog import photos as photo_store
+from marketplace.audit import record_event
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import User
+from marketplace.text import slugify
+from marketplace.timeutil import utcnow
+from marketplace.transaction import transaction
+
+from .models import BoardMember, NewsPost, SitePage
+
+PAGE_KEYS = {
+    "tentang": "Tentang koperasi",
+    "unit-usaha": "Unit usaha",
+    "potensi-desa": "Potensi desa",
+    "kontak": "Kontak",
+}
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "a", "img",
+                "table", "thead", "tbody", "tr", "th", "td", "hr", "code", "pre"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
+                      "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(text: str) -> str:
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer nofollow")
+
+
+def _photo(data: bytes | None, filename: str, field: str):
+    if not data:
+        return None
+    limits = photo_store.PhotoLimits.from_config(current_app.config)
+    try:
+        return photo_store.store_photo(data, filename or "foto", current_app.config["MEDIA_ROOT"], limits)
+    except photo_store.PhotoRejected as exc:
+        exc.field = field
+        raise
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+def page(key: str) -> SitePage | None:
+    return db.session.scalar(select(SitePage).where(SitePage.key == key))
+
+
+def save_page(actor: User, key: str, title: str, body_markdown: str) -> SitePage:
+    if key not in PAGE_KEYS:
+        raise NotFound(_("Page not found."))
+    with transaction():
+        title = (title or "").strip() or PAGE_KEYS[key]
+        item = page(key) or SitePage(key=key, title=title)
+        db.session.add(item)
+        item.title, item.body_markdown = title[:200], body_markdown or ""
+        item.body_html = render_markdown(item.body_markdown)
+        db.session.flush()
+        record_event(actor, "site.page", item, key)
+    return item
+
+
+# --- board -----------------------------------------------------------------------------------------
+
+@dataclass
+class BoardMemberData:
+    name: str
+    position: str
+    body: str = "pengurus"
+    position_order: int = 0
+
+
+def board() -> list[BoardMember]:
+    return list(db.session.scalars(select(BoardMember).order_by(BoardMember.body.desc(), BoardMember.position_order,
+                                                               BoardMember.id)))
+
+
+def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | None = None,
+                      member_id: int | None = None) -> BoardMember:
+    if not (data.name or "").strip() or not (data.position or "").strip():
+        raise DomainError(_("Fill in the name and the position."), field="name")
+    if data.body not in ("pengurus", "pengawas"):
+        raise DomainError(_("Choose pengurus or pengawas."), field="body")
+    stored = _photo(photo[1], photo[0], "photo") if photo else None  # validated before the transaction
+    with transaction():
+        item = db.session.get(BoardMember, member_id) if member_id else BoardMember()
+        if item is None:
+            raise NotFound(_("Not found."))
+        db.session.add(item)
+        item.name, item.position = data.name.strip()[:200], data.position.strip()[:200]
+        item.body, item.position_order = data.body, data.position_order
+        if stored:
+            item.photo_hash, item.photo_width, item.photo_height = stored.content_hash, stored.width, stored.height
+        db.session.flush()
+        record_event(actor, "site.board", item, f"{item.name} – {item.position}")
+    return item
+
+
+def delete_board_member(actor: User, member_id: int) -> None:
+    with transaction():
+        item = db.session.get(BoardMember, member_id)
+        if item is None:
+            raise NotFound(_("Not found."))
+        record_event(actor, "site.board_delete", item, item.name)
+        db.session.delete(item)
+
+
+# --- news ------------------------------------------------------------------------------------------
+
+@dataclass
+class NewsData:
+    title: str
+    body_markdown: str
+    summary: str = ""
+    status: str = "draft"
+
+
+def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = None, post_id: int | None = None) -> NewsPost:
+    title = (data.title or "").strip()
+    if len(title) < 3:
+        raise DomainError(_("Write a title."), field="title")
+    if data.status not in ("draft", "published"):
+        raise DomainError(_("Unknown status."), field="status")
+    stored = _photo(cover[1], cover[0], "cover") if cover else None
+    with transaction():
+        post = db.session.get(NewsPost, post_id) if post_id else None
+        if post_id and post is None:
+            raise NotFound(_("Not found."))
+        if post is None:
+            base, slug, n = slugify(title), slugify(title), 2
+            while db.session.scalar(select(NewsPost.id).where(NewsPost.slug == slug)):
+                slug, n = f"{base}-{n}", n + 1
+            post = NewsPost(slug=slug, title=title)
+            db.session.add(post)
+        post.title, post.summary = title[:200], (data.summary or "").strip()[:300]
+        post.body_markdown = data.body_markdown or ""
+        post.body_html = render_markdown(post.body_markdown)
+        if data.status == "published" and post.published_at is None:
+            post.published_at = utcnow()
+        post.status = data.status
+        if stored:
+            post.cover_hash, post.cover_width, post.cover_height = stored.content_hash, stored.width, stored.height
+        db.session.flush()
+        record_event(actor, "site.news", post, f"{post.title} ({post.status})")
+    return post
+
+
+def published_news(limit: int = 20, offset: int = 0) -> list[NewsPost]:
+    return list(db.session.scalars(select(NewsPost).where(NewsPost.status == "published")
+                                   .order_by(NewsPost.published_at.desc()).limit(limit).offset(offset)))
+
+
+def news_post(slug: str) -> NewsPost | None:
+    return db.session.scalar(select(NewsPost).where(NewsPost.slug == slug, NewsPost.status == "published"))
+
+
+def all_news() -> list[NewsPost]:
+    return list(db.session.scalars(select(NewsPost).order_by(NewsPost.created_at.desc())))
