@@ -26,7 +26,9 @@ def _price_arg(name: str) -> int | None:
 def home():
     from .microsite import published_news
 
-    return render_template("storefront/home.html", products=services.latest_products(8), news=published_news(3))
+    products = services.latest_products(8)
+    return render_template("storefront/home.html", products=products, news=published_news(3),
+                           stock=services.stock_for(products))
 
 
 @bp.get("/produk")
@@ -40,7 +42,7 @@ def products():
     )
     result = services.browse(q, filters, page=request.args.get("page", 1, type=int) or 1)
     return render_template("storefront/products.html", q=q, filters=filters, result=result,
-                           categories=services.categories_in_use())
+                           categories=services.categories_in_use(), stock=services.stock_for(result.products))
 
 
 @bp.get("/produk/saran")
@@ -74,7 +76,8 @@ def member_page(slug: str):
     member, products = services.member_with_products(slug)
     if member is None:
         abort(404)
-    return render_template("storefront/member.html", member=member, products=products)
+    return render_template("storefront/member.html", member=member, products=products,
+                           stock=services.stock_for(products))
 
 
 @bp.get("/transparansi")

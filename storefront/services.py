@@ -113,3 +113,10 @@ def member_with_products(slug: str):
     products = db.session.scalars(_with_relations(select(Product).where(
         Product.member_id == member.id, Product.status == STATUS_PUBLISHED).order_by(Product.name))).all()
     return member, list(products)
+
+
+def stock_for(products) -> dict[int, int]:
+    """Units available per product (one query), for 'out of stock' badges."""
+    from consignment.services import product_stock
+
+    return product_stock(p.id for p in products)

@@ -89,8 +89,9 @@ def cart_update():
 def cart():
     lines, total = cart_view()
     coop_wa = _coop_whatsapp()
-    wa = f"https://wa.me/{coop_wa}?text={quote(whatsapp_order_text(lines, total))}" if coop_wa and lines else None
-    return render_template("storefront/cart.html", lines=lines, total=total, whatsapp=wa)
+    buyer = request.args.get("nama", "")[:100].strip()
+    wa = f"https://wa.me/{coop_wa}?text={quote(whatsapp_order_text(lines, total, buyer))}" if coop_wa and lines else None
+    return render_template("storefront/cart.html", lines=lines, total=total, whatsapp=wa, buyer=buyer)
 
 
 def _order_url(order) -> str:

@@ -55,6 +55,10 @@ def test_whatsapp_order_link_carries_product_and_cart(page, live_server, demo):
     page.get_by_role("button", name="Masukkan keranjang").click()
     text = parse_qs(urlsplit(page.get_by_role("link", name="Pesan via WhatsApp").get_attribute("href")).query)["text"][0]
     assert "Amplang Ikan Tenggiri × 1 = Rp25.000" in text and "Total: Rp25.000" in text
+    page.get_by_label("Atau pesan lewat WhatsApp: nama Anda").fill("Budi Pembeli")
+    page.get_by_role("button", name="Tambahkan nama saya").click()
+    text = parse_qs(urlsplit(page.get_by_role("link", name="Pesan via WhatsApp").get_attribute("href")).query)["text"][0]
+    assert "Nama: Budi Pembeli" in text
 
 
 def test_first_load_of_the_product_list_stays_under_150_kb(browser, live_server, demo):

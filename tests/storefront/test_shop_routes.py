@@ -29,10 +29,11 @@ def test_product_page_shows_availability_cart_button_and_share_tags(client, stoc
     assert '"@type": "Product"' in page and '"priceCurrency": "IDR"' in page and '"price": 45000' in page
 
 
-def test_out_of_stock_product_has_no_cart_button(client, make_product):
+def test_out_of_stock_product_has_no_cart_button_and_a_badge_in_lists(client, make_product):
     product = make_product(name="Tanpa Stok")
     page = client.get(f"/produk/{product.slug}").get_data(as_text=True)
     assert "Stok habis" in page and "Masukkan keranjang" not in page and "OutOfStock" in page
+    assert "Stok habis" in client.get("/produk").get_data(as_text=True)
 
 
 def test_whatsapp_order_link_carries_the_product(client, stocked, app):
