@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import String, and_, cast, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -41,17 +41,11 @@ class AdjustmentDraft:
 @dataclass
 class StatementDraft:
     member: Member
-    lines: list[SaleLine] = field(default_factory=list)
+    gross: int = 0
+    commission: int = 0
+    line_count: int = 0
     adjustments: list[AdjustmentDraft] = field(default_factory=list)
     fees: int = 0
-
-    @property
-    def gross(self) -> int:
-        return sum(line.line_total for line in self.lines)
-
-    @property
-    def commission(self) -> int:
-        return sum(line.commission for line in self.lines)
 
     @property
     def adjustment_total(self) -> int:
@@ -74,69 +68,69 @@ def _end_of(cutoff: date) -> datetime:
     return local_midnight_utc(date.fromordinal(cutoff.toordinal() + 1))
 
 
-def _unsettled_lines(end: datetime, member_id: int | None = None):
-    stmt = (select(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
-            .where(Sale.created_at < end,
-                   ~exists().where(SaleVoid.sale_id == Sale.id),
-                   ~exists().where(PayoutLine.sale_line_id == SaleLine.id))
-            .options(selectinload(SaleLine.sale), selectinload(SaleLine.product), selectinload(SaleLine.lot))
-            .order_by(SaleLine.member_id, SaleLine.id))
+def _unsettled(end: datetime):
+    """Conditions selecting sale lines that are paid, not voided, not settled and sold before `end`."""
+    return and_(Sale.id == SaleLine.sale_id, Sale.created_at < end,
+                ~exists().where(SaleVoid.sale_id == Sale.id),
+                ~exists().where(PayoutLine.sale_line_id == SaleLine.id))
+
+
+def _line_totals(end: datetime, member_id: int | None = None) -> dict[int, tuple[int, int, int]]:
+    """member_id -> (gross, commission, lines) of the unsettled lines, aggregated in SQL."""
+    stmt = (select(SaleLine.member_id, func.sum(SaleLine.line_total), func.sum(SaleLine.commission),
+                   func.count(SaleLine.id)).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+            .where(_unsettled(end)).group_by(SaleLine.member_id))
     if member_id is not None:
         stmt = stmt.where(SaleLine.member_id == member_id)
-    return db.session.scalars(stmt).all()
+    return {mid: (int(g), int(c), int(n)) for mid, g, c, n in db.session.execute(stmt)}
 
 
 def _late_voids(end: datetime, member_id: int | None = None) -> list[tuple[SaleLine, SaleVoid]]:
     """Settled lines whose sale was voided afterwards, not yet carried into a statement."""
-    settled_sources = select(PayoutAdjustment.source)
+    source = literal("void:") + cast(SaleLine.id, String)
     stmt = (select(SaleLine, SaleVoid).join(SaleVoid, SaleVoid.sale_id == SaleLine.sale_id)
             .join(PayoutLine, PayoutLine.sale_line_id == SaleLine.id)
-            .where(SaleVoid.created_at < end)
-            .options(selectinload(SaleLine.sale), selectinload(SaleLine.product))
-            .order_by(SaleLine.id))
+            .where(SaleVoid.created_at < end, ~exists().where(PayoutAdjustment.source == source))
+            .options(selectinload(SaleLine.sale), selectinload(SaleLine.product)).order_by(SaleLine.id))
     if member_id is not None:
         stmt = stmt.where(SaleLine.member_id == member_id)
-    done = set(db.session.scalars(settled_sources.where(PayoutAdjustment.source.like("void:%"))))
-    return [(line, void) for line, void in db.session.execute(stmt) if f"void:{line.id}" not in done]
+    return [(line, void) for line, void in db.session.execute(stmt)]
 
 
 def _carried_balances(member_id: int | None = None) -> list[Payout]:
-    done = set(db.session.scalars(select(PayoutAdjustment.source).where(PayoutAdjustment.source.like("carry:%"))))
-    stmt = select(Payout).where(Payout.carried_forward < 0)
+    source = literal("carry:") + cast(Payout.id, String)
+    stmt = select(Payout).where(Payout.carried_forward < 0, ~exists().where(PayoutAdjustment.source == source))
     if member_id is not None:
         stmt = stmt.where(Payout.member_id == member_id)
-    return [p for p in db.session.scalars(stmt) if f"carry:{p.id}" not in done]
+    return list(db.session.scalars(stmt))
 
 
 def compute_statements(cutoff: date, member_id: int | None = None) -> list[StatementDraft]:
-    """What each member would be paid if the period closed now with this cut-off."""
+    """What each member would be paid if the period closed now with this cut-off (totals, not lines)."""
     end = _end_of(cutoff)
-    drafts: dict[int, StatementDraft] = {}
-    members = {}
-
-    def draft_for(mid: int) -> StatementDraft:
-        if mid not in drafts:
-            if mid not in members:
-                members[mid] = db.session.get(Member, mid)
-            drafts[mid] = StatementDraft(member=members[mid])
-        return drafts[mid]
-
-    for line in _unsettled_lines(end, member_id):
-        draft_for(line.member_id).lines.append(line)
+    totals = _line_totals(end, member_id)
+    adjustments: dict[int, list[AdjustmentDraft]] = defaultdict(list)
     for line, void in _late_voids(end, member_id):
-        draft_for(line.member_id).adjustments.append(AdjustmentDraft(
+        adjustments[line.member_id].append(AdjustmentDraft(
             source=f"void:{line.id}", amount=-(line.line_total - line.commission),
             description=_("Sale %(number)s voided after payout: %(product)s × %(n)d (%(reason)s)",
                           number=line.sale.number, product=line.product.name, n=line.quantity, reason=void.reason)))
     for payout in _carried_balances(member_id):
-        draft_for(payout.member_id).adjustments.append(AdjustmentDraft(
+        adjustments[payout.member_id].append(AdjustmentDraft(
             source=f"carry:{payout.id}", amount=payout.carried_forward,
             description=_("Negative balance carried from statement #%(id)d", id=payout.id)))
+    member_ids = set(totals) | set(adjustments)
+    if not member_ids:
+        return []
+    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
     coop = current_cooperative()
     fee = coop.statement_fee if coop else 0
-    for draft in drafts.values():
-        draft.fees = fee
-    return sorted(drafts.values(), key=lambda d: d.member.business_name)
+    drafts = []
+    for mid in member_ids:
+        gross, commission, count = totals.get(mid, (0, 0, 0))
+        drafts.append(StatementDraft(member=members[mid], gross=gross, commission=commission, line_count=count,
+                                     adjustments=adjustments.get(mid, []), fees=fee))
+    return sorted(drafts, key=lambda d: d.member.business_name)
 
 
 # --- periods ---------------------------------------------------------------------------------------
@@ -160,13 +154,11 @@ def open_period(actor: User, cutoff: date, note: str = "") -> SettlementPeriod:
 
 
 def _freeze_statement(period: SettlementPeriod, draft: StatementDraft) -> Payout:
-    payout = Payout(period_id=period.id, member_id=draft.member.id, gross=draft.gross, commission=draft.commission,
-                    fees=draft.fees, adjustments=draft.adjustment_total, payable=draft.payable,
-                    carried_forward=draft.carried_forward)
+    """Create a member's payout row and its adjustments; its lines and totals are filled in set-wise."""
+    payout = Payout(period_id=period.id, member_id=draft.member.id, gross=0, commission=0, fees=0, adjustments=0,
+                    payable=0, carried_forward=0)
     db.session.add(payout)
     db.session.flush()
-    db.session.add_all([PayoutLine(payout_id=payout.id, sale_line_id=line.id, gross=line.line_total,
-                                   commission=line.commission) for line in draft.lines])
     db.session.add_all([PayoutAdjustment(payout_id=payout.id, source=a.source, amount=a.amount,
                                          description=a.description) for a in draft.adjustments])
     return payout
@@ -174,7 +166,11 @@ def _freeze_statement(period: SettlementPeriod, draft: StatementDraft) -> Payout
 
 def close_period(actor: User, period_id: int) -> SettlementPeriod:
     """Freeze every member's statement in one transaction. Closing twice (double click, two tabs,
-    a retried request) finds the period closed and returns it: one set of payouts, ever."""
+    a retried request) finds the period closed and returns it: one set of payouts, ever.
+
+    Set-based, so its cost is a few statements per member plus one INSERT … SELECT for all lines:
+    the lines are attached first and each payout's totals are then summed from *its own* lines, so a
+    sale committed concurrently can never make a payout's totals disagree with its lines."""
     with transaction():
         closed = db.session.execute(
             update(SettlementPeriod)
@@ -186,12 +182,36 @@ def close_period(actor: User, period_id: int) -> SettlementPeriod:
             raise NotFound(_("Settlement not found."))
         if closed == 1:
             db.session.refresh(period)
+            end = _end_of(period.cutoff_date)
             drafts = compute_statements(period.cutoff_date)
+            payouts = {d.member.id: _freeze_statement(period, d) for d in drafts}
+            db.session.flush()
+            db.session.execute(insert(PayoutLine).from_select(
+                ["payout_id", "sale_line_id", "gross", "commission"],
+                select(Payout.id, SaleLine.id, SaleLine.line_total, SaleLine.commission)
+                .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+                .join(Payout, and_(Payout.period_id == period.id, Payout.member_id == SaleLine.member_id))
+                .where(_unsettled(end))))
+            sums = {pid: (int(g), int(c)) for pid, g, c in db.session.execute(
+                select(PayoutLine.payout_id, func.sum(PayoutLine.gross), func.sum(PayoutLine.commission))
+                .join(Payout, Payout.id == PayoutLine.payout_id).where(Payout.period_id == period.id)
+                .group_by(PayoutLine.payout_id))}
+            total_gross = total_payable = 0
             for draft in drafts:
-                _freeze_statement(period, draft)
-            record_event(actor, "settlement.close", period,
-                         f"cutoff={period.cutoff_date} members={len(drafts)} "
-                         f"gross={sum(d.gross for d in drafts)} payable={sum(d.payable for d in drafts)}")
+                payout = payouts[draft.member.id]
+                gross, commission = sums.get(payout.id, (0, 0))
+                draft.gross, draft.commission = gross, commission
+                if not gross and not draft.adjustments:
+                    db.session.delete(payout)  # its lines were voided meanwhile: nothing to state
+                    continue
+                payout.gross, payout.commission, payout.fees = gross, commission, draft.fees
+                payout.adjustments, payout.payable = draft.adjustment_total, draft.payable
+                payout.carried_forward = draft.carried_forward
+                total_gross, total_payable = total_gross + gross, total_payable + draft.payable
+            db.session.flush()
+            db.session.expire(period, ["payouts"])
+            record_event(actor, "settlement.close", period, f"cutoff={period.cutoff_date} members={len(drafts)} "
+                                                            f"gross={total_gross} payable={total_payable}")
     return period
 
 

@@ -404,3 +404,28 @@ def midtrans_stub(app):
                       MIDTRANS_TIMEOUT=2.0)
     yield stub
     stub.close()
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as n: ...` then `n()` is the number of SQL statements the block ran."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
+                statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
