@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 from whoosh import index as whoosh_index
 from whoosh import query as Q
+from whoosh import scoring
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
@@ -75,13 +76,8 @@ def build_schema() -> Schema:
     stem, plain = _stemming_analyzer(), _plain_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        name=TEXT(analyzer=stem, field_boost=3.0),
-        name_plain=TEXT(analyzer=plain, field_boost=2.0),
-        description=TEXT(analyzer=stem),
-        category=TEXT(analyzer=stem, field_boost=1.5),
-        category_plain=TEXT(analyzer=plain),
-        member=TEXT(analyzer=stem),
-        member_plain=TEXT(analyzer=plain),
+        all=TEXT(analyzer=stem),     # name (twice: it ranks higher), description, category, UMKM; stemmed
+        plain=TEXT(analyzer=plain),  # name, category and UMKM as typed: the vocabulary for prefix and fuzzy
         category_id=NUMERIC(int, bits=64),
         price=NUMERIC(int, bits=64, sortable=True),
         published=NUMERIC(int, bits=64, sortable=True),
@@ -107,6 +103,7 @@ class SearchPage:
     ids: list[int]
     total: int
     corrected: bool = False  # True when no result matched every word and any-word matches are shown
+    approximate: bool = False  # total is an estimate (counting every one of many matches costs time)
 
 
 @dataclass
@@ -126,8 +123,6 @@ class SearchEngine(Protocol):
 # --- Whoosh engine -----------------------------------------------------------------------------
 
 class WhooshEngine:
-    STEMMED = (("name", 3.0), ("description", 1.0), ("category", 1.5), ("member", 1.0))
-    PLAIN = ("name_plain", "category_plain", "member_plain")
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -143,10 +138,13 @@ class WhooshEngine:
             self.directory.mkdir(parents=True, exist_ok=True)
             with open(self.directory / ".create.lock", "w") as lockfile:
                 fcntl.flock(lockfile, fcntl.LOCK_EX)
-                if whoosh_index.exists_in(self.directory):
-                    self._ix = whoosh_index.open_dir(self.directory)
-                else:
-                    self._ix = whoosh_index.create_in(self.directory, build_schema())
+                schema = build_schema()
+                ix = whoosh_index.open_dir(self.directory) if whoosh_index.exists_in(self.directory) else None
+                if ix is None or set(ix.schema.names()) != set(schema.names()):
+                    if ix is not None:
+                        log.warning("search index has an older schema; recreated empty: run `flask reindex`")
+                    ix = whoosh_index.create_in(self.directory, schema)
+                self._ix = ix
             self._pid = os.getpid()
             self._searcher = None
         return self._ix
@@ -155,13 +153,8 @@ class WhooshEngine:
     def _fields(doc: ProductDocument) -> dict:
         return {
             "id": str(doc.id),
-            "name": doc.name,
-            "name_plain": doc.name,
-            "description": doc.description,
-            "category": doc.category,
-            "category_plain": doc.category,
-            "member": doc.member,
-            "member_plain": doc.member,
+            "all": " ".join((doc.name, doc.name, doc.description, doc.category, doc.member)),
+            "plain": " ".join((doc.name, doc.category, doc.member)),
             "category_id": doc.category_id or 0,
             "price": doc.price,
             "published": int(doc.published_at.timestamp()) if doc.published_at else 0,
@@ -204,17 +197,23 @@ class WhooshEngine:
         return count
 
     # querying
-    def _word_query(self, word: str) -> Q.Query:
+    @staticmethod
+    def _word_query(reader, word: str, last: bool) -> Q.Query:
+        """One word of the query.
+
+        A word the index knows (after Indonesian stemming: makanan -> makan) is one exact term: Whoosh
+        is pure Python and a union of several long posting lists costs tens of milliseconds, a single
+        term a few. Only a word the index does not know is widened: the last word as a prefix (the
+        user is still typing), otherwise by edit distance (typos, spelling variants: kripik ~ keripik).
+        """
         stem = indonesian_stem(word)
-        clauses: list[Q.Query] = [Q.Term(f, stem, boost=b) for f, b in self.STEMMED]
-        for f in self.PLAIN:
-            clauses.append(Q.Term(f, word))
-            if len(word) >= 2:
-                clauses.append(Q.Prefix(f, word, boost=0.8))  # as the user types
-            if len(word) >= 4:
-                # Spelling variants and typos: kripik ~ keripik, sambel ~ sambal.
-                clauses.append(Q.FuzzyTerm(f, word, boost=0.5, maxdist=1 if len(word) < 8 else 2, prefixlength=1))
-        return Q.Or(clauses)
+        if reader.doc_frequency("all", stem) > 0:
+            return Q.Term("all", stem)
+        if last and len(word) >= 2 and next(iter(reader.expand_prefix("plain", word)), None) is not None:
+            return Q.Prefix("plain", word)
+        if len(word) >= 4:
+            return Q.FuzzyTerm("plain", word, maxdist=1 if len(word) < 8 else 2, prefixlength=1)
+        return Q.Term("all", stem)  # matches nothing, and says so
 
     def _filter(self, filters: SearchFilters) -> Q.Query | None:
         parts: list[Q.Query] = []
@@ -227,12 +226,8 @@ class WhooshEngine:
         return parts[0] if len(parts) == 1 else Q.And(parts)
 
     def search(self, text: str, filters: SearchFilters, limit: int = 20, offset: int = 0) -> SearchPage:
-        words = [t.text for t in _plain_analyzer()(text or "") if t.text not in INDONESIAN_STOPWORDS]
+        words = [t.text for t in _plain_analyzer()(text or "") if t.text not in INDONESIAN_STOPWORDS][:8]
         flt = self._filter(filters)
-        if not words:
-            query: Q.Query = Q.Every()
-        else:
-            query = Q.And([self._word_query(w) for w in words])
         sortedby, reverse = None, False
         if filters.sort == "price_asc":
             sortedby = "price"
@@ -242,19 +237,26 @@ class WhooshEngine:
             sortedby, reverse = "published", True
         with self._lock:
             searcher = self._current_searcher()
+            reader = searcher.reader()
+            parts = [self._word_query(reader, w, i == len(words) - 1) for i, w in enumerate(words)]
+            query: Q.Query = Q.And(parts) if parts else Q.Every()
             page = self._run(searcher, query, flt, sortedby, reverse, limit, offset)
             if page.total == 0 and len(words) > 1:
                 # No product has every word: show products matching any of them instead.
-                page = self._run(searcher, Q.Or([self._word_query(w) for w in words]), flt, sortedby,
-                                 reverse, limit, offset)
+                page = self._run(searcher, Q.Or(parts), flt, sortedby, reverse, limit, offset)
                 page.corrected = page.total > 0
         return page
 
-    @staticmethod
-    def _run(searcher, query, flt, sortedby, reverse, limit, offset) -> SearchPage:
+    EXACT_COUNT_UP_TO = 1000
+
+    @classmethod
+    def _run(cls, searcher, query, flt, sortedby, reverse, limit, offset) -> SearchPage:
         results = searcher.search(query, filter=flt, limit=offset + limit, sortedby=sortedby, reverse=reverse)
         ids = [int(hit["id"]) for hit in results[offset:offset + limit]]
-        return SearchPage(ids=ids, total=len(results))  # len() counts every match exactly
+        estimate = results.estimated_length()
+        if results.has_exact_length() or estimate <= cls.EXACT_COUNT_UP_TO:
+            return SearchPage(ids=ids, total=len(results))
+        return SearchPage(ids=ids, total=estimate, approximate=True)
 
     def _current_searcher(self):
         # whoosh3's Searcher.refresh() can miss deletions (a re-added document then shows twice),
@@ -264,7 +266,9 @@ class WhooshEngine:
         if self._searcher is None or self._generation != generation:
             if self._searcher is not None:
                 self._searcher.close()
-            self._searcher = ix.searcher()
+            # TF-IDF, not BM25F: names are short, and pure-Python BM25F scoring of thousands of
+            # matches is the largest cost of a search (measured in bench/).
+            self._searcher = ix.searcher(weighting=scoring.TF_IDF())
             self._generation = generation
         return self._searcher
 

@@ -404,5 +404,6 @@ ID.update({
     "Open the map": "Buka peta", "Latest news": "Berita terbaru", "Share on WhatsApp": "Bagikan ke WhatsApp",
     "No news yet.": "Belum ada berita.", "This page has no content yet.": "Halaman ini belum berisi.",
     "About": "Tentang",
+    "About %(n)s products found for “%(q)s”": "Sekitar %(n)s produk ditemukan untuk “%(q)s”",
     "Or order via WhatsApp: your name": "Atau pesan lewat WhatsApp: nama Anda", "Add my name": "Tambahkan nama saya",
 })

@@ -21,6 +21,7 @@ class BrowseResult:
     page: int
     pages: int
     any_word: bool = False
+    approximate: bool = False
 
 
 def _with_relations(stmt):
@@ -44,6 +45,7 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
     if text.strip():
         found = search_products(text, filters, limit=PAGE_SIZE, offset=offset)
         products, total, any_word = published_by_ids(found.ids), found.total, found.corrected
+        approximate = found.approximate
     else:
         stmt = select(Product).where(Product.status == STATUS_PUBLISHED)
         if filters.category_id:
@@ -57,9 +59,10 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
                  "price_desc": (Product.price.desc(), Product.id.desc())}.get(
             filters.sort, (Product.published_at.desc(), Product.id.desc()))
         products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
-        any_word = False
+        any_word, approximate = False, False
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word)
+    return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word,
+                        approximate=approximate)
 
 
 def suggestions(text: str, limit: int = 8) -> list[dict]:
