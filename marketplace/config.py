@@ -60,6 +60,7 @@ def from_environment(instance_path: str) -> dict:
         "ORDER_PAYMENT_MINUTES": _int("ORDER_PAYMENT_MINUTES", 60),
         "GERAI_RESERVATION_HOURS": _int("GERAI_RESERVATION_HOURS", 48),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        "PAGE_CACHE_SECONDS": float(os.environ.get("PAGE_CACHE_SECONDS") or 10),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",

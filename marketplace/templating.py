@@ -15,6 +15,11 @@ def init_app(app: Flask) -> None:
     from catalog.photos import photo_ref
 
     app.jinja_env.globals["photo_ref"] = photo_ref
+    from storefront.page_cache import csrf_token_for_templates
+
+    app.jinja_env.globals["csrf_token"] = csrf_token_for_templates
+    # Flask-WTF also injects csrf_token through a context processor; this one runs later and wins.
+    app.context_processor(lambda: {"csrf_token": csrf_token_for_templates})
 
     @app.context_processor
     def inject_cooperative():

@@ -8,6 +8,7 @@ from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
 
 from . import services
+from .page_cache import cached_page
 
 bp = Blueprint("storefront", __name__, template_folder="templates")
 
@@ -23,6 +24,7 @@ def _price_arg(name: str) -> int | None:
 
 
 @bp.get("/")
+@cached_page
 def home():
     from .microsite import published_news
 
@@ -32,6 +34,7 @@ def home():
 
 
 @bp.get("/produk")
+@cached_page
 def products():
     q = request.args.get("q", "")[:200]
     sort = request.args.get("urut", "relevance" if q else "newest")
@@ -53,6 +56,7 @@ def suggest():
 
 
 @bp.get("/produk/<slug>")
+@cached_page
 def product_detail(slug: str):
     from urllib.parse import quote
 
@@ -72,6 +76,7 @@ def product_detail(slug: str):
 
 
 @bp.get("/umkm/<slug>")
+@cached_page
 def member_page(slug: str):
     member, products = services.member_with_products(slug)
     if member is None:
@@ -81,6 +86,7 @@ def member_page(slug: str):
 
 
 @bp.get("/transparansi")
+@cached_page
 def transparency():
     from settlement.services import transparency as figures
 

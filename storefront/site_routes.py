@@ -18,6 +18,7 @@ from marketplace.models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.security import roles_required
 from marketplace.views import show_domain_error
 
+from .page_cache import cached_page
 from . import microsite
 from .models import BoardMember, NewsPost
 from .routes import bp
@@ -60,36 +61,43 @@ def _content_page(key: str, template: str = "storefront/page.html", **extra):
 
 
 @bp.get("/tentang")
+@cached_page
 def about():
     return _content_page("tentang", "storefront/about.html")
 
 
 @bp.get("/pengurus")
+@cached_page
 def board_page():
     return render_template("storefront/board.html", board=microsite.board())
 
 
 @bp.get("/unit-usaha")
+@cached_page
 def business_units():
     return _content_page("unit-usaha")
 
 
 @bp.get("/potensi-desa")
+@cached_page
 def village_potential():
     return _content_page("potensi-desa")
 
 
 @bp.get("/kontak")
+@cached_page
 def contact():
     return _content_page("kontak", "storefront/contact.html")
 
 
 @bp.get("/berita")
+@cached_page
 def news_list():
     return render_template("storefront/news_list.html", posts=microsite.published_news(50))
 
 
 @bp.get("/berita/<slug>")
+@cached_page
 def news_detail(slug: str):
     post = microsite.news_post(slug) or abort(404)
     return render_template("storefront/news.html", post=post,
@@ -97,6 +105,7 @@ def news_detail(slug: str):
 
 
 @bp.get("/robots.txt")
+@cached_page
 def robots():
     lines = ["User-agent: *", "Disallow: /kelola/", "Disallow: /gerai/", "Disallow: /admin/", "Disallow: /pesanan/",
              "Disallow: /keranjang", "Disallow: /checkout", "Disallow: /masuk",
@@ -105,6 +114,7 @@ def robots():
 
 
 @bp.get("/sitemap.xml")
+@cached_page
 def sitemap():
     from markupsafe import escape
 

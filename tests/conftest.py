@@ -71,6 +71,7 @@ def app_config(database_url, tmp_path) -> dict:
         "MEDIA_ROOT": str(tmp_path / "media"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
         "PASSWORD_HASH_METHOD": FAST_HASH,
+        "PAGE_CACHE_SECONDS": 0,  # tests that want the page cache turn it on
         "MAX_UPLOAD_MB": 2,
         "SERVER_NAME": None,
     }
