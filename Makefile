@@ -10,7 +10,7 @@ PORT    ?= 5000
 PO      := marketplace/translations/id/LC_MESSAGES/messages.po
 MO      := $(PO:.po=.mo)
 
-.PHONY: run serve setup install install-test db seed translations test test-pg extract-messages migration clean
+.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration clean
 
 run: setup serve
 
@@ -30,6 +30,10 @@ $(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(PIP) install -q -e '.[test,bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -58,6 +62,18 @@ test-pg: install-test translations
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
 	$(VENV)/bin/python scripts/update_translations.py /tmp/messages.pot
+
+# Benchmarks at cooperative scale (data generated once and cached under bench/data/).
+bench: $(VENV)/.installed-bench translations
+	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-bench-tools.sh
+	$(PY) -m bench.run
+	$(PY) -m bench.profile
+
+bench-small: $(VENV)/.installed-bench translations
+	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-bench-tools.sh
+	$(PY) -m bench.run --small
 
 # New migration after a model change: make migration m="what changed"
 migration: install

@@ -56,8 +56,8 @@ PHOTO_POOL = 40
 
 def signature(size: Size, seed: int) -> str:
     migrations = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
-    text = json.dumps({"size": asdict(size), "seed": seed, "code": hashlib.sha256(Path(__file__).read_bytes())
-                       .hexdigest(), "migrations": migrations})
+    code = hashlib.sha256(Path(__file__).read_bytes() + (ROOT / "catalog" / "search.py").read_bytes()).hexdigest()
+    text = json.dumps({"size": asdict(size), "seed": seed, "code": code, "migrations": migrations})
     return hashlib.sha256(text.encode()).hexdigest()
 
 

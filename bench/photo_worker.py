@@ -1,13 +1,19 @@
 """Runs in its own process so peak memory (ru_maxrss) belongs to one photo job only.
 
     python -m bench.photo_worker pipeline|baseline <jpeg path> <media dir>
-Prints JSON: seconds, peak_mb (resident set high-water mark of this process, in MB).
+Prints JSON: seconds, peak_mb (this process's resident-set high-water mark, VmHWM, in MB).
+ru_maxrss is not used: Linux carries it over from the parent across fork and exec, so a child of a
+big benchmark process would report the parent's size.
 """
 import json
-import resource
 import sys
 import time
 from pathlib import Path
+
+
+def _hwm_kb() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
 
 def main() -> None:
@@ -17,7 +23,7 @@ def main() -> None:
 
     from catalog.photos import PhotoLimits, store_photo
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _hwm_kb()
     started = time.perf_counter()
     if mode == "pipeline":
         store_photo(data, path.name, media, PhotoLimits(max_bytes=50 * 2**20, max_pixels=50_000_000, max_side=12_000))
@@ -28,7 +34,7 @@ def main() -> None:
         image.load()
         image.resize((1280, round(image.height * 1280 / image.width))).save(io.BytesIO(), "WEBP", quality=80)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _hwm_kb()
     print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "delta_mb": (peak - before) / 1024}))
 
 
