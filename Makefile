@@ -48,6 +48,7 @@ db: install
 
 seed: install
 	$(FLASK) seed-demo
+	$(FLASK) reindex
 
 # The whole suite on SQLite (the browser tests install Debian's chromium if it is missing).
 test: install-test translations
