@@ -54,3 +54,18 @@ def test_bad_price_filter_is_ignored_not_an_error(client, make_product):
     make_product(name="Sambal Acan")
     response = client.get("/produk?min=abc&max=")
     assert response.status_code == 200 and "Sambal Acan" in response.get_data(as_text=True)
+
+
+def test_srcset_lists_each_width_once_for_small_photos(client, make_member, make_product):
+    import re
+
+    from catalog.services import ProductData, Upload, create_product
+    from tests.conftest import jpeg_bytes
+
+    member = make_member()
+    product = create_product(member.user, ProductData(name="Foto Kecil", price=1000, unit="pcs", status="published"),
+                             [Upload("kecil.jpg", jpeg_bytes(size=(600, 450)))])
+    page = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    srcset = re.search(r'srcset="([^"]+)"', page).group(1)
+    widths = [part.strip().rsplit(" ", 1)[1] for part in srcset.split(",")]
+    assert widths == ["320w", "600w"]
