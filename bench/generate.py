@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def _bulk(table, rows):
 
 def _populate(size: Size, rng: random.Random) -> None:
     from catalog import services as catalog_services
-    from catalog.models import Category, Product, ProductPhoto
+    from catalog.models import Product, ProductPhoto
     from catalog.photos import PhotoLimits, store_photo
     from catalog.search import reindex_all
     from consignment.models import ConsignmentLot, Sale, SaleLine, StockMovement

@@ -19,6 +19,17 @@ MAX_PHOTOS = 8
 VARIANT_WIDTHS = (320, 640, 1280)
 
 
+def variant_name(content_hash: str, width: int) -> str:
+    """Where a photo's WebP variant of `width` lives under MEDIA_ROOT/public/photos."""
+    return f"{content_hash[:2]}/{content_hash}-{width}.webp"
+
+
+def variant_height(photo_width: int, photo_height: int, width: int) -> int:
+    """Height of the variant `width` wide (variants are never wider than the photo)."""
+    w = min(width, photo_width)
+    return max(1, round(photo_height * w / photo_width))
+
+
 class Category(db.Model):
     __tablename__ = "categories"
 
@@ -82,11 +93,10 @@ class ProductPhoto(db.Model):
     product: Mapped[Product] = relationship(back_populates="photos")
 
     def variant_name(self, width: int) -> str:
-        return f"{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
+        return variant_name(self.content_hash, width)
 
     def variant_height(self, width: int) -> int:
-        w = min(width, self.width)
-        return max(1, round(self.height * w / self.width))
+        return variant_height(self.width, self.height, width)
 
 
 class SearchOutbox(db.Model):

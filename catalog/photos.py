@@ -19,7 +19,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from marketplace.errors import DomainError
 
-from .models import VARIANT_WIDTHS
+from .models import VARIANT_WIDTHS, variant_name, variant_height
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 WEBP_QUALITY = 80
@@ -146,10 +146,9 @@ def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLi
     original = _original_path(media_root, content_hash, ext)
     if not original.exists():
         _atomic_write(original, data)
-    out_dir = public_dir(media_root) / content_hash[:2]
     current = image
     for target in sorted(VARIANT_WIDTHS, reverse=True):  # 1280 -> 640 -> 320, each from the last
-        path = out_dir / f"{content_hash}-{target}.webp"
+        path = public_dir(media_root) / variant_name(content_hash, target)
         w = min(target, image.width)
         h = max(1, round(image.height * w / image.width))
         if current.size != (w, h):
@@ -162,7 +161,7 @@ def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLi
 def delete_photo_files(media_root: str | Path, content_hash: str, ext: str) -> None:
     """Remove a photo's files (call only when no ProductPhoto references the hash any more)."""
     paths = [_original_path(media_root, content_hash, ext)]
-    paths += [public_dir(media_root) / content_hash[:2] / f"{content_hash}-{w}.webp" for w in VARIANT_WIDTHS]
+    paths += [public_dir(media_root) / variant_name(content_hash, w) for w in VARIANT_WIDTHS]
     for path in paths:
         try:
             path.unlink()
@@ -179,11 +178,10 @@ class PhotoRef:
     height: int
 
     def variant_name(self, width: int) -> str:
-        return f"{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
+        return variant_name(self.content_hash, width)
 
     def variant_height(self, width: int) -> int:
-        w = min(width, self.width)
-        return max(1, round(self.height * w / self.width))
+        return variant_height(self.width, self.height, width)
 
 
 def photo_ref(content_hash: str, width: int, height: int) -> PhotoRef | None:

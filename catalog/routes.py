@@ -16,7 +16,7 @@ from marketplace.views import show_domain_error
 
 from . import services
 from .forms import CategoryForm, ProductForm
-from .models import Category, Product
+from .models import Product
 
 bp = Blueprint("catalog", __name__, url_prefix="/kelola", template_folder="templates")
 PAGE_SIZE = 50

@@ -1,12 +1,10 @@
 """Gerai routes (/gerai): agreements, intake and labels, the POS, sales, returns, reports, member view."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +18,7 @@ from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENG
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.timeutil import local_today
-from marketplace.views import show_domain_error
+from marketplace.views import csv_download, show_domain_error
 
 from . import reports, services
 from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, VoidForm, adjustment_reason_labels,
@@ -351,15 +349,6 @@ def return_slip(slip_id: int):
 
 # --- reports ---------------------------------------------------------------------------------------
 
-def _csv(filename: str, header: list[str], rows) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/laporan/umur")
 @roles_required(*READERS)
 def aging():
@@ -372,7 +361,7 @@ def aging():
 def stock_report():
     rows = reports.stock_by_member_category()
     if request.args.get("format") == "csv":
-        return _csv("stok.csv", ["member", "category", "units_on_hand", "value_idr"],
+        return csv_download("stok.csv", ["member", "category", "units_on_hand", "value_idr"],
                     [(r.member, r.category, r.units, r.value) for r in rows])
     return render_template("consignment/report_stock.html", rows=rows)
 
@@ -397,7 +386,7 @@ def sales_report():
         group = "day"
     rows = reports.sales_summary(start, end, group)
     if request.args.get("format") == "csv":
-        return _csv(f"penjualan-{start}-{end}-{group}.csv",
+        return csv_download(f"penjualan-{start}-{end}-{group}.csv",
                     ["key", "label", "units", "gross_idr", "commission_idr", "member_share_idr"],
                     [(r.key, r.label, r.units, r.gross, r.commission, r.gross - r.commission) for r in rows])
     daily = reports.sales_summary(start, end, "day")

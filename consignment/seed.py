@@ -17,7 +17,7 @@ from marketplace.models import Member
 from marketplace.timeutil import utcnow
 
 from . import services
-from .models import ConsignmentLot, ReturnSlip, Sale, SaleVoid, StockMovement
+from .models import ConsignmentLot, Sale, SaleVoid, StockMovement
 
 FOOD = {"Makanan Ringan", "Kue & Roti", "Minuman Herbal", "Sambal & Bumbu"}
 

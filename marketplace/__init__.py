@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 

@@ -1,7 +1,7 @@
 """Jinja filters and globals shared by every package's templates."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import format_date, format_datetime, get_locale
 
 from .money import format_rupiah

@@ -1,21 +1,26 @@
 """Time helpers: the database stores naive UTC; templates localise with Flask-Babel."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def local_now() -> datetime:
-    """Now in the cooperative's time zone (BABEL_DEFAULT_TIMEZONE, Asia/Jakarta by default), naive."""
+def _zone():
+    """The cooperative's time zone (BABEL_DEFAULT_TIMEZONE; Asia/Jakarta by default)."""
     from zoneinfo import ZoneInfo
 
     from flask import current_app, has_app_context
 
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
-    return datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
+    return ZoneInfo(name)
+
+
+def local_now() -> datetime:
+    """Now in the cooperative's time zone, naive."""
+    return datetime.now(_zone()).replace(tzinfo=None)
 
 
 def local_today():
@@ -24,18 +29,9 @@ def local_today():
 
 def local_midnight_utc(day) -> datetime:
     """The naive-UTC instant at which a local calendar day begins (for range queries on UTC columns)."""
-    from datetime import time
-
-    offset = local_now() - utcnow()
-    offset = timedelta(minutes=round(offset.total_seconds() / 60))
-    return datetime.combine(day, time.min) - offset
+    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def to_local(moment_utc: datetime) -> datetime:
     """A naive-UTC timestamp from the database as the cooperative's local wall time."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app, has_app_context
-
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
-    return moment_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return moment_utc.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)

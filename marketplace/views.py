@@ -1,7 +1,10 @@
 """Helpers shared by the thin routes of every package."""
 from __future__ import annotations
 
-from flask import flash
+import csv
+import io
+
+from flask import Response, flash
 from flask_wtf import FlaskForm
 
 from .errors import DomainError
@@ -14,3 +17,13 @@ def show_domain_error(form: FlaskForm | None, error: DomainError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "error")
+
+
+def csv_download(filename: str, header: list[str], rows) -> Response:
+    """A CSV file download of `rows` under `header`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -2,9 +2,7 @@
 the member's balance page, and the audit log."""
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +18,7 @@ from marketplace.models import ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, AuditE
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.timeutil import local_midnight_utc, local_today
-from marketplace.views import show_domain_error
+from marketplace.views import csv_download, show_domain_error
 
 from . import services
 from .forms import ClosePeriodForm, OpenPeriodForm, PaymentForm, payout_method_labels
@@ -101,18 +99,14 @@ def period_close(period_id: int):
 @roles_required(*BOARD)
 def period_csv(period_id: int):
     period = _period_or_404(period_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["statement", "member", "bank", "account_number", "account_holder", "gross_idr", "commission_idr",
-                     "fees_idr", "adjustments_idr", "payable_idr", "paid_at", "method", "reference"])
-    for p in period.payouts:
-        pay = p.payment
-        writer.writerow([p.id, p.member.business_name, p.member.bank_name, p.member.bank_account_number,
-                         p.member.bank_account_holder, p.gross, p.commission, p.fees, p.adjustments, p.payable,
-                         pay.paid_at.isoformat(timespec="minutes") if pay else "", pay.method if pay else "",
-                         pay.reference if pay else ""])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="pembayaran-{period.cutoff_date}.csv"'})
+    rows = [[p.id, p.member.business_name, p.member.bank_name, p.member.bank_account_number,
+             p.member.bank_account_holder, p.gross, p.commission, p.fees, p.adjustments, p.payable,
+             p.payment.paid_at.isoformat(timespec="minutes") if p.payment else "",
+             p.payment.method if p.payment else "", p.payment.reference if p.payment else ""] for p in period.payouts]
+    return csv_download(f"pembayaran-{period.cutoff_date}.csv",
+                        ["statement", "member", "bank", "account_number", "account_holder", "gross_idr",
+                         "commission_idr", "fees_idr", "adjustments_idr", "payable_idr", "paid_at", "method",
+                         "reference"], rows)
 
 
 def _whatsapp_link(payout) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_PUBLISHED, Product
 from consignment import services as gerai
-from consignment.models import KIND_ONLINE_SALE, KIND_RELEASE, KIND_RESERVE, ConsignmentLot, StockMovement
+from consignment.models import KIND_ONLINE_SALE, KIND_RELEASE, KIND_RESERVE, ConsignmentLot
 from marketplace.accounts import system_user
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
@@ -189,6 +189,8 @@ def _convert_reservation_to_sale(order: Order, actor: User, payment_method: str,
         gerai.append_movement(line.lot, KIND_RELEASE, line.quantity, actor, reason=order.number,
                               order_line_id=line.id)
         gerai.sell_from_lot(sale, line.lot, line.quantity, actor, kind=KIND_ONLINE_SALE, unit_price=line.unit_price)
+    db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
+                       .execution_options(synchronize_session=False))
     return sale
 
 
@@ -231,9 +233,7 @@ def apply_gateway_status(order_id: int, status: dict) -> Order:
             return order
         if outcome == midtrans.SUCCESS:
             if _transition(order, "paid", from_statuses=("pending",), actor=None, reason="midtrans", paid_at=utcnow()):
-                sale = _convert_reservation_to_sale(order, actor, "midtrans")
-                db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
-                                   .execution_options(synchronize_session=False))
+                _convert_reservation_to_sale(order, actor, "midtrans")
                 record_event(actor, "order.paid", order, f"{order.number} {order.total}")
             elif order.status in ("cancelled", "expired"):
                 _late_payment(order, actor)
@@ -264,9 +264,7 @@ def _late_payment(order: Order, actor: User) -> None:
         record_event(actor, "order.refund_needed", order, order.number)
         return
     _transition(order, "paid", from_statuses=("pending",), actor=None, reason="midtrans (late)", paid_at=utcnow())
-    sale = _convert_reservation_to_sale(order, actor, "midtrans")
-    db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
-                       .execution_options(synchronize_session=False))
+    _convert_reservation_to_sale(order, actor, "midtrans")
 
 
 def _rereserve(order: Order, actor: User) -> None:
@@ -341,10 +339,8 @@ def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_re
         if not _transition(order, "completed", from_statuses=("pending", "ready"), actor=actor,
                            reason=f"paid at the gerai ({payment_method})", paid_at=utcnow()):
             raise DomainError(_("This order is no longer open."))
-        sale = _convert_reservation_to_sale(order, actor, payment_method,
-                                            cash_received if payment_method == "cash" else None, payment_reference)
-        db.session.execute(update(Order).where(Order.id == order.id).values(sale_id=sale.id)
-                           .execution_options(synchronize_session=False))
+        _convert_reservation_to_sale(order, actor, payment_method,
+                                     cash_received if payment_method == "cash" else None, payment_reference)
         record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}")
     db.session.refresh(order)
     return order
@@ -411,10 +407,3 @@ def staff_orders(status: str | None = None, limit: int = 100) -> list[Order]:
         stmt = stmt.where(Order.status == status)
     return list(db.session.scalars(stmt.limit(limit)))
 
-
-def reserved_units(lot_id: int) -> int:
-    """Units of a lot currently held for unpaid orders (shown to the kasir)."""
-    from sqlalchemy import func
-
-    return -int(db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
-        StockMovement.lot_id == lot_id, StockMovement.kind.in_((KIND_RESERVE, KIND_RELEASE)))) or 0)

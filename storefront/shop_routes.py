@@ -143,7 +143,7 @@ def order_page(token: str):
     if order.payment_method == "midtrans" and order.status == "pending":
         try:
             order = orders.refresh_payment(order)  # the shopper returned from Snap: confirm with Midtrans
-        except (midtrans.GatewayError, Exception) as exc:  # noqa: BLE001 - the page must still show
+        except Exception as exc:  # noqa: BLE001 - a failed status check must not stop the page from showing
             current_app.logger.info("status check failed for %s: %s", order.number, exc)
         order = orders.order_by_token(token)
     response = current_app.make_response(render_template("storefront/order.html", order=order,

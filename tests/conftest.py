@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -120,6 +119,24 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(auth, make_user, make_member):
+    """Sign the test client in as a new user of `role` (None: stay anonymous). Returns the member for
+    role "member" (or signs in the given `member`), else the user."""
+
+    def login(role, member=None):
+        if role == "member":
+            member = member or make_member()
+            auth.login(member.user.email)
+            return member
+        if role:
+            user = make_user(role)
+            auth.login(user.email)
+            return user
+
+    return login
 
 
 # --- factories -------------------------------------------------------------------------------------

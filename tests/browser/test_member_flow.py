@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 def test_member_adds_product_with_photo_and_finds_it_by_search(page, live_server, make_member, make_category,
                                                                images, tmp_path):
     make_category("Makanan Ringan")
-    member = make_member(business_name="Keripik Acil Banjar", email="acil@test.id")
+    make_member(business_name="Keripik Acil Banjar", email="acil@test.id")
     photo = tmp_path / "IMG_20261124.jpg"
     photo.write_bytes(images.rotated_phone_photo())
 

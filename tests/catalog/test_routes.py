@@ -8,26 +8,17 @@ from marketplace.extensions import db
 from tests.conftest import jpeg_bytes
 
 
-def _login_as(role, auth, make_user, make_member):
-    if role == "member":
-        member = make_member()
-        auth.login(member.user.email)
-        return member
-    if role:
-        auth.login(make_user(role).email)
-
-
 @pytest.mark.parametrize("role, list_code, new_code", [
     (None, 302, 302), ("member", 200, 200), ("kasir", 403, 403), ("pengurus", 200, 200), ("pengawas", 200, 403),
 ])
-def test_product_management_role_matrix(client, auth, make_user, make_member, role, list_code, new_code):
-    _login_as(role, auth, make_user, make_member)
+def test_product_management_role_matrix(client, login_as, role, list_code, new_code):
+    login_as(role)
     assert client.get("/kelola/produk").status_code == list_code
     assert client.get("/kelola/produk/baru").status_code == new_code
 
 
-def test_member_creates_a_product_with_a_photo_from_the_form(client, auth, make_member):
-    member = _login_as("member", auth, None, make_member)
+def test_member_creates_a_product_with_a_photo_from_the_form(client, login_as):
+    member = login_as("member")
     response = client.post("/kelola/produk/baru", content_type="multipart/form-data", data={
         "name": "Keripik Pisang Kepok 250 g", "price": "15.000", "unit": "bungkus 250 g", "category_id": "",
         "description": "Renyah", "status": "published", "photos": [(io.BytesIO(jpeg_bytes()), "hp.jpg")],
@@ -38,8 +29,8 @@ def test_member_creates_a_product_with_a_photo_from_the_form(client, auth, make_
     assert client.get("/produk?q=kripik+pisang").get_data(as_text=True).count("Keripik Pisang Kepok 250 g") >= 1
 
 
-def test_rejected_photo_says_why_and_keeps_the_typed_form(client, auth, make_member, images):
-    _login_as("member", auth, None, make_member)
+def test_rejected_photo_says_why_and_keeps_the_typed_form(client, login_as, images):
+    login_as("member")
     response = client.post("/kelola/produk/baru", content_type="multipart/form-data", data={
         "name": "Amplang Ikan Haruan", "price": "28.000", "unit": "bungkus 250 g", "category_id": "",
         "description": "Gurih sekali", "status": "published", "photos": [(io.BytesIO(images.text_as_jpg()), "foto.jpg")],
@@ -51,32 +42,32 @@ def test_rejected_photo_says_why_and_keeps_the_typed_form(client, auth, make_mem
     assert db.session.scalar(select(func.count(Product.id))) == 0
 
 
-def test_price_typed_with_cents_is_explained(client, auth, make_member):
-    _login_as("member", auth, None, make_member)
+def test_price_typed_with_cents_is_explained(client, login_as):
+    login_as("member")
     response = client.post("/kelola/produk/baru", data={"name": "Kue Lam", "price": "60.000,50", "unit": "loyang",
                                                         "status": "draft", "category_id": ""})
     assert "tanpa sen" in response.get_data(as_text=True)
 
 
-def test_member_cannot_open_or_change_another_members_product(client, auth, make_member, make_product):
+def test_member_cannot_open_or_change_another_members_product(client, login_as, make_product):
     product = make_product(name="Milik Orang Lain")
-    _login_as("member", auth, None, make_member)
+    login_as("member")
     assert client.get(f"/kelola/produk/{product.id}/ubah").status_code == 403
     assert client.post(f"/kelola/produk/{product.id}/status", data={"status": "archived"}).status_code == 403
     db.session.refresh(product)
     assert product.status == "published"
 
 
-def test_member_list_shows_only_own_products(client, auth, make_member, make_product):
+def test_member_list_shows_only_own_products(client, login_as, make_product):
     make_product(name="Produk Tetangga")
-    member = _login_as("member", auth, None, make_member)
+    member = login_as("member")
     make_product(member, name="Produk Saya")
     page = client.get("/kelola/produk").get_data(as_text=True)
     assert "Produk Saya" in page and "Produk Tetangga" not in page
 
 
-def test_member_archives_own_product_and_it_leaves_the_storefront(client, auth, make_member, make_product):
-    member = _login_as("member", auth, None, make_member)
+def test_member_archives_own_product_and_it_leaves_the_storefront(client, login_as, make_product):
+    member = login_as("member")
     product = make_product(member, name="Bingka Kentang")
     assert client.get(f"/produk/{product.slug}").status_code == 200
     client.post(f"/kelola/produk/{product.id}/status", data={"status": "archived"})

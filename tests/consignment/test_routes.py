@@ -13,19 +13,6 @@ BOARD = {"pengurus", "pengawas"}
 
 
 @pytest.fixture
-def login_as(auth, make_user, make_member):
-    def login(role):
-        if role == "member":
-            member = make_member()
-            auth.login(member.user.email)
-            return member
-        if role:
-            return auth.login(make_user(role).email)
-
-    return login
-
-
-@pytest.fixture
 def shop(make_user, make_lot):
     lot = make_lot(quantity=10)
     sale = services.record_counter_sale(make_user("kasir"), [services.LineRequest(lot.id, 1)], "cash")

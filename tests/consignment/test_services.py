@@ -240,7 +240,6 @@ def test_sales_report_groups_by_the_cooperatives_local_day(make_user, make_lot):
     from datetime import datetime
 
     from consignment import reports
-    from consignment.models import Sale
 
     lot = make_lot(quantity=5)
     sale = services.record_counter_sale(make_user("kasir"), [LineRequest(lot.id, 2)], "cash")

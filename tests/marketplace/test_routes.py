@@ -42,22 +42,16 @@ def test_sign_in_ignores_an_offsite_next_url(client, auth, make_user):
 @pytest.mark.parametrize("role, expected", [
     (None, 302), ("member", 403), ("kasir", 403), ("pengurus", 200), ("pengawas", 200),
 ])
-def test_member_list_is_for_pengurus_and_pengawas(client, auth, make_user, make_member, role, expected):
-    if role == "member":
-        auth.login(make_member().user.email)
-    elif role:
-        auth.login(make_user(role).email)
+def test_member_list_is_for_pengurus_and_pengawas(client, login_as, role, expected):
+    login_as(role)
     assert client.get("/admin/anggota").status_code == expected
 
 
 @pytest.mark.parametrize("role, expected", [
     (None, 302), ("member", 403), ("kasir", 403), ("pengurus", 200), ("pengawas", 403),
 ])
-def test_only_pengurus_may_open_the_new_member_form(client, auth, make_user, make_member, role, expected):
-    if role == "member":
-        auth.login(make_member().user.email)
-    elif role:
-        auth.login(make_user(role).email)
+def test_only_pengurus_may_open_the_new_member_form(client, login_as, role, expected):
+    login_as(role)
     assert client.get("/admin/anggota/baru").status_code == expected
 
 

@@ -12,21 +12,6 @@ ROLES = [None, "member", "kasir", "pengurus", "pengawas"]
 
 
 @pytest.fixture
-def login_as(auth, make_user, make_member):
-    def login(role, member=None):
-        if role == "member":
-            member = member or make_member()
-            auth.login(member.user.email)
-            return member
-        if role:
-            user = make_user(role)
-            auth.login(user.email)
-            return user
-
-    return login
-
-
-@pytest.fixture
 def settled(make_user, make_lot):
     """A closed period with one statement, and an open draft."""
     kasir, pengurus = make_user("kasir"), make_user("pengurus")

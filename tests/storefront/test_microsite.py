@@ -68,11 +68,8 @@ def test_no_public_page_leaks_a_members_private_data(client, make_member, make_p
 @pytest.mark.parametrize("role, read, write", [
     (None, 302, 302), ("member", 403, 403), ("kasir", 403, 403), ("pengurus", 200, 302), ("pengawas", 200, 403),
 ])
-def test_microsite_editor_role_matrix(client, auth, make_user, make_member, role, read, write):
-    if role == "member":
-        auth.login(make_member().user.email)
-    elif role:
-        auth.login(make_user(role).email)
+def test_microsite_editor_role_matrix(client, login_as, role, read, write):
+    login_as(role)
     assert client.get("/admin/situs").status_code == read
     response = client.post("/admin/situs/halaman/potensi-desa", data={"title": "Potensi", "body": "Pisang kepok"})
     assert response.status_code == write

@@ -132,12 +132,9 @@ def test_notification_endpoint_needs_no_csrf_but_a_signature(app_config, stocked
 @pytest.mark.parametrize("role, list_code, can_act", [
     (None, 302, False), ("member", 403, False), ("kasir", 200, True), ("pengurus", 200, True), ("pengawas", 200, False),
 ])
-def test_staff_order_pages_role_matrix(client, auth, make_user, make_member, stocked, role, list_code, can_act):
+def test_staff_order_pages_role_matrix(client, login_as, stocked, role, list_code, can_act):
     order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
-    if role == "member":
-        auth.login(make_member().user.email)
-    elif role:
-        auth.login(make_user(role).email)
+    login_as(role)
     assert client.get("/gerai/pesanan").status_code == list_code
     response = client.post(f"/gerai/pesanan/{order.id}", data={"action": "ready"})
     if can_act:
