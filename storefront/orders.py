@@ -33,6 +33,7 @@ from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.money import format_rupiah
 from marketplace.text import normalise_phone
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
@@ -335,7 +336,8 @@ def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_re
             raise DomainError(_("This order was paid online; mark it delivered instead."))
         if payment_method == "cash" and cash_received is not None and cash_received < order.total:
             raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
-                                cash=cash_received, total=order.total), field="cash_received")
+                                cash=format_rupiah(cash_received), total=format_rupiah(order.total)),
+                              field="cash_received")
         if not _transition(order, "completed", from_statuses=("pending", "ready"), actor=actor,
                            reason=f"paid at the gerai ({payment_method})", paid_at=utcnow()):
             raise DomainError(_("This order is no longer open."))

@@ -280,3 +280,11 @@ def test_paid_online_sale_is_settled_like_a_counter_sale(client, midtrans_stub, 
     pengurus = make_user("pengurus")
     period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
     assert [(p.member_id, p.gross) for p in period.payouts] == [(lot.member_id, 30000)]
+
+
+def test_short_cash_for_a_gerai_order_is_refused_in_rupiah(make_user, lot):
+    order = order_for(lot, 2)
+    with pytest.raises(DomainError) as exc:
+        orders.complete_at_counter(make_user("kasir"), order.id, "cash", cash_received=20000)
+    assert "Rp20.000" in exc.value.message and "Rp30.000" in exc.value.message
+    assert db.session.get(Order, order.id).status == "pending" and available(lot) == 3
