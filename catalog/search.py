@@ -3,10 +3,15 @@
 Design of the writes (several worker processes share one index directory):
 - A product change adds a SearchOutbox row in the *same database transaction* as the change,
   so an accepted change can never be forgotten by the index.
-- After commit the request drains the outbox. Draining first takes Whoosh's write lock (an
-  fcntl lock, shared by all processes) with a bounded wait, and only then reads the outbox and
-  the products' current state from the database. Holding the lock while reading makes the
-  drains serial, so an older state can never overwrite a newer one.
+- After commit the request drains the outbox. A drain runs entirely inside one cross-process
+  lock (an fcntl lock on `.drain.lock` in the index directory, taken with a bounded wait): read
+  the outbox rows, read those products' current state, write the index, commit it, delete
+  exactly the rows it read, commit the database; only then release. Drains are therefore
+  serial, so an older state can never overwrite a newer one, and no drain can read a row that
+  another drain has applied but not yet deleted. (Releasing between the index commit and the
+  row delete once lost updates: SQLite reuses a deleted row's id, so a late `DELETE ... id IN`
+  removed a *new* row that was never indexed. Rows inserted while we hold the lock always get
+  ids above every row we read, because ours still exist.)
 - If the lock cannot be had in time the rows simply stay; the next drain or
   `flask --app wsgi reindex --pending` (cron, every minute) applies them. Nothing runs in a
   background thread, so no error is hidden.
@@ -17,10 +22,12 @@ import fcntl
 import logging
 import os
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select
@@ -312,6 +319,34 @@ def _load(ids: list[int]) -> dict[int, Product]:
     return {p.id: p for p in rows}
 
 
+class IndexBusy(Exception):
+    """Another process is maintaining the index and did not finish within the wait."""
+
+
+@contextmanager
+def _maintenance_lock(timeout: float) -> Iterator[None]:
+    """The cross-process lock every index write (drain, rebuild) runs under; see the module docstring."""
+    directory = engine().directory
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / ".drain.lock", os.O_CREAT | os.O_WRONLY, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy() from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def drain_outbox(timeout: float | None = None, batch: int = 500) -> int:
     """Apply pending product changes to the index. Returns how many outbox rows were applied.
 
@@ -319,34 +354,40 @@ def drain_outbox(timeout: float | None = None, batch: int = 500) -> int:
     """
     if timeout is None:
         timeout = current_app.config.get("SEARCH_LOCK_TIMEOUT", WRITE_LOCK_TIMEOUT_S)
-    eng = engine()
     applied = 0
     while True:
         if not db.session.scalar(select(SearchOutbox.id).limit(1)):
             return applied
         try:
-            writer = eng.writer(timeout)
-        except LockError:
+            with _maintenance_lock(timeout):
+                count = _drain_batch(batch, timeout)
+        except (IndexBusy, LockError):
             log.warning("search index busy; pending changes stay queued for the next drain")
             return applied
-        try:
-            rows = db.session.execute(select(SearchOutbox.id, SearchOutbox.product_id)
-                                      .order_by(SearchOutbox.id).limit(batch)).all()
-            ids = sorted({r.product_id for r in rows})
-            products = _load(ids)
-            upserts = [_document(p) for p in products.values() if p.status == STATUS_PUBLISHED]
-            deletes = [i for i in ids if i not in products or products[i].status != STATUS_PUBLISHED]
-            eng.apply(upserts, deletes, writer=writer)
-        except BaseException:
-            writer.cancel()
-            db.session.rollback()
-            raise
-        writer.commit()
+        applied += count
+        if count < batch:
+            return applied
+
+
+def _drain_batch(batch: int, timeout: float) -> int:
+    """One batch, under the maintenance lock: index the rows' products, then delete exactly those rows."""
+    eng = engine()
+    try:
+        rows = db.session.execute(select(SearchOutbox.id, SearchOutbox.product_id)
+                                  .order_by(SearchOutbox.id).limit(batch)).all()
+        if not rows:  # another process drained them while we waited
+            return 0
+        ids = sorted({r.product_id for r in rows})
+        products = _load(ids)
+        upserts = [_document(p) for p in products.values() if p.status == STATUS_PUBLISHED]
+        deletes = [i for i in ids if i not in products or products[i].status != STATUS_PUBLISHED]
+        eng.apply(upserts, deletes, timeout=timeout)
         db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
         db.session.commit()
-        applied += len(rows)
-        if len(rows) < batch:
-            return applied
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(rows)
 
 
 def drain_outbox_quietly() -> None:
@@ -358,22 +399,30 @@ def drain_outbox_quietly() -> None:
         db.session.rollback()
 
 
-def reindex_all() -> int:
-    """Rebuild the index from the database (CLI `reindex`)."""
-    seen_max = db.session.scalar(select(func.max(SearchOutbox.id)))
+def reindex_all(timeout: float = 60.0) -> int:
+    """Rebuild the index from the database (CLI `reindex`).
 
-    def documents():
-        # Read under the write lock, so no concurrent drain can write an older state after us.
-        products = db.session.scalars(
-            select(Product).where(Product.status == STATUS_PUBLISHED)
-            .options(selectinload(Product.member), selectinload(Product.category))
-        )
-        return (_document(p) for p in products)
+    Under the maintenance lock: the rows seen before reading the products are covered by the
+    rebuild and deleted; rows added meanwhile get higher ids and stay for the next drain.
+    """
+    with _maintenance_lock(timeout):
+        seen_max = db.session.scalar(select(func.max(SearchOutbox.id)))
 
-    count = engine().rebuild(documents)
-    if seen_max is not None:
-        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id <= seen_max))
-    db.session.commit()
+        def documents():
+            products = db.session.scalars(
+                select(Product).where(Product.status == STATUS_PUBLISHED)
+                .options(selectinload(Product.member), selectinload(Product.category))
+            )
+            return (_document(p) for p in products)
+
+        try:
+            count = engine().rebuild(documents)
+            if seen_max is not None:
+                db.session.execute(delete(SearchOutbox).where(SearchOutbox.id <= seen_max))
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
     return count
 
 

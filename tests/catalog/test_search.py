@@ -1,12 +1,14 @@
 """Search on a real Whoosh index with Indonesian stemming, fed through the product services."""
 import multiprocessing
+import time
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from catalog import services
 from catalog.models import SearchOutbox
-from catalog.search import SearchFilters, drain_outbox, engine, reindex_all, search_products
+from catalog.search import SearchFilters, _maintenance_lock, drain_outbox, engine, reindex_all, search_products
 from marketplace.extensions import db
 
 
@@ -81,17 +83,25 @@ def test_draft_products_are_not_searchable(make_product):
     assert names("rahasia") == []
 
 
-def test_busy_index_keeps_the_change_queued_until_the_next_drain(app, make_member):
+@contextmanager
+def _whoosh_writer_held():
+    writer = engine().writer()
+    try:
+        yield
+    finally:
+        writer.cancel()
+
+
+@pytest.mark.parametrize("busy", [_whoosh_writer_held, lambda: _maintenance_lock(1)],
+                         ids=["index-writer-held", "another-drain-running"])
+def test_busy_index_keeps_the_change_queued_until_the_next_drain(app, make_member, busy):
     app.config["SEARCH_LOCK_TIMEOUT"] = 0.2
     member = make_member()
-    writer = engine().writer()  # another process holding the write lock
-    try:
+    with busy():  # as if another process were writing the index
         services.create_product(member.user, services.ProductData(name="Amplang Tenggiri", price=25000,
                                                                   unit="pcs", status="published"))
         assert names("amplang") == []
         assert db.session.scalar(select(func.count(SearchOutbox.id))) == 1
-    finally:
-        writer.cancel()
     assert drain_outbox() == 1
     assert names("amplang") == ["Amplang Tenggiri"]
 
@@ -106,6 +116,11 @@ def test_reindex_rebuilds_from_the_database(shop, app):
     assert names("kripik pisang")[0] == "Keripik Pisang Kepok"
 
 
+def _slow_outbox_delete(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith("DELETE FROM SEARCH_OUTBOX"):
+        time.sleep(0.1)
+
+
 def _create_products_in_another_process(config, member_id, prefix, count, barrier):
     from marketplace import create_app
     from marketplace.extensions import db
@@ -113,6 +128,9 @@ def _create_products_in_another_process(config, member_id, prefix, count, barrie
 
     app = create_app(config)
     with app.app_context():
+        # Widen the race window: the moment between writing the index and deleting the applied
+        # outbox rows is where another drain must not be able to read those rows.
+        event.listen(db.engine, "before_cursor_execute", _slow_outbox_delete)
         member = db.session.get(Member, member_id)
         barrier.wait(timeout=30)
         for i in range(count):
@@ -125,15 +143,16 @@ def _create_products_in_another_process(config, member_id, prefix, count, barrie
 def test_several_worker_processes_writing_at_once_lose_no_update(app, app_config, make_member):
     member = make_member()
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(3)
+    prefixes = ("Alfa", "Bravo", "Charlie", "Delta")
+    barrier = ctx.Barrier(len(prefixes))
     workers = [ctx.Process(target=_create_products_in_another_process,
-                           args=(app_config, member.id, prefix, 6, barrier)) for prefix in ("Alfa", "Bravo", "Charlie")]
+                           args=(app_config, member.id, prefix, 12, barrier)) for prefix in prefixes]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=120)
-    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
     drain_outbox()
-    for prefix in ("alfa", "bravo", "charlie"):
-        assert search_products(prefix, SearchFilters()).total == 6
-    assert engine().document_count() == 18
+    for prefix in prefixes:
+        assert search_products(prefix.lower(), SearchFilters()).total == 12
+    assert engine().document_count() == 48
