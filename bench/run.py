@@ -184,8 +184,11 @@ def bench_photo() -> list[Row]:
 
 # --- search ----------------------------------------------------------------------------------------
 
-QUERIES = [("single word", "keripik", "keripik"), ("two words", "keripik pisang", "keripik AND pisang"),
-           ("misspelling", "kripik pisang", "kripik AND pisang"), ("prefix", "kerip", "kerip*")]
+# (label, what the shopper types, the FTS5 query timed as the baseline, the literal FTS5 query if different).
+# FTS5 cannot correct spelling: for the misspelling it finds nothing in no time, so the baseline is
+# FTS5 doing the same work (the corrected words, the same hits) and the row says what it finds literally.
+QUERIES = [("single word", "keripik", "keripik", None), ("two words", "keripik pisang", "keripik AND pisang", None),
+           ("misspelling", "kripik pisang", "keripik AND pisang", "kripik AND pisang"), ("prefix", "kerip", "kerip*", None)]
 
 
 def _documents(directory: Path, count: int):
@@ -254,7 +257,7 @@ def bench_search(main: Path) -> list[Row]:
     with app.app_context():
         for count in (10_000, 50_000):
             engine, fts = _search_index(main, count), _fts(main, count)
-            for label, text, fts_query in QUERIES:
+            for label, text, fts_query, fts_literal in QUERIES:
                 whoosh_hits = engine.search(text, SearchFilters(), 24, 0).total
                 w = _time(lambda: engine.search(text, SearchFilters(), 24, 0))
 
@@ -266,7 +269,12 @@ def bench_search(main: Path) -> list[Row]:
                 f = _time(fts_search)
                 w95, f95 = pct(w, 95), pct(f, 95)
                 target_ok = w95 <= 0.010 and w95 <= 2 * f95 if count == 50_000 else None
-                rows.append(Row("search", f"{label} “{text}” at {count // 1000}k ({whoosh_hits:,} hits; FTS5 {fts_hits:,})",
+                if fts_literal:
+                    literal = fts.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (fts_literal,)).fetchone()[0]
+                    hits = f"{whoosh_hits:,} hits; FTS5 {literal:,} as typed, timed on “{fts_query}”: {fts_hits:,}"
+                else:
+                    hits = f"{whoosh_hits:,} hits; FTS5 {fts_hits:,}"
+                rows.append(Row("search", f"{label} “{text}” at {count // 1000}k ({hits})",
                                 f"{ms(pct(w, 50))} / {ms(w95)}", f"FTS5 {ms(pct(f, 50))} / {ms(f95)}",
                                 f"{w95 / f95:.1f}× p95", "p95 ≤ 10 ms and ≤ 2× FTS5 at 50k" if count == 50_000 else "—",
                                 target_ok))

@@ -78,6 +78,22 @@ def test_edit_archive_and_publish_update_the_index(shop):
     assert names("uwuh") == ["Wedang Uwuh Rempah"]
 
 
+def test_a_word_in_the_name_ranks_above_the_same_word_repeated_in_a_description(make_member, make_product):
+    member = make_member(business_name="UMKM Sungai Tabuk")
+    make_product(member, name="Kue Bingka Kentang", price=30000,
+                 description="Bukan amplang. " + "amplang " * 12)  # keyword stuffing
+    make_product(member, name="Amplang Ikan Tenggiri", price=20000, description="Renyah")
+    make_product(member, name="Kerupuk Amplang Pipih", price=18000)
+    top_two = names("amplang")[:2]
+    assert sorted(top_two) == ["Amplang Ikan Tenggiri", "Kerupuk Amplang Pipih"]
+    assert names("amplang")[2] == "Kue Bingka Kentang"
+
+
+def test_a_misspelt_word_ranks_like_the_correct_spelling(shop):
+    assert names("kripik pisang") == names("keripik pisang")
+    assert names("kripik pisang")[0] == "Keripik Pisang Kepok"
+
+
 def test_draft_products_are_not_searchable(make_product):
     make_product(name="Rahasia Dapur", status="draft")
     assert names("rahasia") == []
@@ -156,3 +172,47 @@ def test_several_worker_processes_writing_at_once_lose_no_update(app, app_config
     for prefix in prefixes:
         assert search_products(prefix.lower(), SearchFilters()).total == 12
     assert engine().document_count() == 48
+
+
+def test_tie_skipping_intersection_ranks_exactly_like_whoosh_and(tmp_path):
+    """The faster AND (it skips blocks that can only tie the collector's minimum) must return the
+    same top results, in the same order, as Whoosh's own And over an index full of tied scores."""
+    import random
+    from datetime import datetime
+
+    from whoosh import query as Q
+
+    from catalog.search import ProductDocument, WhooshEngine, _AllWords
+
+    rng = random.Random(7)
+    words = ["keripik", "pisang", "singkong", "pedas", "manis", "kue", "bawang", "sambal"]
+
+    def doc(i: int) -> ProductDocument:
+        # Three score levels per query: words only in the description (the first documents), one
+        # word in the name, both in the name (rare), with many ties inside each level. The
+        # collector's minimum rises while it reads, which is where block skipping decides what is found.
+        a, b = rng.sample(words, 2)
+        other = rng.choice([w for w in words if w not in (a, b)])
+        roll = rng.random()
+        if i <= 300:
+            name, description = other, f"{a} {b}"
+        elif roll < 0.04:
+            name, description = f"{a} {b}", ""
+        elif roll < 0.9:
+            name, description = f"{a} {other}", b
+        else:
+            name, description = other, ""
+        return ProductDocument(id=i, name=name, description=description, category="", category_id=None,
+                               member="UMKM", price=1000 + i, published_at=datetime(2026, 1, 1))
+
+    docs = [doc(i) for i in range(1, 6001)]
+    eng = WhooshEngine(tmp_path / "ix")
+    eng.rebuild(docs)
+    searcher = eng._current_searcher()
+    for terms in (["keripik", "pisang"], ["pedas", "manis"], ["kue", "bawang", "sambal"]):
+        subqueries = [Q.Term("all", t) for t in terms]
+        for limit in (1, 10, 24, 60):
+            expected = [(round(h.score, 9), h.docnum) for h in searcher.search(Q.And(subqueries), limit=limit)]
+            got = [(round(h.score, 9), h.docnum) for h in searcher.search(_AllWords(subqueries), limit=limit)]
+            assert len(expected) == limit
+            assert got == expected, (terms, limit)
