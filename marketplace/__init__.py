@@ -72,7 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+        user = db.session.get(models.User, int(user_id))
+        return user if user is not None and user.active else None  # a switched-off account's sessions end
 
     from catalog.search import init_search
 

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .audit import record_event
-from .errors import DomainError
+from .errors import DomainError, PermissionDenied
 from .extensions import db
 from .transaction import transaction
-from .models import ROLE_MEMBER, ROLES, LoginAttempt, Member, User
+from .models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, LoginAttempt, Member, User
 from .text import normalise_phone, slugify
 from .timeutil import utcnow
 
@@ -157,6 +159,106 @@ def update_member(member: Member, details: MemberDetails, actor: User) -> Member
 
 class LoginThrottled(DomainError):
     pass
+
+
+# --- passwords: change, and one-time reset links ---------------------------------------------------
+
+RESET_SALT = "password-reset"
+
+
+def _check_new_password(new: str, confirm: str) -> None:
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="new_password")
+    if new != confirm:
+        raise DomainError(_("The two new passwords are not the same."), field="confirm")
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """A signed-in user replaces their own password; the current one must be given."""
+    with transaction():
+        if not check_password_hash(user.password_hash, current or ""):
+            raise DomainError(_("The current password is not right."), field="current_password")
+        _check_new_password(new, confirm)
+        user.password_hash = hash_password(new)
+        record_event(user, "user.password_change", user, "")
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token: once the password changes, every earlier link stops working (one use only).
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def create_reset_link_token(actor: User, user: User) -> str:
+    """Pengurus makes a one-time link with which `user` sets a new password (valid RESET_LINK_HOURS).
+
+    Members have no email here; the link goes to them over WhatsApp. The pengurus never learns the
+    new password, and the audit log says who made a link for whom and when.
+    """
+    if not actor.has_role(ROLE_PENGURUS):
+        raise PermissionDenied(_("Only pengurus can make a password link."))
+    if not user.active:
+        raise DomainError(_("This account is switched off; switch it on first."))
+    with transaction():
+        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}")
+    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a reset link is for; DomainError when it is expired, used or not genuine."""
+    hours = current_app.config["RESET_LINK_HOURS"]
+    try:
+        data = _reset_serializer().loads(token, max_age=hours * 3600)
+    except SignatureExpired:
+        raise DomainError(_("This link has expired. Ask the pengurus for a new one.")) from None
+    except BadSignature:
+        raise DomainError(_("This link is not valid. Ask the pengurus for a new one.")) from None
+    user = db.session.get(User, int(data.get("u", 0)))
+    if user is None or not user.active or data.get("f") != _password_fingerprint(user):
+        raise DomainError(_("This link was already used. Ask the pengurus for a new one."))
+    return user
+
+
+def reset_password(token: str, new: str, confirm: str) -> User:
+    with transaction():
+        user = user_for_reset_token(token)
+        _check_new_password(new, confirm)
+        user.password_hash = hash_password(new)
+        record_event(user, "user.password_reset", user, "with a link")
+    return user
+
+
+# --- staff accounts ------------------------------------------------------------------------------
+
+STAFF_ROLES = (ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+
+
+def create_staff_user(actor: User, *, name: str, email: str | None, phone: str | None, password: str,
+                      role: str) -> User:
+    if not actor.has_role(ROLE_PENGURUS):
+        raise PermissionDenied(_("Only pengurus can add accounts."))
+    if role not in STAFF_ROLES:
+        raise DomainError(_("Choose kasir, pengurus or pengawas."), field="role")
+    return create_user(name=name, email=email, phone=phone, password=password, role=role, actor=actor)
+
+
+def set_active(actor: User, user: User, active: bool, reason: str = "") -> User:
+    """Switch an account off (it can no longer sign in, open sessions end) or on again."""
+    if not actor.has_role(ROLE_PENGURUS):
+        raise PermissionDenied(_("Only pengurus can switch accounts off or on."))
+    if user.id == actor.id:  # and so at least one pengurus always stays able to sign in
+        raise DomainError(_("You cannot switch off your own account."))
+    with transaction():
+        user.active = active
+        record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip())
+    return user
+
+
+def staff_users() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.name)))
 
 
 def _recent_failures(column, value: str, since) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 try:  # WTForms >= 3.3 declares options as SelectChoice; tuples are deprecated there
@@ -23,6 +23,23 @@ class LoginForm(FlaskForm):
     identifier = StringField(_l("Email or phone number"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=128)])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+
+
+class StaffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    phone = StringField(_l("Phone / WhatsApp number"), validators=[Optional(), Length(max=32)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=128)])
 
 
 class MemberForm(FlaskForm):

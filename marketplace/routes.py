@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   send_from_directory, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select, text
@@ -12,8 +13,9 @@ from sqlalchemy import select, text
 from . import accounts
 from .errors import DomainError
 from .extensions import db
-from .forms import CooperativeForm, LoginForm, MemberForm, NewMemberForm
-from .models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
+from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, NewMemberForm, NewPasswordForm,
+                    StaffForm, select_choices)
+from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
 from .views import show_domain_error
 
@@ -92,6 +94,124 @@ def logout():
 @login_required
 def dashboard():
     return render_template("dashboard.html")
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+@bp.route("/akun/kata-sandi", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     form.confirm.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("core.dashboard"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/atur-sandi/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = accounts.user_for_reset_token(token)
+    except DomainError as exc:
+        response = make_response(render_template("auth/reset_invalid.html", message=exc.message), 410)
+    else:
+        form = NewPasswordForm()
+        if form.validate_on_submit():
+            try:
+                accounts.reset_password(token, form.new_password.data, form.confirm.data)
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                if current_user.is_authenticated:
+                    logout_user()
+                flash(_("Your new password is set. Sign in with it."), "success")
+                return redirect(url_for("core.login"))
+        response = make_response(render_template("auth/reset_password.html", form=form, user=user))
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token must not travel to other pages
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- staff accounts (pengurus manages, pengawas reads) -------------------------------------------
+
+def _staff_role_choices():
+    return select_choices([(ROLE_KASIR, _("Kasir (gerai staff)")), (ROLE_PENGURUS, _("Pengurus (board)")),
+                           (ROLE_PENGAWAS, _("Pengawas (supervisor, read-only)"))])
+
+
+@bp.get("/admin/pengguna")
+@roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
+def users():
+    return render_template("admin/users.html", users=accounts.staff_users())
+
+
+@bp.route("/admin/pengguna/baru", methods=["GET", "POST"])
+@roles_required(ROLE_PENGURUS)
+def user_new():
+    form = StaffForm()
+    form.role.choices = _staff_role_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_staff_user(current_user, name=form.name.data, email=form.email.data,
+                                              phone=form.phone.data, password=form.password.data,
+                                              role=form.role.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("The account for %(name)s was added.", name=user.name), "success")
+            return redirect(url_for("core.users"))
+    return render_template("admin/user_form.html", form=form)
+
+
+def _account_page(user: User) -> str:
+    return url_for("core.member_edit", member_id=user.member.id) if user.member else url_for("core.users")
+
+
+@bp.post("/admin/pengguna/<int:user_id>/aktif")
+@roles_required(ROLE_PENGURUS)
+def user_active(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(current_user, user, active)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(name)s can sign in again.", name=user.name) if active
+              else _("%(name)s can no longer sign in.", name=user.name), "success")
+    return redirect(_account_page(user))
+
+
+@bp.post("/admin/pengguna/<int:user_id>/tautan-sandi")
+@roles_required(ROLE_PENGURUS)
+def user_reset_link(user_id: int):
+    from urllib.parse import quote
+
+    from .cooperative import current_cooperative
+
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        token = accounts.create_reset_link_token(current_user, user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(_account_page(user))
+    link = url_for("core.reset_password", token=token, _external=True)
+    hours = current_app.config["RESET_LINK_HOURS"]
+    coop = current_cooperative()
+    text = _("Hello %(name)s, open this link to set a new password for %(coop)s (valid %(hours)d hours, "
+             "one use only): %(link)s", name=user.name, coop=coop.name if coop else "", hours=hours, link=link)
+    number = user.member.whatsapp if user.member else user.phone
+    whatsapp = f"https://wa.me/{number}?text={quote(text)}" if number else None
+    response = make_response(render_template("admin/reset_link.html", user=user, link=link, hours=hours,
+                                             whatsapp=whatsapp, back=_account_page(user)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- member accounts (pengurus manages, pengawas reads) -------------------------------------------
