@@ -52,6 +52,13 @@ def create_app(config: dict | None = None) -> Flask:
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     Path(app.config["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_HOPS"]:
+        # Behind nginx: the client's address (login rate limit per IP) and https in absolute links
+        # (OpenGraph, sitemap, WhatsApp links, password links) come from the proxy's headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

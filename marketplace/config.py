@@ -61,6 +61,9 @@ def from_environment(instance_path: str) -> dict:
         "ORDER_PAYMENT_MINUTES": _int("ORDER_PAYMENT_MINUTES", 60),
         "GERAI_RESERVATION_HOURS": _int("GERAI_RESERVATION_HOURS", 48),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted
+        # (1 behind one nginx). 0 trusts none: the headers could be forged by anyone.
+        "PROXY_HOPS": _int("PROXY_HOPS", 0),
         "PAGE_CACHE_SECONDS": float(os.environ.get("PAGE_CACHE_SECONDS") or 10),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -56,3 +56,24 @@ def test_sqlite_runs_in_wal_mode(app):
         pytest.skip("SQLite only")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_proxy_headers_are_trusted_only_when_configured(app, app_config, hops):
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.models import LoginAttempt
+
+    behind_nginx = create_app({**app_config, "PROXY_HOPS": hops})
+    client = behind_nginx.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "pasar.koperasi.id"}
+    client.post("/masuk", data={"identifier": "siapa@test.id", "password": "salah-salah"}, headers=headers)
+    robots = client.get("/robots.txt", headers=headers).get_data(as_text=True)
+    ip = db.session.scalar(select(LoginAttempt.ip).where(LoginAttempt.identifier == "siapa@test.id"))
+    if hops:  # the client's own address is rate-limited, and links say https and the public host
+        assert ip == "203.0.113.9"
+        assert "Sitemap: https://pasar.koperasi.id/sitemap.xml" in robots
+    else:  # anyone could send those headers: ignored
+        assert ip == "127.0.0.1"
+        assert "Sitemap: http://localhost/sitemap.xml" in robots
