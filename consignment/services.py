@@ -25,6 +25,7 @@ from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import Member, User
+from marketplace.numbering import add_numbered
 from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
 from marketplace.transaction import transaction
@@ -236,13 +237,10 @@ def new_sale(actor: User, *, channel: str, payment_method: str, total: int, cash
              payment_reference: str = "") -> Sale:
     """Start a sale inside the caller's transaction; its number comes from its id."""
     now = utcnow()
-    sale = Sale(number=f"tmp-{secrets.token_hex(8)}", channel=channel, payment_method=payment_method, total=total,
+    sale = Sale(channel=channel, payment_method=payment_method, total=total,
                 cash_received=cash_received, payment_reference=(payment_reference or "").strip(),
                 cashier_id=actor.id, created_at=now)
-    db.session.add(sale)
-    db.session.flush()
-    sale.number = _number("J", sale.id, now)
-    return sale
+    return add_numbered(sale, lambda sale_id: _number("J", sale_id, now))
 
 
 def sell_from_lot(sale: Sale, lot: ConsignmentLot, quantity: int, actor: User, kind: str = KIND_SALE,
@@ -342,11 +340,8 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
             raise DomainError(_("Only this member's own lots can be returned to them."), field="lines")
         lock_lots(wanted)
         now = utcnow()
-        slip = ReturnSlip(number=f"tmp-{secrets.token_hex(8)}", member_id=member_id, note=(note or "").strip(),
-                          actor_id=actor.id, created_at=now)
-        db.session.add(slip)
-        db.session.flush()
-        slip.number = _number("R", slip.id, now)
+        slip = add_numbered(ReturnSlip(member_id=member_id, note=(note or "").strip(), actor_id=actor.id, created_at=now),
+                            lambda slip_id: _number("R", slip_id, now))
         for lot_id, qty in wanted.items():
             append_movement(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
         assert_stock_not_negative(lots, wanted)

@@ -34,6 +34,7 @@ from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.money import format_rupiah
+from marketplace.numbering import add_numbered
 from marketplace.text import normalise_phone
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
@@ -139,13 +140,12 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str) -
         now = utcnow()
         hold = (timedelta(minutes=current_app.config["ORDER_PAYMENT_MINUTES"]) if payment_method == PAY_ONLINE
                 else timedelta(hours=current_app.config["GERAI_RESERVATION_HOURS"]))
-        order = Order(number=f"tmp-{secrets.token_hex(6)}", token=secrets.token_urlsafe(24),
+        order = Order(token=secrets.token_urlsafe(24),
                       customer_name=customer.name, customer_phone=customer.phone, fulfilment=customer.fulfilment,
                       address=customer.address, notes=customer.notes, payment_method=payment_method,
                       status="pending", total=1, created_at=now, expires_at=now + hold)
-        db.session.add(order)
-        db.session.flush()  # on SQLite this first write takes the database's write lock
-        order.number = f"PK{now:%y%m%d}-{order.id:06d}"
+        # The insert (on SQLite it takes the database's write lock) gives the order its id and number.
+        add_numbered(order, lambda order_id: f"PK{now:%y%m%d}-{order_id:06d}")
         order.total = _reserve(order, wanted, actor)
         db.session.add(OrderEvent(order_id=order.id, from_status="", to_status="pending",
                                   reason=payment_method, actor_id=None))
