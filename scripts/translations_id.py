@@ -459,4 +459,5 @@ ID.update({
     'Set a new password': 'Buat kata sandi baru',
     'For the account of %(name)s (%(login)s).': 'Untuk akun %(name)s (%(login)s).',
     'Save the new password': 'Simpan kata sandi baru',
+    'Making the photos smaller before sending…': 'Mengecilkan foto sebelum dikirim…',
 })

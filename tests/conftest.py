@@ -239,6 +239,19 @@ def images():
             return jpeg_bytes(size=(800, 600), exif=exif)
 
         @staticmethod
+        def big_phone_photo() -> bytes:
+            """A 12-megapixel camera photo (4032x3024 stored, EXIF Orientation=6: portrait when viewed),
+            grainy like a real one, so it is about 3.4 MB: more than the tests' MAX_UPLOAD_MB of 2."""
+            size = (4032, 3024)
+            base = Image.linear_gradient("L").resize(size).convert("RGB")
+            grain = Image.effect_noise((size[0] // 4, size[1] // 4), 60).resize(size).convert("RGB")
+            exif = Image.Exif()
+            exif[0x0112] = 6
+            out = io.BytesIO()
+            Image.blend(base, grain, 0.5).save(out, "JPEG", quality=92, exif=exif)
+            return out.getvalue()
+
+        @staticmethod
         def bomb() -> bytes:
             """A small PNG file that decodes to 20000x20000 pixels (400 megapixels)."""
             image = Image.new("1", (20000, 20000), 0)

@@ -44,3 +44,34 @@ def test_member_adds_product_with_photo_and_finds_it_by_search(page, live_server
     size = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size[0] < size[1], "the phone photo is shown upright (portrait)"
     assert image.get_attribute("src").endswith(".webp")
+
+
+def test_a_big_camera_photo_is_made_smaller_in_the_phone_before_upload(page, live_server, make_member, images,
+                                                                        tmp_path, app):
+    from catalog.models import Product
+    from catalog.photos import _original_path as original_path
+    from marketplace.extensions import db
+
+    make_member(business_name="Sasirangan Galuh", email="galuh@test.id")
+    photo = tmp_path / "IMG_20261124_101500.jpg"
+    photo.write_bytes(images.big_phone_photo())
+    assert photo.stat().st_size > app.config["MAX_UPLOAD_MB"] * 1024 * 1024  # the server alone would refuse it
+
+    page.goto(f"{live_server}/masuk")
+    page.get_by_label("Email atau nomor HP").fill("galuh@test.id")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.goto(f"{live_server}/kelola/produk/baru")
+    page.get_by_label("Nama produk").fill("Kain Sasirangan Motif Gigi Haruan")
+    page.get_by_label("Harga (Rp)").fill("350000")
+    page.get_by_label("Satuan").fill("lembar")
+    page.locator("input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="Simpan").click()
+    page.get_by_text("tersimpan").wait_for()
+
+    db.session.expire_all()
+    product = db.session.query(Product).filter_by(name="Kain Sasirangan Motif Gigi Haruan").one()
+    stored = product.photos[0]
+    assert (stored.width, stored.height) == (1536, 2048)  # upright (portrait) and at most 2048 px
+    sent = original_path(app.config["MEDIA_ROOT"], stored.content_hash, stored.original_ext)
+    assert sent.stat().st_size < photo.stat().st_size / 2
