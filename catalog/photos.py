@@ -158,6 +158,20 @@ def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLi
     return StoredPhoto(content_hash=content_hash, original_ext=ext, width=width, height=height)
 
 
+def store_upload(data: bytes | None, filename: str, field: str) -> StoredPhoto | None:
+    """Store one uploaded photo under the app's limits; PhotoRejected names the form `field`."""
+    from flask import current_app
+
+    if not data:
+        return None
+    try:
+        return store_photo(data, filename or "foto", current_app.config["MEDIA_ROOT"],
+                           PhotoLimits.from_config(current_app.config))
+    except PhotoRejected as exc:
+        exc.field = field
+        raise
+
+
 def delete_photo_files(media_root: str | Path, content_hash: str, ext: str) -> None:
     """Remove a photo's files (call only when no ProductPhoto references the hash any more)."""
     paths = [_original_path(media_root, content_hash, ext)]

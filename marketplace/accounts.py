@@ -309,10 +309,18 @@ class CooperativeDetails:
     map_url: str = ""
 
 
-def save_cooperative(actor: User, details: CooperativeDetails):
-    """Create or update the cooperative's profile and its default commission."""
+def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, bytes] | None = None,
+                     remove_logo: bool = False):
+    """Create or update the cooperative's profile, its logo and its default commission.
+
+    A new logo goes through the photo pipeline (checked, upright, WebP variants) before the transaction,
+    so a rejected file changes nothing and says why on the form.
+    """
+    from catalog.photos import store_upload
+
     from .models import Cooperative
 
+    stored = store_upload(logo[1], logo[0], "logo") if logo else None
     with transaction():
         if not details.name.strip():
             raise DomainError(_("The name is required."), field="name")
@@ -334,8 +342,16 @@ def save_cooperative(actor: User, details: CooperativeDetails):
             raise DomainError(_("The map link must start with https://"), field="map_url")
         coop.hero_text, coop.vision, coop.mission = details.hero_text.strip(), details.vision.strip(), details.mission.strip()
         coop.email, coop.map_url = details.email.strip(), map_url
+        logo_note = ""
+        if stored is not None:
+            coop.logo_hash, coop.logo_width, coop.logo_height = stored.content_hash, stored.width, stored.height
+            logo_note = f" logo={stored.content_hash[:12]}"
+        elif remove_logo and coop.logo_hash:
+            coop.logo_hash, coop.logo_width, coop.logo_height = "", 0, 0
+            logo_note = " logo removed"
         db.session.flush()
-        record_event(actor, "cooperative.update", coop, f"{before} -> {coop.name}|{coop.default_commission_bp}")
+        record_event(actor, "cooperative.update", coop,
+                     f"{before} -> {coop.name}|{coop.default_commission_bp}{logo_note}")
     return coop
 
 

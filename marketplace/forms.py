@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, FileField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 try:  # WTForms >= 3.3 declares options as SelectChoice; tuples are deprecated there
@@ -70,3 +70,5 @@ class CooperativeForm(FlaskForm):
     email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     map_url = StringField(_l("Map link (e.g. Google Maps)"), validators=[Optional(), Length(max=500)])
     default_commission = StringField(_l("Default commission (%)"), validators=[DataRequired(), Length(max=8)])
+    logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
+    remove_logo = BooleanField(_l("Remove the logo"))

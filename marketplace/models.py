@@ -41,7 +41,16 @@ class Cooperative(db.Model):
     map_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     hero_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    logo_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    logo_width: Mapped[int] = mapped_column(default=0, server_default="0")
+    logo_height: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def logo(self):
+        from catalog.photos import photo_ref
+
+        return photo_ref(self.logo_hash, self.logo_width, self.logo_height)
 
 
 class User(UserMixin, db.Model):

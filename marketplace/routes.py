@@ -17,7 +17,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
                     StaffForm, select_choices)
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
-from .views import show_domain_error
+from .views import show_domain_error, uploaded_file
 
 bp = Blueprint("core", __name__)
 
@@ -289,7 +289,8 @@ def cooperative_settings():
                     whatsapp=form.whatsapp.data or "", about=form.about.data or "",
                     default_commission_bp=parse_percent(form.default_commission.data),
                     hero_text=form.hero_text.data or "", vision=form.vision.data or "",
-                    mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""))
+                    mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""),
+                    logo=uploaded_file("logo"), remove_logo=form.remove_logo.data)
             except DomainError as exc:
                 if exc.field == "commission":
                     exc.field = "default_commission"
@@ -297,4 +298,4 @@ def cooperative_settings():
             else:
                 flash(_("Saved."), "success")
                 return redirect(url_for("core.cooperative_settings"))
-    return render_template("admin/cooperative.html", form=form)
+    return render_template("admin/cooperative.html", form=form, coop=coop)

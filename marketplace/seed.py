@@ -190,6 +190,36 @@ def _ensure_cooperative() -> Cooperative:
     return coop
 
 
+def draw_logo(initials: str = "KJB", size: int = 512) -> bytes:
+    """A round cooperative emblem: green disc, a gold ring, a sprig, and the initials."""
+    image = Image.new("RGB", (size, size), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, size - 8, size - 8), fill=(22, 101, 52))
+    draw.ellipse((40, 40, size - 40, size - 40), outline=(234, 179, 8), width=14)
+    cx = size // 2
+    draw.line((cx, size * 0.2, cx, size * 0.45), fill=(234, 179, 8), width=10)
+    for i in range(4):  # a sprig of grain
+        y = size * (0.22 + i * 0.06)
+        draw.ellipse((cx - 46, y, cx - 6, y + 24), fill=(234, 179, 8))
+        draw.ellipse((cx + 6, y, cx + 46, y + 24), fill=(234, 179, 8))
+    font = _font(size // 5)
+    width = draw.textlength(initials, font=font)
+    draw.text(((size - width) / 2, size * 0.55), initials, fill=(255, 255, 255), font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _ensure_logo(coop: Cooperative) -> None:
+    if coop.logo_hash:
+        return
+    from catalog.photos import store_upload
+
+    stored = store_upload(draw_logo(), "logo.png", "logo")
+    coop.logo_hash, coop.logo_width, coop.logo_height = stored.content_hash, stored.width, stored.height
+    db.session.commit()
+
+
 def _ensure_staff() -> None:
     staff = [("pengurus", "Ahmad Fauzi (Ketua)"), ("kasir", "Rina Kasir"), ("pengawas", "Bambang Pengawas")]
     for role, name in staff:
@@ -208,7 +238,7 @@ def _ensure_categories(actor: User) -> dict[str, Category]:
 
 def seed_demo() -> int:
     """Create whatever part of the demo cooperative is missing. Returns the number of new products."""
-    _ensure_cooperative()
+    _ensure_logo(_ensure_cooperative())
     _ensure_staff()
     pengurus = find_user("pengurus@demo.koperasi.id")
     categories = _ensure_categories(pengurus)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash
+from flask import Response, flash, request
 from flask_wtf import FlaskForm
 
 from .errors import DomainError
@@ -17,6 +17,12 @@ def show_domain_error(form: FlaskForm | None, error: DomainError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "error")
+
+
+def uploaded_file(field: str) -> tuple[str, bytes] | None:
+    """(filename, bytes) of the file sent in form `field`, or None when none was chosen."""
+    storage = request.files.get(field)
+    return (storage.filename, storage.read()) if storage and storage.filename else None
 
 
 def csv_download(filename: str, header: list[str], rows) -> Response:

@@ -460,4 +460,8 @@ ID.update({
     'For the account of %(name)s (%(login)s).': 'Untuk akun %(name)s (%(login)s).',
     'Save the new password': 'Simpan kata sandi baru',
     'Making the photos smaller before sending…': 'Mengecilkan foto sebelum dikirim…',
+    'Logo (JPEG, PNG or WebP)': 'Logo (JPEG, PNG, atau WebP)',
+    'Remove the logo': 'Hapus logo',
+    'Current logo': 'Logo saat ini',
+    'Shown next to the name at the top of every page and in link previews. A square image works best.': 'Tampil di samping nama di atas setiap halaman dan di pratinjau tautan. Paling bagus gambar persegi.',
 })

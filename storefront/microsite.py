@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import markdown as markdown_lib
 import nh3
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -43,14 +42,7 @@ def render_markdown(text: str) -> str:
 
 
 def _photo(data: bytes | None, filename: str, field: str):
-    if not data:
-        return None
-    limits = photo_store.PhotoLimits.from_config(current_app.config)
-    try:
-        return photo_store.store_photo(data, filename or "foto", current_app.config["MEDIA_ROOT"], limits)
-    except photo_store.PhotoRejected as exc:
-        exc.field = field
-        raise
+    return photo_store.store_upload(data, filename, field)
 
 
 # --- pages -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.security import roles_required
-from marketplace.views import show_domain_error
+from marketplace.views import show_domain_error, uploaded_file
 
 from .page_cache import cached_page
 from . import microsite
@@ -45,13 +45,6 @@ class NewsForm(FlaskForm):
     status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
                                                                ("published", _l("Published"))]))
     cover = FileField(_l("Cover photo"))
-
-
-def _upload(field) -> tuple[str, bytes] | None:
-    storage = request.files.get(field)
-    if storage and storage.filename:
-        return storage.filename, storage.read()
-    return None
 
 
 # --- public pages ----------------------------------------------------------------------------------
@@ -179,7 +172,7 @@ def site_board_edit(member_id: int | None):
         try:
             microsite.save_board_member(current_user, microsite.BoardMemberData(
                 name=form.name.data, position=form.position.data, body=form.body.data,
-                position_order=form.position_order.data or 0), _upload("photo"), member_id)
+                position_order=form.position_order.data or 0), uploaded_file("photo"), member_id)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
@@ -202,7 +195,7 @@ def site_news_edit(post_id: int | None):
         try:
             saved = microsite.save_news(current_user, microsite.NewsData(
                 title=form.title.data, summary=form.summary.data or "", body_markdown=form.body.data or "",
-                status=form.status.data), _upload("cover"), post_id)
+                status=form.status.data), uploaded_file("cover"), post_id)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
