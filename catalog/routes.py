@@ -58,14 +58,17 @@ def product_list():
     stmt = select(Product).options(selectinload(Product.photos), selectinload(Product.member),
                                    selectinload(Product.category))
     count = select(func.count(Product.id))
-    if current_user.has_role(ROLE_MEMBER):
+    # A member sees their own products; pengurus and pengawas see all, or their own business's with ?saya=1.
+    own_only = not current_user.has_role(ROLE_PENGURUS, ROLE_PENGAWAS) or (
+        request.args.get("saya") == "1" and current_user.member is not None)
+    if own_only:
         member_id = current_user.member.id if current_user.member else -1
         stmt, count = stmt.where(Product.member_id == member_id), count.where(Product.member_id == member_id)
     total = db.session.scalar(count)
     products = db.session.scalars(stmt.order_by(Product.updated_at.desc(), Product.id.desc())
                                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("catalog/product_list.html", products=products, page=page,
-                           has_next=page * PAGE_SIZE < total, total=total)
+                           has_next=page * PAGE_SIZE < total, total=total, own_only=own_only)
 
 
 @bp.route("/produk/baru", methods=["GET", "POST"])

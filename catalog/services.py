@@ -56,16 +56,16 @@ def _require_manage(user: User, product: Product) -> None:
 
 
 def owner_for_new_product(user: User, member_id: int | None) -> Member:
-    """Members create products for themselves; pengurus chooses the member."""
-    if user.has_role(ROLE_MEMBER):
-        if user.member is None:
-            raise DomainError(_("This account is not linked to a business profile yet."))
-        return user.member
+    """Members create products for themselves; pengurus chooses the member (their own business too)."""
     if user.has_role(ROLE_PENGURUS):
         member = db.session.get(Member, member_id) if member_id else None
         if member is None:
             raise DomainError(_("Choose the business that owns the product."), field="member_id")
         return member
+    if user.has_role(ROLE_MEMBER):
+        if user.member is None:
+            raise DomainError(_("This account is not linked to a business profile yet."))
+        return user.member
     raise PermissionDenied(_("You may not create products."))
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .audit import record_event
@@ -116,28 +117,50 @@ def _check_member_details(details: MemberDetails) -> str:
     return whatsapp
 
 
+def _new_member(user: User, details: MemberDetails) -> Member:
+    whatsapp = _check_member_details(details)
+    member = Member(
+        user=user,
+        business_name=details.business_name.strip(),
+        slug=_unique_member_slug(details.business_name),
+        owner_name=details.owner_name.strip(),
+        whatsapp=whatsapp,
+        address=details.address.strip(),
+        bank_name=details.bank_name.strip(),
+        bank_account_number=details.bank_account_number.strip(),
+        bank_account_holder=details.bank_account_holder.strip(),
+        joined_on=details.joined_on or date.today(),
+    )
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
 def create_member_account(*, details: MemberDetails, email: str | None, phone: str | None,
                           password: str, actor: User | None) -> Member:
     """Create a member login and its UMKM profile in one transaction."""
     with transaction():
-        whatsapp = _check_member_details(details)
+        _check_member_details(details)
         user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
                          password=password, role=ROLE_MEMBER)
-        member = Member(
-            user=user,
-            business_name=details.business_name.strip(),
-            slug=_unique_member_slug(details.business_name),
-            owner_name=details.owner_name.strip(),
-            whatsapp=whatsapp,
-            address=details.address.strip(),
-            bank_name=details.bank_name.strip(),
-            bank_account_number=details.bank_account_number.strip(),
-            bank_account_holder=details.bank_account_holder.strip(),
-            joined_on=details.joined_on or date.today(),
-        )
-        db.session.add(member)
-        db.session.flush()
+        member = _new_member(user, details)
         record_event(actor, "member.create", member, member.business_name)
+    return member
+
+
+def add_business_profile(actor: User, user: User, details: MemberDetails) -> Member:
+    """Give a kasir, pengurus or pengawas account a business (UMKM) profile of its own.
+
+    Board members are often UMKM too; with a profile the same sign-in also lists products, consigns
+    goods and receives payouts like any member, while keeping its staff role.
+    """
+    if not actor.has_role(ROLE_PENGURUS):
+        raise PermissionDenied(_("Only pengurus can add members."))
+    if user.role == ROLE_MEMBER or user.member is not None:
+        raise DomainError(_("This account already has a business profile."))
+    with transaction():
+        member = _new_member(user, details)
+        record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})")
     return member
 
 
@@ -258,7 +281,8 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> User:
 
 
 def staff_users() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.name)))
+    return list(db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).options(selectinload(User.member))
+                                   .order_by(User.role, User.name)))
 
 
 def _recent_failures(column, value: str, since) -> int:

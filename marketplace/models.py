@@ -74,7 +74,11 @@ class User(UserMixin, db.Model):
         return self.active
 
     def has_role(self, *roles: str) -> bool:
-        return self.role in roles
+        """The account's role is one of `roles`; "member" also matches a kasir, pengurus or pengawas
+        who has a business (UMKM) profile of their own: board members are often UMKM too."""
+        if self.role in roles:
+            return True
+        return ROLE_MEMBER in roles and self.member is not None
 
     @property
     def login_name(self) -> str:

@@ -169,6 +169,27 @@ def user_new():
     return render_template("admin/user_form.html", form=form)
 
 
+@bp.route("/admin/pengguna/<int:user_id>/usaha", methods=["GET", "POST"])
+@roles_required(ROLE_PENGURUS)
+def user_business_profile(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if user.member is not None:
+        return redirect(url_for("core.member_edit", member_id=user.member.id))
+    form = MemberForm()
+    if request.method == "GET":
+        form.owner_name.data, form.whatsapp.data = user.name, user.phone or ""
+    if form.validate_on_submit():
+        try:
+            member = accounts.add_business_profile(current_user, user, _details(form))
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("%(name)s now also has the business %(business)s.", name=user.name,
+                    business=member.business_name), "success")
+            return redirect(url_for("core.members"))
+    return render_template("admin/member_form.html", form=form, member=None, for_user=user)
+
+
 def _account_page(user: User) -> str:
     return url_for("core.member_edit", member_id=user.member.id) if user.member else url_for("core.users")
 

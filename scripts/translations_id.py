@@ -464,4 +464,9 @@ ID.update({
     'Remove the logo': 'Hapus logo',
     'Current logo': 'Logo saat ini',
     'Shown next to the name at the top of every page and in link previews. A square image works best.': 'Tampil di samping nama di atas setiap halaman dan di pratinjau tautan. Paling bagus gambar persegi.',
+    'Only pengurus can add members.': 'Hanya pengurus yang dapat menambah anggota.',
+    'This account already has a business profile.': 'Akun ini sudah punya profil usaha.',
+    '%(name)s now also has the business %(business)s.': '%(name)s kini juga memiliki usaha %(business)s.',
+    'A business profile for the %(role)s account of %(name)s: the same sign-in then also lists products, consigns goods and receives payouts.': 'Profil usaha untuk akun %(role)s milik %(name)s: dengan akun yang sama ia juga dapat memasang produk, menitipkan barang, dan menerima pembayaran hasil penjualan.',
+    'Add a business profile': 'Tambah profil usaha',
 })
