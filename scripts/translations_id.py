@@ -469,4 +469,5 @@ ID.update({
     '%(name)s now also has the business %(business)s.': '%(name)s kini juga memiliki usaha %(business)s.',
     'A business profile for the %(role)s account of %(name)s: the same sign-in then also lists products, consigns goods and receives payouts.': 'Profil usaha untuk akun %(role)s milik %(name)s: dengan akun yang sama ia juga dapat memasang produk, menitipkan barang, dan menerima pembayaran hasil penjualan.',
     'Add a business profile': 'Tambah profil usaha',
+    'Another pengurus records the payment of your own statement.': 'Pembayaran laporan usaha Anda sendiri dicatat oleh pengurus lain.',
 })

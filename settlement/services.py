@@ -225,6 +225,8 @@ def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", ack
                 raise DomainError(_("This statement was already paid."))
             if payout.payable <= 0:
                 raise DomainError(_("Nothing to pay on this statement."))
+            if payout.member.user_id == actor.id:  # a pengurus with a business of their own
+                raise DomainError(_("Another pengurus records the payment of your own statement."))
             if method not in PAYOUT_METHODS:
                 raise DomainError(_("Choose how the member was paid."), field="method")
             reference, acknowledged_by = (reference or "").strip(), (acknowledged_by or "").strip()

@@ -170,6 +170,23 @@ def test_a_statement_is_paid_once_and_needs_a_reference(people, make_lot):
     assert db.session.scalar(select(func.count(PayoutPayment.id))) == 1
 
 
+def test_a_pengurus_with_a_business_cannot_record_paying_themselves(people, make_user, make_lot):
+    from catalog.services import ProductData, create_product
+    from marketplace.accounts import MemberDetails, add_business_profile
+
+    ketua = people["pengurus"]
+    add_business_profile(make_user("pengurus"), ketua, MemberDetails(business_name="Sasirangan Bu Ketua",
+                                                                     owner_name="Ketua", whatsapp="0813 5555 0101"))
+    product = create_product(ketua, ProductData(name="Sasirangan", price=300000, unit="lembar", status="published"),
+                             member_id=ketua.member.id)
+    sell(people, make_lot(product=product, quantity=2), 1)
+    (payout,) = close(people).payouts
+    with pytest.raises(DomainError, match="pengurus lain|Another pengurus"):
+        services.mark_paid(ketua, payout.id, "bank_transfer", "BRI 777")
+    services.mark_paid(make_user("pengurus"), payout.id, "bank_transfer", "BRI 777")
+    assert payout.payment.reference == "BRI 777"
+
+
 def test_only_one_open_settlement_and_no_future_or_backward_cutoff(people):
     pengurus = people["pengurus"]
     with pytest.raises(DomainError):
