@@ -61,16 +61,23 @@ def public_dir(media_root: str | Path) -> Path:
     return Path(media_root) / "public" / "photos"
 
 
+# Public variants must be readable by a web server that serves MEDIA_ROOT/public itself (nginx runs
+# as another user); originals are for the app alone.
+PUBLIC_FILE_MODE = 0o644
+PRIVATE_FILE_MODE = 0o600
+
+
 def _original_path(media_root: str | Path, content_hash: str, ext: str) -> Path:
     return Path(media_root) / "private" / "originals" / content_hash[:2] / f"{content_hash}.{ext}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -145,7 +152,7 @@ def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLi
     content_hash = hashlib.sha256(data).hexdigest()
     original = _original_path(media_root, content_hash, ext)
     if not original.exists():
-        _atomic_write(original, data)
+        _atomic_write(original, data, PRIVATE_FILE_MODE)
     current = image
     for target in sorted(VARIANT_WIDTHS, reverse=True):  # 1280 -> 640 -> 320, each from the last
         path = public_dir(media_root) / variant_name(content_hash, target)
@@ -154,7 +161,7 @@ def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLi
         if current.size != (w, h):
             current = current.resize((w, h), Image.Resampling.LANCZOS)
         if not path.exists():
-            _atomic_write(path, _webp(current))
+            _atomic_write(path, _webp(current), PUBLIC_FILE_MODE)
     return StoredPhoto(content_hash=content_hash, original_ext=ext, width=width, height=height)
 
 

@@ -52,6 +52,16 @@ def test_original_is_kept_privately_outside_the_public_folder(tmp_path, images):
     assert not list(public_dir(tmp_path).rglob("*.jpg"))
 
 
+def test_public_variants_are_readable_by_a_web_server_and_originals_only_by_the_app(tmp_path, images):
+    stored = store_photo(images.jpeg(), "foto.jpg", tmp_path, LIMITS)
+    variants = list(public_dir(tmp_path).rglob(f"{stored.content_hash}-*.webp"))
+    assert len(variants) == 3
+    for path in variants:  # nginx (another user) may serve MEDIA_ROOT/public itself
+        assert path.stat().st_mode & 0o777 == 0o644
+    (original,) = (Path(tmp_path) / "private").rglob(f"{stored.content_hash}.jpg")
+    assert original.stat().st_mode & 0o777 == 0o600
+
+
 def test_png_with_transparency_is_accepted(tmp_path, images):
     stored = store_photo(images.png(mode="RGBA"), "logo.png", tmp_path, LIMITS)
     assert _variant(tmp_path, stored, 320).mode == "RGBA"
