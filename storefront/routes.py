@@ -28,9 +28,8 @@ def _price_arg(name: str) -> int | None:
 def home():
     from .microsite import published_news
 
-    products = services.latest_products(8)
-    return render_template("storefront/home.html", products=products, news=published_news(3),
-                           stock=services.stock_for(products))
+    products, stock = services.new_in_the_shop(8)
+    return render_template("storefront/home.html", products=products, news=published_news(3), stock=stock)
 
 
 @bp.get("/produk")

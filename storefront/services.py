@@ -84,6 +84,18 @@ def latest_products(limit: int = 8) -> list[Product]:
         .order_by(Product.published_at.desc(), Product.id.desc()).limit(limit))))
 
 
+def new_in_the_shop(limit: int = 8, look_back: int = 40) -> tuple[list[Product], dict[int, int]]:
+    """The home page's newest products, those a shopper can buy now first; and their stock.
+
+    Looks at the newest `look_back` published products only (one stock query for them), so the
+    cost does not grow with the catalogue or the ledger.
+    """
+    candidates = latest_products(look_back)
+    stock = stock_for(candidates)
+    chosen = sorted(candidates, key=lambda p: stock.get(p.id, 0) <= 0)[:limit]  # stable: newest first within
+    return chosen, {p.id: stock.get(p.id, 0) for p in chosen}
+
+
 def categories_in_use() -> list[Category]:
     used = select(Product.category_id).where(Product.status == STATUS_PUBLISHED).distinct()
     return list(db.session.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.position)))

@@ -5,6 +5,16 @@ def test_home_and_product_list_show_published_products(client, make_product):
         assert "Bingka Kentang" in page and "Rp45.000" in page
 
 
+def test_home_shows_new_products_a_shopper_can_buy_first(client, make_product, make_lot):
+    on_shelf = make_product(name="Bingka Kentang")
+    make_lot(product=on_shelf, quantity=5)
+    newer_but_sold_out = [make_product(name=f"Kue Baru {i}") for i in range(8)]
+    page = client.get("/").get_data(as_text=True)
+    assert "Bingka Kentang" in page
+    assert page.index("Bingka Kentang") < page.index(newer_but_sold_out[-1].name)
+    assert sum(p.name in page for p in newer_but_sold_out) == 7  # eight tiles in all
+
+
 def test_draft_and_archived_products_are_404(client, make_product):
     draft = make_product(status="draft")
     archived = make_product(status="archived")
