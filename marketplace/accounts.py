@@ -117,20 +117,21 @@ def _check_member_details(details: MemberDetails) -> str:
     return whatsapp
 
 
-def _new_member(user: User, details: MemberDetails) -> Member:
-    whatsapp = _check_member_details(details)
-    member = Member(
-        user=user,
-        business_name=details.business_name.strip(),
-        slug=_unique_member_slug(details.business_name),
-        owner_name=details.owner_name.strip(),
-        whatsapp=whatsapp,
-        address=details.address.strip(),
-        bank_name=details.bank_name.strip(),
-        bank_account_number=details.bank_account_number.strip(),
-        bank_account_holder=details.bank_account_holder.strip(),
-        joined_on=details.joined_on or date.today(),
-    )
+def _apply_member_details(member: Member, details: MemberDetails, whatsapp: str) -> None:
+    """Copy checked details (`whatsapp` as returned by _check_member_details) onto a member."""
+    member.business_name = details.business_name.strip()
+    member.owner_name = details.owner_name.strip()
+    member.whatsapp = whatsapp
+    member.address = details.address.strip()
+    member.bank_name = details.bank_name.strip()
+    member.bank_account_number = details.bank_account_number.strip()
+    member.bank_account_holder = details.bank_account_holder.strip()
+
+
+def _new_member(user: User, details: MemberDetails, whatsapp: str) -> Member:
+    member = Member(user=user, slug=_unique_member_slug(details.business_name),
+                    joined_on=details.joined_on or date.today())
+    _apply_member_details(member, details, whatsapp)
     db.session.add(member)
     db.session.flush()
     return member
@@ -140,10 +141,10 @@ def create_member_account(*, details: MemberDetails, email: str | None, phone: s
                           password: str, actor: User | None) -> Member:
     """Create a member login and its UMKM profile in one transaction."""
     with transaction():
-        _check_member_details(details)
+        whatsapp = _check_member_details(details)
         user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
                          password=password, role=ROLE_MEMBER)
-        member = _new_member(user, details)
+        member = _new_member(user, details, whatsapp)
         record_event(actor, "member.create", member, member.business_name)
     return member
 
@@ -159,7 +160,7 @@ def add_business_profile(actor: User, user: User, details: MemberDetails) -> Mem
     if user.role == ROLE_MEMBER or user.member is not None:
         raise DomainError(_("This account already has a business profile."))
     with transaction():
-        member = _new_member(user, details)
+        member = _new_member(user, details, _check_member_details(details))
         record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})")
     return member
 
@@ -168,13 +169,7 @@ def update_member(member: Member, details: MemberDetails, actor: User) -> Member
     with transaction():
         whatsapp = _check_member_details(details)
         before = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
-        member.business_name = details.business_name.strip()
-        member.owner_name = details.owner_name.strip()
-        member.whatsapp = whatsapp
-        member.address = details.address.strip()
-        member.bank_name = details.bank_name.strip()
-        member.bank_account_number = details.bank_account_number.strip()
-        member.bank_account_holder = details.bank_account_holder.strip()
+        _apply_member_details(member, details, whatsapp)
         after = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
         record_event(actor, "member.update", member, f"{before} -> {after}")
     return member
