@@ -70,7 +70,8 @@ class User(UserMixin, db.Model):
     member: Mapped[Optional["Member"]] = relationship(back_populates="user", uselist=False)
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in, and their sessions end
+        # (UserMixin.is_authenticated returns is_active, so login_required turns them away)
         return self.active
 
     def has_role(self, *roles: str) -> bool:
