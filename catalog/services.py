@@ -104,16 +104,7 @@ def _store_uploads(uploads: list[Upload], existing: int) -> list[photo_store.Sto
     uploads = [u for u in uploads if u.data]
     if existing + len(uploads) > MAX_PHOTOS:
         raise DomainError(_("At most %(n)d photos per product.", n=MAX_PHOTOS), field="photos")
-    limits = photo_store.PhotoLimits.from_config(current_app.config)
-    stored = []
-    for upload in uploads:
-        try:
-            stored.append(photo_store.store_photo(upload.data, upload.filename or "foto",
-                                                  current_app.config["MEDIA_ROOT"], limits))
-        except photo_store.PhotoRejected as exc:
-            exc.field = "photos"
-            raise
-    return stored
+    return [photo_store.store_upload(upload.data, upload.filename, "photos") for upload in uploads]
 
 
 def _attach(product: Product, stored: list[photo_store.StoredPhoto]) -> None:

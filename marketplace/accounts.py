@@ -363,10 +363,10 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
         coop.email, coop.map_url = details.email.strip(), map_url
         logo_note = ""
         if stored is not None:
-            coop.logo_hash, coop.logo_width, coop.logo_height = stored.content_hash, stored.width, stored.height
+            coop.set_logo(stored)
             logo_note = f" logo={stored.content_hash[:12]}"
         elif remove_logo and coop.logo_hash:
-            coop.logo_hash, coop.logo_width, coop.logo_height = "", 0, 0
+            coop.set_logo(None)
             logo_note = " logo removed"
         db.session.flush()
         record_event(actor, "cooperative.update", coop,

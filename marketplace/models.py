@@ -52,6 +52,11 @@ class Cooperative(db.Model):
 
         return photo_ref(self.logo_hash, self.logo_width, self.logo_height)
 
+    def set_logo(self, stored) -> None:
+        """Use a photo stored by catalog.photos as the logo; None removes it."""
+        self.logo_hash, self.logo_width, self.logo_height = (
+            (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
+
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"

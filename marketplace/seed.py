@@ -215,8 +215,7 @@ def _ensure_logo(coop: Cooperative) -> None:
         return
     from catalog.photos import store_upload
 
-    stored = store_upload(draw_logo(), "logo.png", "logo")
-    coop.logo_hash, coop.logo_width, coop.logo_height = stored.content_hash, stored.width, stored.height
+    coop.set_logo(store_upload(draw_logo(), "logo.png", "logo"))
     db.session.commit()
 
 

@@ -41,10 +41,6 @@ def render_markdown(text: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
-def _photo(data: bytes | None, filename: str, field: str):
-    return photo_store.store_upload(data, filename, field)
-
-
 # --- pages -----------------------------------------------------------------------------------------
 
 def page(key: str) -> SitePage | None:
@@ -86,7 +82,7 @@ def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, byte
         raise DomainError(_("Fill in the name and the position."), field="name")
     if data.body not in ("pengurus", "pengawas"):
         raise DomainError(_("Choose pengurus or pengawas."), field="body")
-    stored = _photo(photo[1], photo[0], "photo") if photo else None  # validated before the transaction
+    stored = photo_store.store_upload(photo[1], photo[0], "photo") if photo else None  # validated before the transaction
     with transaction():
         item = db.session.get(BoardMember, member_id) if member_id else BoardMember()
         if item is None:
@@ -126,7 +122,7 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = Non
         raise DomainError(_("Write a title."), field="title")
     if data.status not in ("draft", "published"):
         raise DomainError(_("Unknown status."), field="status")
-    stored = _photo(cover[1], cover[0], "cover") if cover else None
+    stored = photo_store.store_upload(cover[1], cover[0], "cover") if cover else None
     with transaction():
         post = db.session.get(NewsPost, post_id) if post_id else None
         if post_id and post is None:

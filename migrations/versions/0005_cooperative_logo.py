@@ -23,10 +23,8 @@ def upgrade():
         batch_op.add_column(sa.Column('logo_height', sa.Integer(), server_default='0', nullable=False))
 
 
-
 def downgrade():
     with op.batch_alter_table('cooperatives', schema=None) as batch_op:
         batch_op.drop_column('logo_height')
         batch_op.drop_column('logo_width')
         batch_op.drop_column('logo_hash')
-
