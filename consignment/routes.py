@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from marketplace.forms import select_choices
 from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
+from marketplace.text import whatsapp_link
 from marketplace.timeutil import local_today
 from marketplace.views import csv_download, show_domain_error
 
@@ -183,7 +183,7 @@ def _intake_text(lot: ConsignmentLot) -> str:
 def intake_receipt(code: str):
     lot = _lot_or_404(code)
     text = _intake_text(lot)
-    whatsapp = f"https://wa.me/{lot.member.whatsapp}?text={quote(text)}"
+    whatsapp = whatsapp_link(lot.member.whatsapp, text)
     return render_template("consignment/intake_receipt.html", lot=lot, whatsapp=whatsapp)
 
 

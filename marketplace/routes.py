@@ -17,6 +17,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
                     StaffForm, select_choices)
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
+from .text import whatsapp_link
 from .views import show_domain_error, uploaded_file
 
 bp = Blueprint("core", __name__)
@@ -212,8 +213,6 @@ def user_active(user_id: int):
 @bp.post("/admin/pengguna/<int:user_id>/tautan-sandi")
 @roles_required(ROLE_PENGURUS)
 def user_reset_link(user_id: int):
-    from urllib.parse import quote
-
     from .cooperative import current_cooperative
 
     user = db.session.get(User, user_id) or abort(404)
@@ -228,7 +227,7 @@ def user_reset_link(user_id: int):
     text = _("Hello %(name)s, open this link to set a new password for %(coop)s (valid %(hours)d hours, "
              "one use only): %(link)s", name=user.name, coop=coop.name if coop else "", hours=hours, link=link)
     number = user.member.whatsapp if user.member else user.phone
-    whatsapp = f"https://wa.me/{number}?text={quote(text)}" if number else None
+    whatsapp = whatsapp_link(number, text) if number else None
     response = make_response(render_template("admin/reset_link.html", user=user, link=link, hours=hours,
                                              whatsapp=whatsapp, back=_account_page(user)))
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -21,3 +22,8 @@ def normalise_phone(raw: str) -> str:
     elif digits.startswith("8"):
         digits = "62" + digits
     return digits
+
+
+def whatsapp_link(number: str, text: str) -> str:
+    """A wa.me link that opens a chat with `number` (international form, no '+') with `text` typed in."""
+    return f"https://wa.me/{number}?text={quote(text)}"

@@ -3,7 +3,6 @@ the member's balance page, and the audit log."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from marketplace.extensions import db
 from marketplace.models import ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, AuditEvent, User
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
+from marketplace.text import whatsapp_link
 from marketplace.timeutil import local_midnight_utc, local_today
 from marketplace.views import csv_download, show_domain_error
 
@@ -115,7 +115,7 @@ def _whatsapp_link(payout) -> str:
              "Details: %(url)s", id=payout.id, date=payout.period.cutoff_date.isoformat(),
              gross=format_rupiah(payout.gross), commission=format_rupiah(payout.commission),
              payable=format_rupiah(payout.payable), url=url)
-    return f"https://wa.me/{payout.member.whatsapp}?text={quote(text)}"
+    return whatsapp_link(payout.member.whatsapp, text)
 
 
 @bp.route("/pernyataan/<int:payout_id>", methods=["GET", "POST"])

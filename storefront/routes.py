@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
+from marketplace.text import whatsapp_link
 
 from . import services
 from .page_cache import cached_page
@@ -57,7 +58,6 @@ def suggest():
 @bp.get("/produk/<slug>")
 @cached_page
 def product_detail(slug: str):
-    from urllib.parse import quote
 
     from consignment.services import product_stock
     from marketplace.cooperative import current_cooperative
@@ -69,7 +69,7 @@ def product_detail(slug: str):
     url = url_for("storefront.product_detail", slug=product.slug, _external=True)
     text = _("Hello, I would like to order %(product)s (%(price)s / %(unit)s): %(url)s", product=product.name,
              price=format_rupiah(product.price), unit=product.unit, url=url)
-    whatsapp = f"https://wa.me/{coop.whatsapp}?text={quote(text)}" if coop and coop.whatsapp else None
+    whatsapp = whatsapp_link(coop.whatsapp, text) if coop and coop.whatsapp else None
     return render_template("storefront/product.html", product=product, available=available, whatsapp=whatsapp,
                            canonical=url)
 

@@ -1,7 +1,6 @@
 """Cart, checkout, the shopper's order page, Midtrans notifications, and order handling for staff."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from marketplace.extensions import csrf, db
 from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
+from marketplace.text import whatsapp_link
 from marketplace.views import show_domain_error
 
 from . import midtrans, orders
@@ -90,7 +90,7 @@ def cart():
     lines, total = cart_view()
     coop_wa = _coop_whatsapp()
     buyer = request.args.get("nama", "")[:100].strip()
-    wa = f"https://wa.me/{coop_wa}?text={quote(whatsapp_order_text(lines, total, buyer))}" if coop_wa and lines else None
+    wa = whatsapp_link(coop_wa, whatsapp_order_text(lines, total, buyer)) if coop_wa and lines else None
     return render_template("storefront/cart.html", lines=lines, total=total, whatsapp=wa, buyer=buyer)
 
 
@@ -220,6 +220,6 @@ def staff_order(order_id: int):
             return redirect(url_for("storefront.staff_order", order_id=order.id))
     db.session.refresh(order)
     greeting = _("Hello %(name)s, about your order %(number)s: ", name=order.customer_name, number=order.number)
-    wa = f"https://wa.me/{order.customer_phone}?text={quote(greeting)}"
+    wa = whatsapp_link(order.customer_phone, greeting)
     return render_template("storefront/staff_order.html", order=order, pay_form=pay_form, cancel_form=cancel_form,
                            whatsapp=wa)
