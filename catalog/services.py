@@ -139,19 +139,28 @@ def quick_product_for_intake(actor: User, member_id: int, name: str, price: int,
 
     It starts as a draft: sellable at the counter at once; the member adds photos and publishes it.
     """
+    with transaction(after_commit=drain_outbox_quietly):
+        product = register_product_for_intake(actor, member_id, name, price, unit, category_id)
+    return product
+
+
+def register_product_for_intake(actor: User, member_id: int, name: str, price: int, unit: str,
+                                category_id: int | None = None) -> Product:
+    """The body of `quick_product_for_intake`, inside the caller's transaction (the gerai's intake
+    registers the product and receives its first lot all or nothing). The caller drains the search
+    outbox after its commit."""
     if not actor.has_role(ROLE_PENGURUS, ROLE_KASIR):
         raise PermissionDenied(_("You may not create products."))
-    with transaction(after_commit=drain_outbox_quietly):
-        member = db.session.get(Member, member_id)
-        if member is None:
-            raise DomainError(_("Choose the business that owns the product."), field="member_id")
-        data = _clean(ProductData(name=name, price=price, unit=unit, category_id=category_id, status="draft"))
-        product = Product(member=member, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
-                          price=data.price, unit=data.unit, category_id=data.category_id, status=data.status)
-        db.session.add(product)
-        db.session.flush()
-        queue_reindex(product)
-        record_event(actor, "product.create", product, f"{product.name} price={product.price} (intake)")
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise DomainError(_("Choose the business that owns the product."), field="member_id")
+    data = _clean(ProductData(name=name, price=price, unit=unit, category_id=category_id, status="draft"))
+    product = Product(member=member, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
+                      price=data.price, unit=data.unit, category_id=data.category_id, status=data.status)
+    db.session.add(product)
+    db.session.flush()
+    queue_reindex(product)
+    record_event(actor, "product.create", product, f"{product.name} price={product.price} (intake)")
     return product
 
 

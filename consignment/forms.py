@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from catalog.forms import RupiahField, _optional_int
 from marketplace.forms import select_choices
+from marketplace.once import OnceForm
 
 from .models import ADJUSTMENT_REASONS, PAYMENT_METHODS
 
@@ -30,7 +31,7 @@ class AgreementForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(OnceForm):
     product_id = SelectField(_l("Product"), coerce=_optional_int, validators=[Optional()])
     new_member_id = SelectField(_l("Member"), coerce=_optional_int, validators=[Optional()])
     new_name = StringField(_l("New product name"), validators=[Optional(), Length(max=200)])
@@ -41,19 +42,24 @@ class IntakeForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(OnceForm):
     reason = SelectField(_l("Reason"), choices=select_choices(
         [(r, adjustment_reason_labels()[r]) for r in ADJUSTMENT_REASONS]))
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired()])
     note = StringField(_l("What happened"), validators=[DataRequired(), Length(max=500)])
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(OnceForm):
     payment_method = SelectField(_l("Payment"), choices=select_choices(
         [(m, payment_method_labels()[m]) for m in PAYMENT_METHODS]), default="cash")
     cash_received = RupiahField(_l("Cash received (Rp)"), validators=[Optional()])
     payment_reference = StringField(_l("Reference (QRIS / transfer)"), validators=[Optional(), Length(max=100)])
+    expected_total = HiddenField()  # the total the kasir saw; a cart changed in another tab is refused
 
 
-class VoidForm(FlaskForm):
+class VoidForm(OnceForm):
     reason = TextAreaField(_l("Why is this sale voided?"), validators=[DataRequired(), Length(min=3, max=500)])
+
+
+class ReturnForm(OnceForm):
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Category, Product
@@ -207,3 +207,20 @@ class ReturnSlip(db.Model):
     member: Mapped[Member] = relationship()
     actor: Mapped[User] = relationship()
     movements: Mapped[list[StockMovement]] = relationship(order_by="StockMovement.id")
+
+
+class PosCartLine(db.Model):
+    """A line of a kasir's cart at the counter. Kept on the server (not in the session cookie) so a
+    cart that was sold cannot come back from an old cookie; the sale deletes it in its transaction."""
+
+    __tablename__ = "pos_cart_lines"
+    __table_args__ = (
+        UniqueConstraint("cashier_id", "lot_id", name="uq_pos_cart_lines_cashier_lot"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("consignment_lots.id"), index=True)
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

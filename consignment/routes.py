@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,8 +21,8 @@ from marketplace.timeutil import local_today
 from marketplace.views import csv_download, show_domain_error
 
 from . import reports, services
-from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, VoidForm, adjustment_reason_labels,
-                    payment_method_labels)
+from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, ReturnForm, VoidForm,
+                    adjustment_reason_labels, payment_method_labels)
 from .labels import code128_svg
 from .models import ConsignmentAgreement, ConsignmentLot, ReturnSlip
 
@@ -66,32 +66,45 @@ def home():
 
 # --- agreements ------------------------------------------------------------------------------------
 
-@bp.route("/perjanjian", methods=["GET", "POST"])
-@roles_required(*BOARD)
-def agreements():
+def _agreement_form() -> AgreementForm:
     form = AgreementForm()
     form.member_id.choices = _member_choices(_("— choose —"))
     form.category_id.choices = select_choices([(None, _("— every category —"))]
                                               + [(c.id, c.name) for c in catalog_services.list_categories()])
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.create_agreement(current_user, member_id=form.member_id.data,
-                                          commission_bp=services.parse_percent(form.commission.data),
-                                          valid_from=form.valid_from.data, valid_to=form.valid_to.data,
-                                          category_id=form.category_id.data, note=form.note.data or "")
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                flash(_("Agreement saved."), "success")
-                return redirect(url_for("consignment.agreements"))
-    elif not form.valid_from.data:
-        form.valid_from.data = local_today()
+    return form
+
+
+def _render_agreements(form: AgreementForm, status: int = 200):
     rows = db.session.scalars(select(ConsignmentAgreement).order_by(ConsignmentAgreement.member_id,
                                                                     ConsignmentAgreement.valid_from.desc())).all()
-    return render_template("consignment/agreements.html", form=form, agreements=rows)
+    return render_template("consignment/agreements.html", form=form, agreements=rows), status
+
+
+@bp.get("/perjanjian")
+@roles_required(*BOARD)
+def agreements():
+    form = _agreement_form()
+    if not form.valid_from.data:
+        form.valid_from.data = local_today()
+    return _render_agreements(form)
+
+
+@bp.post("/perjanjian")
+@roles_required(ROLE_PENGURUS)
+def agreement_create():
+    form = _agreement_form()
+    if form.validate_on_submit():
+        try:
+            services.create_agreement(current_user, member_id=form.member_id.data,
+                                      commission_bp=services.parse_percent(form.commission.data),
+                                      valid_from=form.valid_from.data, valid_to=form.valid_to.data,
+                                      category_id=form.category_id.data, note=form.note.data or "")
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Agreement saved."), "success")
+            return redirect(url_for("consignment.agreements"))
+    return _render_agreements(form, 422)
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -114,19 +127,13 @@ def intake():
         form.product_id.data = request.args.get("produk", type=int)
     if form.validate_on_submit():
         try:
-            product_id = form.product_id.data
-            if product_id is None:
-                if not (form.new_name.data or "").strip():
-                    raise DomainError(_("Choose a product, or fill in a new product's name, member and price."),
-                                      field="product_id")
-                if form.unit_price.amount is None:
-                    raise DomainError(_("A new product needs a price."), field="unit_price")
-                product_id = catalog_services.quick_product_for_intake(
-                    current_user, form.new_member_id.data, form.new_name.data, form.unit_price.amount,
-                    form.new_unit.data or "pcs").id
-            lot = services.receive_lot(current_user, product_id=product_id, quantity=form.quantity.data,
+            new_product = None
+            if form.product_id.data is None:
+                new_product = services.NewProduct(member_id=form.new_member_id.data, name=form.new_name.data or "",
+                                                  unit=form.new_unit.data or "pcs")
+            lot = services.receive_lot(current_user, product_id=form.product_id.data, quantity=form.quantity.data,
                                        unit_price=form.unit_price.amount, expiry_date=form.expiry_date.data,
-                                       note=form.note.data or "")
+                                       note=form.note.data or "", new_product=new_product, once_key=form.once.data)
         except DomainError as exc:
             if exc.field == "member_id":
                 exc.field = "new_member_id"
@@ -139,25 +146,33 @@ def intake():
     return render_template("consignment/intake.html", form=form), status
 
 
-@bp.route("/lot/<code>", methods=["GET", "POST"])
-@roles_required(*READERS)
-def lot_detail(code: str):
-    lot = _lot_or_404(code)
-    form = AdjustmentForm()
-    if request.method == "POST":
-        if not current_user.has_role(*STAFF):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.adjust_stock(current_user, lot.id, form.quantity.data, form.reason.data, form.note.data)
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                flash(_("Stock adjusted."), "success")
-                return redirect(url_for("consignment.lot_detail", code=lot.code))
+def _render_lot(lot: ConsignmentLot, form: AdjustmentForm, status: int = 200):
     return render_template("consignment/lot.html", lot=lot, on_hand=services.on_hand(lot.id),
                            movements=services.lot_movements(lot.id), form=form,
-                           reason_labels=adjustment_reason_labels())
+                           reason_labels=adjustment_reason_labels()), status
+
+
+@bp.get("/lot/<code>")
+@roles_required(*READERS)
+def lot_detail(code: str):
+    return _render_lot(_lot_or_404(code), AdjustmentForm())
+
+
+@bp.post("/lot/<code>")
+@roles_required(*STAFF)
+def lot_adjust(code: str):
+    lot = _lot_or_404(code)
+    form = AdjustmentForm()
+    if form.validate_on_submit():
+        try:
+            services.adjust_stock(current_user, lot.id, form.quantity.data, form.reason.data, form.note.data,
+                                  once_key=form.once.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Stock adjusted."), "success")
+            return redirect(url_for("consignment.lot_detail", code=lot.code))
+    return _render_lot(lot, form, 422)
 
 
 @bp.get("/lot/<code>/label")
@@ -189,32 +204,20 @@ def intake_receipt(code: str):
 
 # --- POS -------------------------------------------------------------------------------------------
 
-def _cart() -> list[dict]:
-    return session.setdefault("pos_cart", [])
-
-
-def _save_cart(cart: list[dict]) -> None:
-    session["pos_cart"] = cart
-    session.modified = True
-
-
-def _cart_view(cart: list[dict]):
-    lots = {lot.id: lot for lot in db.session.scalars(select(ConsignmentLot).where(
-        ConsignmentLot.id.in_([item["lot_id"] for item in cart])))} if cart else {}
-    stock = services.on_hand_by_lot(lots)
-    lines = [{"lot": lots[i["lot_id"]], "qty": i["qty"], "on_hand": stock[i["lot_id"]],
-              "total": lots[i["lot_id"]].unit_price * i["qty"]} for i in cart if i["lot_id"] in lots]
-    return lines, sum(line["total"] for line in lines)
+def _render_pos(form: CheckoutForm, query: str = "", status: int = 200):
+    lines = services.cart_lines(current_user)
+    total = sum(line.total for line in lines)
+    if request.method == "GET" or form.expected_total.data is None:
+        form.expected_total.data = str(total)
+    found = services.lots_for_sale_search(query) if query else []
+    return render_template("consignment/pos.html", lines=lines, total=total, form=form, query=query,
+                           found=found), status
 
 
 @bp.get("/kasir")
 @roles_required(*STAFF)
 def pos():
-    lines, total = _cart_view(_cart())
-    query = request.args.get("cari", "").strip()
-    found = services.lots_for_sale_search(query) if query else []
-    return render_template("consignment/pos.html", lines=lines, total=total, form=CheckoutForm(),
-                           query=query, found=found)
+    return _render_pos(CheckoutForm(), request.args.get("cari", "").strip())
 
 
 @bp.post("/kasir/tambah")
@@ -230,18 +233,13 @@ def pos_add():
             return redirect(url_for("consignment.pos", cari=code))
         flash(_("Scan a label or type a code."), "error")
         return redirect(url_for("consignment.pos"))
-    qty = max(request.form.get("jumlah", 1, type=int) or 1, 1)
-    cart = _cart()
-    for item in cart:
-        if item["lot_id"] == lot.id:
-            item["qty"] += qty
-            break
-    else:
-        cart.append({"lot_id": lot.id, "qty": qty})
-    _save_cart(cart)
+    try:
+        in_cart = services.add_to_cart(current_user, lot, max(request.form.get("jumlah", 1, type=int) or 1, 1))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("consignment.pos"))
     available = services.on_hand(lot.id)
-    wanted = next(i["qty"] for i in cart if i["lot_id"] == lot.id)
-    if wanted > available:
+    if in_cart > available:
         flash(_("Only %(n)d of %(product)s on hand.", n=available, product=lot.product.name), "error")
     return redirect(url_for("consignment.pos"))
 
@@ -249,20 +247,18 @@ def pos_add():
 @bp.post("/kasir/ubah")
 @roles_required(*STAFF)
 def pos_update():
-    lot_id = request.form.get("lot_id", type=int)
-    qty = request.form.get("jumlah", type=int)
-    cart = [item for item in _cart() if not (item["lot_id"] == lot_id and (qty or 0) <= 0)]
-    for item in cart:
-        if item["lot_id"] == lot_id and qty:
-            item["qty"] = qty
-    _save_cart(cart)
+    try:
+        services.set_cart_quantity(current_user, request.form.get("lot_id", 0, type=int) or 0,
+                                   request.form.get("jumlah", 0, type=int) or 0)
+    except DomainError as exc:
+        flash(exc.message, "error")
     return redirect(url_for("consignment.pos"))
 
 
 @bp.post("/kasir/kosongkan")
 @roles_required(*STAFF)
 def pos_clear():
-    _save_cart([])
+    services.clear_cart(current_user)
     return redirect(url_for("consignment.pos"))
 
 
@@ -270,19 +266,19 @@ def pos_clear():
 @roles_required(*STAFF)
 def pos_checkout():
     form = CheckoutForm()
-    lines, total = _cart_view(_cart())
     if form.validate_on_submit():
         try:
-            sale = services.record_counter_sale(
-                current_user, [services.LineRequest(line["lot"].id, line["qty"]) for line in lines],
-                form.payment_method.data, cash_received=form.cash_received.amount,
-                payment_reference=form.payment_reference.data or "")
+            sale = services.checkout_cart(
+                current_user, form.payment_method.data, cash_received=form.cash_received.amount,
+                payment_reference=form.payment_reference.data or "",
+                expected_total=int(form.expected_total.data) if (form.expected_total.data or "").isdigit() else None,
+                once_key=form.once.data)
         except DomainError as exc:
             show_domain_error(form, exc)
+            form.expected_total.data = None  # show the current total; the kasir checks it and sends again
         else:
-            _save_cart([])
             return redirect(url_for("consignment.receipt", sale_id=sale.id))
-    return render_template("consignment/pos.html", lines=lines, total=total, form=form, query="", found=[]), 422
+    return _render_pos(form, status=422)
 
 
 @bp.get("/penjualan/<int:sale_id>/struk")
@@ -292,23 +288,26 @@ def receipt(sale_id: int):
     return render_template("consignment/receipt.html", sale=sale)
 
 
-@bp.route("/penjualan/<int:sale_id>", methods=["GET", "POST"])
+@bp.get("/penjualan/<int:sale_id>")
 @roles_required(*READERS)
 def sale_detail(sale_id: int):
+    return render_template("consignment/sale.html", sale=_sale_or_404(sale_id), form=VoidForm())
+
+
+@bp.post("/penjualan/<int:sale_id>")
+@roles_required(ROLE_PENGURUS)
+def sale_void(sale_id: int):
     sale = _sale_or_404(sale_id)
     form = VoidForm()
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.void_sale(current_user, sale.id, form.reason.data)
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                flash(_("Sale %(number)s voided; its stock is back on the shelf.", number=sale.number), "success")
-                return redirect(url_for("consignment.sale_detail", sale_id=sale.id))
-    return render_template("consignment/sale.html", sale=sale, form=form)
+    if form.validate_on_submit():
+        try:
+            services.void_sale(current_user, sale.id, form.reason.data, once_key=form.once.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Sale %(number)s voided; its stock is back on the shelf.", number=sale.number), "success")
+            return redirect(url_for("consignment.sale_detail", sale_id=sale.id))
+    return render_template("consignment/sale.html", sale=sale, form=form), 422
 
 
 @bp.get("/penjualan")
@@ -319,25 +318,37 @@ def sales():
 
 # --- returns ---------------------------------------------------------------------------------------
 
-@bp.route("/retur", methods=["GET", "POST"])
+def _render_returns(member: Member | None, form: ReturnForm, status: int = 200):
+    rows = services.lots_overview(member.id, only_in_stock=True) if member else []
+    members = db.session.scalars(select(Member).order_by(Member.business_name)).all()
+    return render_template("consignment/returns.html", member=member, members=members, rows=rows,
+                           form=form), status
+
+
+@bp.get("/retur")
 @roles_required(*STAFF)
 def returns():
-    member_id = request.values.get("anggota", type=int)
-    member = db.session.get(Member, member_id) if member_id else None
-    rows = services.lots_overview(member.id, only_in_stock=True) if member else []
-    if request.method == "POST" and member is not None:
-        items = [services.LineRequest(row.lot.id, request.form.get(f"qty-{row.lot.id}", 0, type=int) or 0)
-                 for row in rows]
+    member_id = request.args.get("anggota", type=int)
+    return _render_returns(db.session.get(Member, member_id) if member_id else None, ReturnForm())
+
+
+@bp.post("/retur")
+@roles_required(*STAFF)
+def return_create():
+    member = db.session.get(Member, request.form.get("anggota", 0, type=int) or 0) or abort(404)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        items = [services.LineRequest(int(name[4:]), request.form.get(name, 0, type=int) or 0)
+                 for name in request.form if name.startswith("qty-") and name[4:].isdigit()]
         try:
             slip = services.return_to_member(current_user, member.id, [i for i in items if i.quantity > 0],
-                                             request.form.get("note", ""))
+                                             form.note.data or "", once_key=form.once.data)
         except DomainError as exc:
             flash(exc.message, "error")
         else:
             flash(_("Return slip %(number)s recorded.", number=slip.number), "success")
             return redirect(url_for("consignment.return_slip", slip_id=slip.id))
-    members = db.session.scalars(select(Member).order_by(Member.business_name)).all()
-    return render_template("consignment/returns.html", member=member, members=members, rows=rows)
+    return _render_returns(member, form, 422)
 
 
 @bp.get("/retur/<int:slip_id>")

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_ARCHIVED, Product
+from catalog.search import drain_outbox_quietly
+from catalog.services import register_product_for_intake
+from marketplace import once
 from marketplace.audit import record_event
 from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
@@ -28,11 +31,11 @@ from marketplace.models import Member, User
 from marketplace.numbering import add_numbered
 from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
-from marketplace.transaction import transaction
+from marketplace.transaction import dialect_insert, transaction
 
 from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_RETURN, KIND_SALE, KIND_VOID,
-                     PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, ReturnSlip, Sale, SaleLine, SaleVoid,
-                     StockMovement)
+                     PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, PosCartLine, ReturnSlip, Sale, SaleLine,
+                     SaleVoid, StockMovement)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read aloud and type
 CODE_LENGTH = 6
@@ -170,11 +173,38 @@ def _new_code() -> str:
             return code
 
 
-def receive_lot(actor: User, *, product_id: int, quantity: int, unit_price: int | None = None,
-                expiry_date: date | None = None, note: str = "") -> ConsignmentLot:
-    """Record goods received from a member: a lot with a printable code and an intake movement."""
-    with transaction():
-        product = db.session.get(Product, product_id)
+@dataclass(frozen=True)
+class NewProduct:
+    """A product registered at intake (not in the catalog yet): it becomes a draft of the member's."""
+    member_id: int | None
+    name: str
+    unit: str = "pcs"
+
+
+def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, unit_price: int | None = None,
+                expiry_date: date | None = None, note: str = "", new_product: NewProduct | None = None,
+                once_key: str | None = None) -> ConsignmentLot:
+    """Record goods received from a member: a lot with a printable code and an intake movement.
+
+    With `new_product` the product is registered in the same transaction, so a refused intake
+    (a past best-before date, say) leaves no orphan draft behind. Sent twice with the same
+    `once_key`, it records one lot and returns it both times."""
+    with transaction(after_commit=drain_outbox_quietly if new_product else None):
+        first = once.claim(once_key, "lot.receive", actor)
+        if first is not None:
+            return db.session.get(ConsignmentLot, first)
+        if new_product is not None:
+            if not (new_product.name or "").strip():
+                raise DomainError(_("Choose a product, or fill in a new product's name, member and price."),
+                                  field="product_id")
+            if unit_price is None:
+                raise DomainError(_("A new product needs a price."), field="unit_price")
+            if new_product.member_id is None:
+                raise DomainError(_("Choose the business that owns the product."), field="member_id")
+            product = register_product_for_intake(actor, new_product.member_id, new_product.name, unit_price,
+                                                  new_product.unit or "pcs")
+        else:
+            product = db.session.get(Product, product_id) if product_id else None
         if product is None:
             raise DomainError(_("Product not found."), field="product_id")
         if product.status == STATUS_ARCHIVED:
@@ -197,6 +227,7 @@ def receive_lot(actor: User, *, product_id: int, quantity: int, unit_price: int 
         append_movement(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
         record_event(actor, "lot.receive", lot, f"{lot.code} {product.name} qty={quantity} "
                                                 f"price={price} commission_bp={rate}")
+        once.remember(once_key, lot.id)
     return lot
 
 
@@ -258,47 +289,141 @@ def sell_from_lot(sale: Sale, lot: ConsignmentLot, quantity: int, actor: User, k
 
 
 def record_counter_sale(actor: User, lines: list[LineRequest], payment_method: str,
-                        cash_received: int | None = None, payment_reference: str = "") -> Sale:
-    """Sell lines from lots at the counter; prices and commission are snapshotted on each line."""
+                        cash_received: int | None = None, payment_reference: str = "",
+                        once_key: str | None = None) -> Sale:
+    """Sell lines from lots at the counter; prices and commission are snapshotted on each line.
+    Sent twice with the same `once_key`, it records one sale and returns it both times."""
     with transaction():
-        if not lines:
-            raise DomainError(_("Add at least one item before recording the sale."), field="lines")
-        if payment_method not in PAYMENT_METHODS:
-            raise DomainError(_("Choose how the shopper pays."), field="payment_method")
-        wanted: dict[int, int] = {}
-        for line in lines:
-            wanted[line.lot_id] = wanted.get(line.lot_id, 0) + _check_quantity(line.quantity, "lines")
-        lots = {lot.id: lot for lot in db.session.scalars(
-            select(ConsignmentLot).where(ConsignmentLot.id.in_(wanted))
-            .options(selectinload(ConsignmentLot.product)))}
-        missing = set(wanted) - set(lots)
-        if missing:
-            raise DomainError(_("A lot in this sale no longer exists."), field="lines")
-        lock_lots(wanted)
-        total = sum(lots[lot_id].unit_price * qty for lot_id, qty in wanted.items())
-        if payment_method == "cash":
-            if cash_received is None:
-                cash_received = total
-            if cash_received < total:
-                raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
-                                    cash=format_rupiah(cash_received), total=format_rupiah(total)),
-                                  field="cash_received")
-        else:
-            cash_received = None
-        sale = new_sale(actor, channel="counter", payment_method=payment_method, total=total,
-                        cash_received=cash_received, payment_reference=payment_reference)
-        for lot_id, qty in wanted.items():
-            sell_from_lot(sale, lots[lot_id], qty, actor)
-        assert_stock_not_negative(lots, wanted)
-        record_event(actor, "sale.record", sale, f"{sale.number} {payment_method} total={total} "
-                                                 f"lines={[(lots[i].code, q) for i, q in wanted.items()]}")
+        first = once.claim(once_key, "sale.record", actor)
+        if first is not None:
+            return db.session.get(Sale, first)
+        sale = _sell_at_counter(actor, lines, payment_method, cash_received, payment_reference)
+        once.remember(once_key, sale.id)
     return sale
 
 
-def void_sale(actor: User, sale_id: int, reason: str) -> Sale:
-    """Void a sale: a SaleVoid record and reversing movements; nothing is deleted or edited."""
+def _sell_at_counter(actor: User, lines: list[LineRequest], payment_method: str, cash_received: int | None,
+                     payment_reference: str, expected_total: int | None = None) -> Sale:
+    if not lines:
+        raise DomainError(_("Add at least one item before recording the sale."), field="lines")
+    if payment_method not in PAYMENT_METHODS:
+        raise DomainError(_("Choose how the shopper pays."), field="payment_method")
+    wanted: dict[int, int] = {}
+    for line in lines:
+        wanted[line.lot_id] = wanted.get(line.lot_id, 0) + _check_quantity(line.quantity, "lines")
+    lots = {lot.id: lot for lot in db.session.scalars(
+        select(ConsignmentLot).where(ConsignmentLot.id.in_(wanted))
+        .options(selectinload(ConsignmentLot.product)))}
+    missing = set(wanted) - set(lots)
+    if missing:
+        raise DomainError(_("A lot in this sale no longer exists."), field="lines")
+    lock_lots(wanted)
+    total = sum(lots[lot_id].unit_price * qty for lot_id, qty in wanted.items())
+    if expected_total is not None and total != expected_total:
+        raise DomainError(_("The cart changed on another screen; check the items and the total (%(total)s).",
+                            total=format_rupiah(total)), field="lines")
+    if payment_method == "cash":
+        if cash_received is None:
+            cash_received = total
+        if cash_received < total:
+            raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
+                                cash=format_rupiah(cash_received), total=format_rupiah(total)),
+                              field="cash_received")
+    else:
+        cash_received = None
+    sale = new_sale(actor, channel="counter", payment_method=payment_method, total=total,
+                    cash_received=cash_received, payment_reference=payment_reference)
+    for lot_id, qty in wanted.items():
+        sell_from_lot(sale, lots[lot_id], qty, actor)
+    assert_stock_not_negative(lots, wanted)
+    record_event(actor, "sale.record", sale, f"{sale.number} {payment_method} total={total} "
+                                             f"lines={[(lots[i].code, q) for i, q in wanted.items()]}")
+    return sale
+
+
+# --- the counter's cart ------------------------------------------------------------------------------
+# Kept on the server, one per kasir: an old cookie cannot bring back a cart that was already sold, and
+# checking out empties the cart in the same transaction as the sale.
+
+@dataclass
+class CartLine:
+    lot: ConsignmentLot
+    quantity: int
+    on_hand: int
+
+    @property
+    def total(self) -> int:
+        return self.lot.unit_price * self.quantity
+
+
+def cart_lines(cashier: User) -> list[CartLine]:
+    rows = db.session.execute(select(PosCartLine.lot_id, PosCartLine.quantity)
+                              .where(PosCartLine.cashier_id == cashier.id).order_by(PosCartLine.id)).all()
+    if not rows:
+        return []
+    lots = {lot.id: lot for lot in db.session.scalars(
+        select(ConsignmentLot).where(ConsignmentLot.id.in_([r.lot_id for r in rows]))
+        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member)))}
+    stock = on_hand_by_lot(lots)
+    return [CartLine(lots[r.lot_id], r.quantity, stock[r.lot_id]) for r in rows]
+
+
+def add_to_cart(cashier: User, lot: ConsignmentLot, quantity: int) -> int:
+    """Add units of a lot to the kasir's cart; returns the quantity of that lot now in the cart."""
+    quantity = _check_quantity(quantity)
     with transaction():
+        stmt = dialect_insert(PosCartLine).values(cashier_id=cashier.id, lot_id=lot.id, quantity=quantity,
+                                                  added_at=utcnow())
+        db.session.execute(stmt.on_conflict_do_update(index_elements=["cashier_id", "lot_id"],
+                                                      set_={"quantity": PosCartLine.quantity + quantity}))
+        in_cart = db.session.scalar(select(PosCartLine.quantity).where(PosCartLine.cashier_id == cashier.id,
+                                                                       PosCartLine.lot_id == lot.id))
+    return in_cart
+
+
+def set_cart_quantity(cashier: User, lot_id: int, quantity: int) -> None:
+    """Change a cart line's quantity; 0 or less removes it."""
+    with transaction():
+        line = PosCartLine.cashier_id == cashier.id, PosCartLine.lot_id == lot_id
+        if quantity <= 0:
+            db.session.execute(delete(PosCartLine).where(*line))
+        else:
+            db.session.execute(PosCartLine.__table__.update().where(*line)
+                               .values(quantity=_check_quantity(quantity)))
+
+
+def clear_cart(cashier: User) -> None:
+    with transaction():
+        db.session.execute(delete(PosCartLine).where(PosCartLine.cashier_id == cashier.id))
+
+
+def checkout_cart(cashier: User, payment_method: str, cash_received: int | None = None, payment_reference: str = "",
+                  expected_total: int | None = None, once_key: str | None = None) -> Sale:
+    """Sell what is in the kasir's cart and empty it, all or nothing. The cart is taken with one
+    DELETE … RETURNING, so two checkouts of one cart (two tabs, two workers) sell it once; the same
+    form sent twice (`once_key`) returns the first sale."""
+    with transaction():
+        first = once.claim(once_key, "sale.record", cashier)
+        if first is not None:
+            return db.session.get(Sale, first)
+        taken = db.session.execute(delete(PosCartLine).where(PosCartLine.cashier_id == cashier.id)
+                                   .returning(PosCartLine.lot_id, PosCartLine.quantity)).all()
+        if not taken:
+            raise DomainError(_("The cart is empty: this sale may already be recorded. Check the recent sales."))
+        sale = _sell_at_counter(cashier, [LineRequest(row.lot_id, row.quantity) for row in taken], payment_method,
+                                cash_received, payment_reference, expected_total)
+        once.remember(once_key, sale.id)
+    return sale
+
+
+def void_sale(actor: User, sale_id: int, reason: str, once_key: str | None = None) -> Sale:
+    """Void a sale: a SaleVoid record and reversing movements; nothing is deleted or edited.
+    The same form sent twice (`once_key`) voids once and shows the voided sale."""
+    with transaction():
+        if once.claim(once_key, "sale.void", actor) is not None:
+            return get_sale(sale_id)
         sale = void_sale_in_transaction(actor, sale_id, reason)
+        once.remember(once_key, sale.id)
     return sale
 
 
@@ -322,9 +447,13 @@ def void_sale_in_transaction(actor: User, sale_id: int, reason: str) -> Sale:
 
 # --- returns and adjustments ------------------------------------------------------------------------
 
-def return_to_member(actor: User, member_id: int, items: list[LineRequest], note: str = "") -> ReturnSlip:
-    """Hand unsold goods back to their member, with a printable slip."""
+def return_to_member(actor: User, member_id: int, items: list[LineRequest], note: str = "",
+                     once_key: str | None = None) -> ReturnSlip:
+    """Hand unsold goods back to their member, with a printable slip (one slip per `once_key`)."""
     with transaction():
+        first = once.claim(once_key, "stock.return", actor)
+        if first is not None:
+            return db.session.get(ReturnSlip, first)
         member = db.session.get(Member, member_id)
         if member is None:
             raise DomainError(_("Member not found."))
@@ -347,12 +476,18 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
         assert_stock_not_negative(lots, wanted)
         record_event(actor, "stock.return", slip, f"{slip.number} {member.business_name} "
                                                   f"{[(lots[i].code, q) for i, q in wanted.items()]}")
+        once.remember(once_key, slip.id)
     return slip
 
 
-def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note: str) -> StockMovement:
-    """Record damaged, lost or expired goods (negative) or a count correction (either sign)."""
+def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note: str,
+                 once_key: str | None = None) -> StockMovement:
+    """Record damaged, lost or expired goods (negative) or a count correction (either sign).
+    The same form sent twice (`once_key`) records one movement."""
     with transaction():
+        first = once.claim(once_key, "stock.adjust", actor)
+        if first is not None:
+            return db.session.get(StockMovement, first)
         lot = db.session.get(ConsignmentLot, lot_id)
         if lot is None:
             raise NotFound(_("Lot not found."))
@@ -369,6 +504,7 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
         movement = append_movement(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
         assert_stock_not_negative({lot.id: lot}, {lot.id: -quantity})
         record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}")
+        once.remember(once_key, movement.id)
     return movement
 
 

@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consignment import models as _consignment_models  # noqa: F401
     from settlement import models as _settlement_models  # noqa: F401
     from storefront import models as _storefront_models  # noqa: F401
+    from . import once as _once  # noqa: F401
 
     from . import models
 

@@ -18,3 +18,12 @@ def transaction(after_commit: Callable[[], None] | None = None) -> Iterator[None
         raise
     if after_commit is not None:
         after_commit()
+
+
+def dialect_insert(model):
+    """An INSERT that can say ON CONFLICT DO NOTHING / DO UPDATE on the database in use (SQLite or
+    PostgreSQL, which spell it the same way)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)

@@ -471,3 +471,16 @@ ID.update({
     'Add a business profile': 'Tambah profil usaha',
     'Another pengurus records the payment of your own statement.': 'Pembayaran laporan usaha Anda sendiri dicatat oleh pengurus lain.',
 })
+
+# --- acting once (one-time form keys) and the counter cart (lead) ---
+ID.update({
+    "This form is damaged; reload the page and try again.": "Formulir ini rusak; muat ulang halaman lalu coba lagi.",
+    "This form was already used; reload the page and try again.":
+        "Formulir ini sudah pernah dipakai; muat ulang halaman lalu coba lagi.",
+    "This form has expired; reload the page and try again.":
+        "Formulir ini sudah kedaluwarsa; muat ulang halaman lalu coba lagi.",
+    "The cart changed on another screen; check the items and the total (%(total)s).":
+        "Keranjang berubah di layar lain; periksa barang dan totalnya (%(total)s).",
+    "The cart is empty: this sale may already be recorded. Check the recent sales.":
+        "Keranjang kosong: penjualan ini mungkin sudah tercatat. Periksa penjualan terakhir.",
+})

@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.forms import select_choices
+from marketplace.once import OnceForm
 
 from .models import PAYOUT_METHODS
 
@@ -14,16 +15,16 @@ def payout_method_labels() -> dict:
     return {"cash": _l("Cash"), "bank_transfer": _l("Bank transfer"), "ewallet": _l("E-wallet")}
 
 
-class OpenPeriodForm(FlaskForm):
+class OpenPeriodForm(OnceForm):
     cutoff_date = DateField(_l("Cut-off date (sales up to and including this day)"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class ClosePeriodForm(FlaskForm):
-    pass
+class ClosePeriodForm(OnceForm):
+    """Only the one-time key (and the CSRF token)."""
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(OnceForm):
     method = SelectField(_l("Paid by"), choices=select_choices([(m, payout_method_labels()[m]) for m in PAYOUT_METHODS]),
                          default="bank_transfer")
     reference = StringField(_l("Transfer reference"), validators=[Optional(), Length(max=120)])

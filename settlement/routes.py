@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -53,24 +53,32 @@ def _readable_payout(payout_id: int):
     abort(403)
 
 
-@bp.route("/penyelesaian", methods=["GET", "POST"])
+def _render_periods(form: OpenPeriodForm, status: int = 200):
+    return render_template("settlement/periods.html", periods=services.periods(), form=form), status
+
+
+@bp.get("/penyelesaian")
 @roles_required(*BOARD)
 def periods():
     form = OpenPeriodForm()
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                period = services.open_period(current_user, form.cutoff_date.data, form.note.data or "")
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                return redirect(url_for("settlement.period_detail", period_id=period.id))
-    elif not form.cutoff_date.data:
-        today = local_today()
-        form.cutoff_date.data = today.replace(day=1) - timedelta(days=1)  # end of last month
-    return render_template("settlement/periods.html", periods=services.periods(), form=form)
+    today = local_today()
+    form.cutoff_date.data = today.replace(day=1) - timedelta(days=1)  # end of last month
+    return _render_periods(form)
+
+
+@bp.post("/penyelesaian")
+@roles_required(ROLE_PENGURUS)
+def period_open():
+    form = OpenPeriodForm()
+    if form.validate_on_submit():
+        try:
+            period = services.open_period(current_user, form.cutoff_date.data, form.note.data or "",
+                                          once_key=form.once.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for("settlement.period_detail", period_id=period.id))
+    return _render_periods(form, 422)
 
 
 @bp.get("/penyelesaian/<int:period_id>")
@@ -86,11 +94,14 @@ def period_detail(period_id: int):
 def period_close(period_id: int):
     form = ClosePeriodForm()
     if not form.validate_on_submit():
-        abort(400)
+        return redirect(url_for("settlement.period_detail", period_id=period_id))
     try:
-        period = services.close_period(current_user, period_id)
+        period = services.close_period(current_user, period_id, once_key=form.once.data)
     except NotFound:
         abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("settlement.period_detail", period_id=period_id))
     flash(_("Settlement closed: %(n)d statements frozen.", n=len(period.payouts)), "success")
     return redirect(url_for("settlement.period_detail", period_id=period_id))
 
@@ -118,29 +129,36 @@ def _whatsapp_link(payout) -> str:
     return whatsapp_link(payout.member.whatsapp, text)
 
 
-@bp.route("/pernyataan/<int:payout_id>", methods=["GET", "POST"])
-@login_required
+def _render_statement(payout, form: PaymentForm, status: int = 200):
+    return render_template("settlement/statement.html", payout=payout, form=form,
+                           whatsapp=_whatsapp_link(payout) if current_user.has_role(*BOARD) else None), status
+
+
+@bp.get("/pernyataan/<int:payout_id>")
+@roles_required(*BOARD, ROLE_MEMBER)
 def statement(payout_id: int):
+    return _render_statement(_readable_payout(payout_id), PaymentForm())
+
+
+@bp.post("/pernyataan/<int:payout_id>")
+@roles_required(ROLE_PENGURUS)
+def statement_pay(payout_id: int):
     payout = _readable_payout(payout_id)
     form = PaymentForm()
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.mark_paid(current_user, payout.id, form.method.data, form.reference.data or "",
-                                   form.acknowledged_by.data or "")
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                flash(_("Statement marked paid."), "success")
-                return redirect(url_for("settlement.statement", payout_id=payout.id))
-    return render_template("settlement/statement.html", payout=payout, form=form,
-                           whatsapp=_whatsapp_link(payout) if current_user.has_role(*BOARD) else None)
+    if form.validate_on_submit():
+        try:
+            services.mark_paid(current_user, payout.id, form.method.data, form.reference.data or "",
+                               form.acknowledged_by.data or "", once_key=form.once.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Statement marked paid."), "success")
+            return redirect(url_for("settlement.statement", payout_id=payout.id))
+    return _render_statement(services.get_payout(payout.id), form, 422)
 
 
 @bp.get("/pernyataan/<int:payout_id>.pdf")
-@login_required
+@roles_required(*BOARD, ROLE_MEMBER)
 def statement_pdf_download(payout_id: int):
     payout = _readable_payout(payout_id)
     coop = current_cooperative()

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from consignment.models import Sale, SaleLine, SaleVoid
+from marketplace import once
 from marketplace.audit import record_event
 from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
@@ -135,8 +136,11 @@ def compute_statements(cutoff: date, member_id: int | None = None) -> list[State
 
 # --- periods ---------------------------------------------------------------------------------------
 
-def open_period(actor: User, cutoff: date, note: str = "") -> SettlementPeriod:
+def open_period(actor: User, cutoff: date, note: str = "", once_key: str | None = None) -> SettlementPeriod:
     with transaction():
+        first = once.claim(once_key, "settlement.open", actor)
+        if first is not None:
+            return db.session.get(SettlementPeriod, first)
         if cutoff > local_today():
             raise DomainError(_("The cut-off date cannot be in the future."), field="cutoff_date")
         if db.session.scalar(select(SettlementPeriod.id).where(SettlementPeriod.status == STATUS_DRAFT)):
@@ -150,6 +154,7 @@ def open_period(actor: User, cutoff: date, note: str = "") -> SettlementPeriod:
         db.session.add(period)
         db.session.flush()
         record_event(actor, "settlement.open", period, f"cutoff={cutoff}")
+        once.remember(once_key, period.id)
     return period
 
 
@@ -164,7 +169,7 @@ def _freeze_statement(period: SettlementPeriod, draft: StatementDraft) -> Payout
     return payout
 
 
-def close_period(actor: User, period_id: int) -> SettlementPeriod:
+def close_period(actor: User, period_id: int, once_key: str | None = None) -> SettlementPeriod:
     """Freeze every member's statement in one transaction. Closing twice (double click, two tabs,
     a retried request) finds the period closed and returns it: one set of payouts, ever.
 
@@ -172,6 +177,7 @@ def close_period(actor: User, period_id: int) -> SettlementPeriod:
     the lines are attached first and each payout's totals are then summed from *its own* lines, so a
     sale committed concurrently can never make a payout's totals disagree with its lines."""
     with transaction():
+        once.claim(once_key, "settlement.close", actor)  # a repeat finds the period closed below
         closed = db.session.execute(
             update(SettlementPeriod)
             .where(SettlementPeriod.id == period_id, SettlementPeriod.status == STATUS_DRAFT)
@@ -212,12 +218,19 @@ def close_period(actor: User, period_id: int) -> SettlementPeriod:
             db.session.expire(period, ["payouts"])
             record_event(actor, "settlement.close", period, f"cutoff={period.cutoff_date} members={len(drafts)} "
                                                             f"gross={total_gross} payable={total_payable}")
+        once.remember(once_key, period_id)
     return period
 
 
-def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", acknowledged_by: str = "") -> PayoutPayment:
+def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", acknowledged_by: str = "",
+              once_key: str | None = None) -> PayoutPayment:
+    """Record how a statement was paid. Once per statement (UNIQUE payout_id); the same form sent
+    twice (`once_key`) returns the first payment."""
     try:
         with transaction():
+            first = once.claim(once_key, "payout.paid", actor)
+            if first is not None:
+                return db.session.get(PayoutPayment, first)
             payout = db.session.get(Payout, payout_id)
             if payout is None:
                 raise NotFound(_("Statement not found."))
@@ -240,6 +253,7 @@ def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", ack
             db.session.flush()
             record_event(actor, "payout.paid", payout, f"member={payout.member_id} amount={payout.payable} "
                                                        f"{method} {reference} {acknowledged_by}".strip())
+            once.remember(once_key, payment.id)
     except IntegrityError:
         raise DomainError(_("This statement was already paid."))
     return payment

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from consignment import services
 from consignment.models import ConsignmentLot, Sale, StockMovement
 from marketplace.extensions import db
+from marketplace.once import new_key
 
 ROLES = [None, "member", "kasir", "pengurus", "pengawas"]
 ALL_STAFF = {"kasir", "pengurus", "pengawas"}
@@ -87,7 +88,7 @@ def test_kasir_receives_goods_and_gets_labels_with_barcode(client, login_as, mak
     product = make_product(name="Keripik Pisang Kepok 250 g", price=15000)
     login_as("kasir")
     response = client.post("/gerai/terima", data={"product_id": product.id, "quantity": "40", "unit_price": "",
-                                                  "expiry_date": "", "note": ""})
+                                                  "expiry_date": "", "note": "", "once": new_key()})
     lot = db.session.scalar(select(ConsignmentLot))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/gerai/lot/{lot.code}")
     assert services.on_hand(lot.id) == 40
@@ -102,7 +103,7 @@ def test_intake_of_a_new_product_registers_a_draft_for_the_member(client, login_
     member = make_member()
     login_as("kasir")
     client.post("/gerai/terima", data={"product_id": "", "new_member_id": member.id, "new_name": "Bingka Kentang",
-                                       "new_unit": "loyang", "quantity": "5", "unit_price": "45.000"})
+                                       "new_unit": "loyang", "quantity": "5", "unit_price": "45.000", "once": new_key()})
     lot = db.session.scalar(select(ConsignmentLot))
     assert (lot.product.name, lot.product.status, lot.product.member_id, lot.unit_price) == \
         ("Bingka Kentang", "draft", member.id, 45000)
@@ -122,7 +123,8 @@ def test_pos_sells_by_scanned_code_shows_change_and_receipt(client, login_as, ma
     client.post("/gerai/kasir/tambah", data={"kode": lot.code.lower(), "jumlah": "3"})
     page = client.get("/gerai/kasir").get_data(as_text=True)
     assert lot.product.name in page and "Rp45.000" in page
-    response = client.post("/gerai/kasir/bayar", data={"payment_method": "cash", "cash_received": "50.000"})
+    response = client.post("/gerai/kasir/bayar", data={"payment_method": "cash", "cash_received": "50.000",
+                                                          "once": new_key()})
     sale = db.session.scalar(select(Sale))
     assert response.headers["Location"].endswith(f"/gerai/penjualan/{sale.id}/struk")
     receipt = client.get(f"/gerai/penjualan/{sale.id}/struk").get_data(as_text=True)
@@ -143,7 +145,7 @@ def test_pos_refuses_to_sell_more_than_on_hand_and_keeps_the_cart(client, login_
     lot = make_lot(quantity=2)
     login_as("kasir")
     client.post("/gerai/kasir/tambah", data={"kode": lot.code, "jumlah": "3"})
-    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris"})
+    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "tinggal 2" in page and lot.product.name in page
     assert services.on_hand(lot.id) == 2
@@ -151,7 +153,7 @@ def test_pos_refuses_to_sell_more_than_on_hand_and_keeps_the_cart(client, login_
 
 def test_pengurus_voids_a_sale_with_a_reason(client, login_as, shop):
     login_as("pengurus")
-    client.post(f"/gerai/penjualan/{shop['sale'].id}", data={"reason": "salah scan"})
+    client.post(f"/gerai/penjualan/{shop['sale'].id}", data={"reason": "salah scan", "once": new_key()})
     db.session.expire_all()
     assert services.get_sale(shop["sale"].id).is_void
     assert services.on_hand(shop["lot"].id) == 9  # 10 - 1 sold + 1 voided - 1 returned
@@ -160,7 +162,8 @@ def test_pengurus_voids_a_sale_with_a_reason(client, login_as, shop):
 def test_kasir_returns_goods_to_member_with_a_slip(client, login_as, make_lot):
     lot = make_lot(quantity=8)
     login_as("kasir")
-    response = client.post("/gerai/retur", data={"anggota": lot.member_id, f"qty-{lot.id}": "5", "note": "sisa"})
+    response = client.post("/gerai/retur", data={"anggota": lot.member_id, f"qty-{lot.id}": "5", "note": "sisa",
+                                                   "once": new_key()})
     assert response.status_code == 302
     slip = client.get(response.headers["Location"]).get_data(as_text=True)
     assert lot.code in slip and ">5<" in slip
@@ -170,7 +173,8 @@ def test_kasir_returns_goods_to_member_with_a_slip(client, login_as, make_lot):
 def test_adjustment_from_the_lot_page(client, login_as, make_lot):
     lot = make_lot(quantity=8)
     login_as("kasir")
-    client.post(f"/gerai/lot/{lot.code}", data={"reason": "damaged", "quantity": "2", "note": "kemasan bocor"})
+    client.post(f"/gerai/lot/{lot.code}", data={"reason": "damaged", "quantity": "2", "note": "kemasan bocor",
+                                                  "once": new_key()})
     assert services.on_hand(lot.id) == 6
 
 

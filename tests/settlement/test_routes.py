@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from consignment import services as gerai
 from consignment.services import LineRequest
 from marketplace.extensions import db
+from marketplace.once import new_key
 from marketplace.timeutil import local_today
 from settlement import services
 from settlement.models import Payout, PayoutPayment, SettlementPeriod
@@ -63,8 +64,8 @@ def test_pengurus_closes_from_the_page_and_a_second_click_changes_nothing(client
     login_as("pengurus")
     draft = settled["draft"].id
     assert "Rp12.750" in client.get(f"/penyelesaian/{draft}").get_data(as_text=True)
-    first = client.post(f"/penyelesaian/{draft}/tutup")
-    second = client.post(f"/penyelesaian/{draft}/tutup")
+    first = client.post(f"/penyelesaian/{draft}/tutup", data={"once": new_key()})
+    second = client.post(f"/penyelesaian/{draft}/tutup", data={"once": new_key()})
     assert first.status_code == second.status_code == 302
     assert db.session.scalar(select(func.count(Payout.id)).where(Payout.period_id == draft)) == 1
 
@@ -74,9 +75,11 @@ def test_pengurus_marks_paid_with_reference_and_whatsapp_summary(client, login_a
     payout = settled["payout"]
     page = client.get(f"/pernyataan/{payout.id}").get_data(as_text=True)
     assert f"https://wa.me/{settled['member'].whatsapp}?text=" in page and "Rp25.500" in page
-    missing = client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": ""})
+    missing = client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": "",
+                                                                "once": new_key()})
     assert "Tulis referensi transfer" in missing.get_data(as_text=True)
-    client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": "BRI-7781"})
+    client.post(f"/pernyataan/{payout.id}", data={"method": "bank_transfer", "reference": "BRI-7781",
+                                                  "once": new_key()})
     assert "BRI-7781" in client.get(f"/pernyataan/{payout.id}").get_data(as_text=True)
     csv_text = client.get(f"/penyelesaian/{settled['period'].id}/pembayaran.csv").get_data(as_text=True)
     assert "BRI-7781" in csv_text and ",25500," in csv_text
