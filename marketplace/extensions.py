@@ -6,8 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy.orm import DeclarativeBase, registry
 
 # Deterministic constraint names keep Alembic migrations portable (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -19,8 +19,14 @@ NAMING_CONVENTION = {
 }
 
 
+# Every integer column is 64-bit on PostgreSQL: money sums (a statement above Rp2.147.483.647, three
+# items of Rp999.999.999) must never overflow, and ids never run out. SQLite's INTEGER is already
+# 64-bit, and must stay INTEGER for primary keys to remain rowid aliases.
+BIG_INT = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION), type_annotation_map={int: BIG_INT})
 
 
 db = SQLAlchemy(model_class=Base)

@@ -250,3 +250,15 @@ def test_totals_always_reconcile(app, make_user, make_member, make_product, sale
     payouts = period.payouts
     assert sum(p.payable + p.commission + p.fees for p in payouts) == gross
     assert all(p.payable == p.gross - p.commission for p in payouts)
+
+
+def test_a_statement_above_two_billion_rupiah_closes_and_adds_up(make_user, make_product, make_lot):
+    """Money columns are 64-bit: 3 × Rp999.999.999 overflowed a 32-bit PostgreSQL integer."""
+    pengurus = make_user("pengurus")
+    lot = make_lot(make_product(price=999_999_999), quantity=3)
+    sale = gerai.record_counter_sale(make_user("kasir"), [LineRequest(lot.id, 3)], "transfer")
+    assert sale.total == 2_999_999_997
+    period = services.close_period(pengurus, services.open_period(pengurus, local_today()).id)
+    payout = period.payouts[0]
+    assert payout.gross == 2_999_999_997
+    assert payout.payable == payout.gross - payout.commission > 2**31
