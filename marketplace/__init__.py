@@ -105,11 +105,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
+    from . import hardening
+
+    hardening.init_app(app)
 
     return app
