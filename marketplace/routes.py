@@ -18,7 +18,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
 from .text import whatsapp_link
-from .views import show_domain_error, uploaded_file
+from .views import absolute_url, show_domain_error, uploaded_file
 
 bp = Blueprint("core", __name__)
 
@@ -221,7 +221,7 @@ def user_reset_link(user_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(_account_page(user))
-    link = url_for("core.reset_password", token=token, _external=True)
+    link = absolute_url("core.reset_password", token=token)
     hours = current_app.config["RESET_LINK_HOURS"]
     coop = current_cooperative()
     text = _("Hello %(name)s, open this link to set a new password for %(coop)s (valid %(hours)d hours, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash, request
+from flask import Response, current_app, flash, request, url_for
 from flask_wtf import FlaskForm
 
 from .errors import DomainError
@@ -37,6 +37,16 @@ def spreadsheet_safe(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The full address of a page, for links read outside the site: OpenGraph, canonical, sitemap, robots.txt,
+    WhatsApp messages, password links, Midtrans' return address. Built on PUBLIC_BASE_URL when it is set,
+    so a forged `Host:` header cannot put another site's name into them (nor into the page cache)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def csv_download(filename: str, header: list[str], rows) -> Response:
