@@ -75,11 +75,11 @@ def create_app(config: dict | None = None) -> Flask:
     from settlement import models as _settlement_models  # noqa: F401
     from storefront import models as _storefront_models  # noqa: F401
 
-    from . import models
+    from . import models  # noqa: F401
+    from .accounts import user_for_session
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    # A session or remember cookie names "id:token"; the account's current token must match (accounts.py).
+    login_manager.user_loader(user_for_session)
 
     from catalog.search import init_search
 
