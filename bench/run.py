@@ -321,7 +321,7 @@ def _wrk(url: str, seconds: int = 6) -> dict:
 
 def _app_env(directory: Path) -> dict:
     return {"DATABASE_URL": f"sqlite:///{directory / 'pasar.sqlite3'}", "MEDIA_ROOT": str(directory / "media"),
-            "SEARCH_INDEX_DIR": str(directory / "search-index"), "SECRET_KEY": "bench-secret", "APP_ENV": "production",
+            "SEARCH_INDEX_DIR": str(directory / "search-index"), "SECRET_KEY": "bench-secret-" + "x" * 32, "APP_ENV": "production",
             "INSTANCE_PATH": str(directory / "instance")}
 
 

@@ -76,11 +76,11 @@ def create_app(config: dict | None = None) -> Flask:
     from storefront import models as _storefront_models  # noqa: F401
     from . import once as _once  # noqa: F401
 
-    from . import models
+    from . import models  # noqa: F401
+    from .accounts import user_for_session
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    # A session or remember cookie names "id:token"; the account's current token must match (accounts.py).
+    login_manager.user_loader(user_for_session)
 
     from catalog.search import init_search
 
@@ -106,11 +106,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
+    from . import hardening
+
+    hardening.init_app(app)
 
     return app

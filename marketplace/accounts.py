@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -198,6 +200,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
             raise DomainError(_("The current password is not right."), field="current_password")
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
+        user.end_sessions()  # a thief's copied cookie stops working; the route signs this device in again
         record_event(user, "user.password_change", user, "")
 
 
@@ -245,6 +248,7 @@ def reset_password(token: str, new: str, confirm: str) -> User:
         user = user_for_reset_token(token)
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
+        user.end_sessions()
         record_event(user, "user.password_reset", user, "with a link")
     return user
 
@@ -271,6 +275,7 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> User:
         raise DomainError(_("You cannot switch off your own account."))
     with transaction():
         user.active = active
+        user.end_sessions()
         record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip())
     return user
 
@@ -288,14 +293,28 @@ def _recent_failures(column, value: str, since) -> int:
     ) or 0
 
 
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("no account has this password", method=method)
+
+
+def _attempt_key(identifier: str) -> str:
+    """One key per account however it is written: `0812-500-0000`, `(0812)5000000` and `+62 812 500 0000`
+    are the same phone, so they share one failure count."""
+    email, phone = _normalise_identifier(identifier)
+    return (email or phone or (identifier or "").strip().lower())[:254]
+
+
 def authenticate(identifier: str, password: str, ip: str) -> User | None:
     """Check credentials; refuse while too many recent failures came for this account or IP.
 
     Attempts are stored in the database so the limit holds across all worker processes.
     Returns the user on success, None on bad credentials, raises LoginThrottled when limited.
+    A password is hashed whether or not the account exists (against a dummy hash of the same method),
+    so the answer takes as long for an unknown account as for a known one.
     """
     cfg = current_app.config
-    key = (identifier or "").strip().lower()[:254]
+    key = _attempt_key(identifier)
     window = timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
     since = utcnow() - window
     if (_recent_failures(LoginAttempt.identifier, key, since) >= cfg["LOGIN_MAX_FAILURES"]
@@ -304,12 +323,32 @@ def authenticate(identifier: str, password: str, ip: str) -> User | None:
             _("Too many failed sign-in attempts. Try again in %(n)d minutes.", n=cfg["LOGIN_WINDOW_MINUTES"])
         )
     user = find_user(identifier)
-    ok = bool(user and user.active and check_password_hash(user.password_hash, password or ""))
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(cfg["PASSWORD_HASH_METHOD"]),
+                                      password or "")
+    ok = bool(user and user.active and password_ok)
     with transaction():
         db.session.add(LoginAttempt(identifier=key, ip=ip, succeeded=ok))
         if ok:
             user.last_login_at = utcnow()
     return user if ok else None
+
+
+def user_for_session(session_id: str) -> User | None:
+    """Flask-Login's user loader: the account of a session or remember cookie ("id:token", see
+    User.get_id), or None once that account's sessions were ended."""
+    user_id, _sep, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.session_token or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def sign_out(user: User) -> None:
+    """Signing out ends every session of the account, also those opened with a copied cookie."""
+    with transaction():
+        user.end_sessions()
 
 
 @dataclass

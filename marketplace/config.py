@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+APP_ENVS = ("development", "production")
+MIN_SECRET_KEY_LENGTH = 32
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -69,13 +71,29 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Host names this site answers to (comma-separated, e.g. "pasar.koperasi.id,www.pasar.koperasi.id");
+        # a request for any other Host gets 400. Empty: any host (set PUBLIC_BASE_URL then).
+        "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
         "WTF_CSRF_TIME_LIMIT": None,
     }
 
 
 def check_production_safety(config: dict) -> None:
-    if config.get("APP_ENV") == "production" and config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+    env = config.get("APP_ENV")
+    if env not in APP_ENVS:  # a typo such as "prod" must not quietly run as development
+        raise ConfigError(f"Refusing to start: APP_ENV (or FLASK_ENV) is {env!r}; use one of {', '.join(APP_ENVS)}.")
+    if env != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET_KEY or not secret:
         raise ConfigError(
             "Refusing to start in production with the default SECRET_KEY. "
             "Set SECRET_KEY to a long random value."
+        )
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"Refusing to start in production with a SECRET_KEY of {len(secret)} characters; "
+            f"use at least {MIN_SECRET_KEY_LENGTH}, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
         )

@@ -1,6 +1,7 @@
 """Core models: the cooperative, user accounts, members (UMKM), audit trail, login attempts."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Optional
 
@@ -58,6 +59,10 @@ class Cooperative(db.Model):
             (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('member','kasir','pengurus','pengawas')", name="role_known"),)
@@ -71,8 +76,18 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[Optional[datetime]]
+    # Part of what the session and remember cookies carry (see get_id); a new one ends every session
+    # opened before it: on sign-out, password change or reset, and when the account is switched off.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, server_default="")
 
     member: Mapped[Optional["Member"]] = relationship(back_populates="user", uselist=False)
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session and the remember cookie
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working (the caller commits)."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in, and their sessions end

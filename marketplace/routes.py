@@ -8,6 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
                    send_from_directory, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text
 
 from . import accounts
@@ -18,7 +19,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
 from .text import whatsapp_link
-from .views import show_domain_error, uploaded_file
+from .views import absolute_url, show_domain_error, uploaded_file
 
 bp = Blueprint("core", __name__)
 
@@ -83,6 +84,7 @@ def login():
 @login_required
 def logout():
     lang = session.get("lang")
+    accounts.sign_out(current_user)
     logout_user()
     session.clear()
     if lang:
@@ -110,6 +112,9 @@ def change_password():
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
+            # Every other session ended; this device stays signed in (and remembered, if it was).
+            login_user(current_user._get_current_object(),
+                       remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
             flash(_("Your password was changed."), "success")
             return redirect(url_for("core.dashboard"))
     return render_template("auth/change_password.html", form=form)
@@ -221,7 +226,7 @@ def user_reset_link(user_id: int):
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(_account_page(user))
-    link = url_for("core.reset_password", token=token, _external=True)
+    link = absolute_url("core.reset_password", token=token)
     hours = current_app.config["RESET_LINK_HOURS"]
     coop = current_cooperative()
     text = _("Hello %(name)s, open this link to set a new password for %(coop)s (valid %(hours)d hours, "

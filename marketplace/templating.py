@@ -5,6 +5,7 @@ from flask import Flask, render_template
 from flask_babel import format_date, format_datetime, get_locale
 
 from .money import format_rupiah
+from .views import absolute_url
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     from catalog.photos import photo_ref
 
     app.jinja_env.globals["photo_ref"] = photo_ref
+    app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
     app.jinja_env.globals["csrf_token"] = csrf_token_for_templates

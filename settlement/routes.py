@@ -18,7 +18,7 @@ from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.text import whatsapp_link
 from marketplace.timeutil import local_midnight_utc, local_today
-from marketplace.views import csv_download, show_domain_error
+from marketplace.views import absolute_url, csv_download, show_domain_error
 
 from . import services
 from .forms import ClosePeriodForm, OpenPeriodForm, PaymentForm, payout_method_labels
@@ -121,7 +121,7 @@ def period_csv(period_id: int):
 
 
 def _whatsapp_link(payout) -> str:
-    url = url_for("settlement.statement", payout_id=payout.id, _external=True)
+    url = absolute_url("settlement.statement", payout_id=payout.id)
     text = _("Statement #%(id)d up to %(date)s: sales %(gross)s, commission %(commission)s, to be paid %(payable)s. "
              "Details: %(url)s", id=payout.id, date=payout.period.cutoff_date.isoformat(),
              gross=format_rupiah(payout.gross), commission=format_rupiah(payout.commission),

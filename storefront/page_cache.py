@@ -2,7 +2,7 @@
 
 Most storefront traffic is people without an account or a cart; rendering the same catalogue page for
 each of them is the largest cost per request (bench/). A page is cached per worker process for
-PAGE_CACHE_SECONDS (10 s by default; 0 turns it off), keyed by path, query and language. It is
+PAGE_CACHE_SECONDS (10 s by default; 0 turns it off), keyed by scheme, host, path, query and language. It is
 bypassed for anyone signed in, anyone with a cart or a pending message, and for anything but a 200.
 
 Forms stay CSRF-protected: while a cacheable page renders, `csrf_token()` writes a placeholder, and the
@@ -75,7 +75,9 @@ def cached_page(view):
         ttl = current_app.config.get("PAGE_CACHE_SECONDS", 0)
         if not ttl or request.method != "GET" or _personal():
             return view(*args, **kwargs)
-        key = (request.full_path, str(get_locale()))
+        # The scheme and host are part of the key: without PUBLIC_BASE_URL, absolute links are built from
+        # them, and a page rendered for a forged `Host: evil.example` must never be served to anyone else.
+        key = (request.scheme, request.host, request.full_path, str(get_locale()))
         hit = cache.get(key)
         if hit is not None:
             return _serve(hit[0], hit[1], "hit")

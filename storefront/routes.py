@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
 from marketplace.text import whatsapp_link
+from marketplace.views import absolute_url
 
 from . import services
 from .page_cache import cached_page
@@ -66,7 +67,7 @@ def product_detail(slug: str):
     product = services.published_product(slug) or abort(404)
     available = product_stock([product.id])[product.id]
     coop = current_cooperative()
-    url = url_for("storefront.product_detail", slug=product.slug, _external=True)
+    url = absolute_url("storefront.product_detail", slug=product.slug)
     text = _("Hello, I would like to order %(product)s (%(price)s / %(unit)s): %(url)s", product=product.name,
              price=format_rupiah(product.price), unit=product.unit, url=url)
     whatsapp = whatsapp_link(coop.whatsapp, text) if coop and coop.whatsapp else None

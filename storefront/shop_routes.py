@@ -15,7 +15,7 @@ from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.text import whatsapp_link
-from marketplace.views import show_domain_error
+from marketplace.views import absolute_url, show_domain_error
 
 from . import midtrans, orders
 from .forms import CancelOrderForm, CheckoutForm, CounterPaymentForm
@@ -95,9 +95,7 @@ def cart():
 
 
 def _order_url(order) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("storefront.order_page", token=order.token)
-    return base + path if base else url_for("storefront.order_page", token=order.token, _external=True)
+    return absolute_url("storefront.order_page", token=order.token)
 
 
 def _coop_whatsapp() -> str:

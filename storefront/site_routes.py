@@ -16,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.security import roles_required
-from marketplace.views import show_domain_error, uploaded_file
+from marketplace.views import absolute_url, show_domain_error, uploaded_file
 
 from .page_cache import cached_page
 from . import microsite
@@ -94,7 +94,7 @@ def news_list():
 def news_detail(slug: str):
     post = microsite.news_post(slug) or abort(404)
     return render_template("storefront/news.html", post=post,
-                           canonical=url_for("storefront.news_detail", slug=post.slug, _external=True))
+                           canonical=absolute_url("storefront.news_detail", slug=post.slug))
 
 
 @bp.get("/robots.txt")
@@ -102,7 +102,7 @@ def news_detail(slug: str):
 def robots():
     lines = ["User-agent: *", "Disallow: /kelola/", "Disallow: /gerai/", "Disallow: /admin/", "Disallow: /pesanan/",
              "Disallow: /keranjang", "Disallow: /checkout", "Disallow: /masuk",
-             f"Sitemap: {url_for('storefront.sitemap', _external=True)}"]
+             f"Sitemap: {absolute_url('storefront.sitemap')}"]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
@@ -111,18 +111,18 @@ def robots():
 def sitemap():
     from markupsafe import escape
 
-    urls = [url_for(endpoint, _external=True) for endpoint in (
+    urls = [absolute_url(endpoint) for endpoint in (
         "storefront.home", "storefront.products", "storefront.about", "storefront.board_page",
         "storefront.business_units", "storefront.village_potential", "storefront.news_list", "storefront.contact",
         "storefront.transparency")]
     for slug, updated in db.session.execute(select(Product.slug, Product.updated_at)
                                             .where(Product.status == STATUS_PUBLISHED).order_by(Product.id)):
-        urls.append((url_for("storefront.product_detail", slug=slug, _external=True), updated))
+        urls.append((absolute_url("storefront.product_detail", slug=slug), updated))
     for (slug,) in db.session.execute(select(Member.slug).where(Member.active.is_(True)).order_by(Member.id)):
-        urls.append(url_for("storefront.member_page", slug=slug, _external=True))
+        urls.append(absolute_url("storefront.member_page", slug=slug))
     for slug, published in db.session.execute(select(NewsPost.slug, NewsPost.published_at)
                                               .where(NewsPost.status == "published")):
-        urls.append((url_for("storefront.news_detail", slug=slug, _external=True), published))
+        urls.append((absolute_url("storefront.news_detail", slug=slug), published))
     body = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for item in urls:
         loc, lastmod = item if isinstance(item, tuple) else (item, None)

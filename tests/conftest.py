@@ -307,13 +307,25 @@ def browser():
         browser.close()
 
 
+def watch_csp(page) -> list[str]:
+    """Collect the Content-Security-Policy violations the browser reports on `page` (console errors
+    "Refused to execute inline script/event handler…", "Refused to load…")."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
+    return violations
+
+
 @pytest.fixture
 def page(browser, tmp_path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")  # a phone
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = watch_csp(page)
     yield page
     context.close()
+    # Every browser flow also proves its pages work under the Content-Security-Policy.
+    assert violations == [], violations
 
 
 @pytest.fixture

@@ -81,3 +81,43 @@ def test_failures_from_one_address_across_accounts_are_limited(app, make_user):
     with pytest.raises(accounts.LoginThrottled):
         accounts.authenticate(user.email, PASSWORD, "10.9.9.9")
     assert accounts.authenticate(user.email, PASSWORD, "10.9.9.8").id == user.id
+
+
+def test_writing_the_phone_differently_does_not_escape_the_per_account_limit(app, make_user):
+    kasir = make_user("kasir", email=None, phone="0812-500-0000")
+    spellings = ["0812-500-0000", "(0812)5000000", "+62 812 500 0000", "62812-5000-000", "812 5000 000",
+                 " 08125000000 "]
+    for spelling in spellings[:app.config["LOGIN_MAX_FAILURES"]]:
+        assert accounts.authenticate(spelling, "tebakan-salah", f"10.0.0.{len(spelling)}") is None
+    for spelling in spellings:  # every other spelling, even with the right password, is now refused too
+        with pytest.raises(accounts.LoginThrottled):
+            accounts.authenticate(spelling, PASSWORD, "10.0.1.1")
+    assert kasir.active
+
+
+def test_email_spelled_with_capitals_counts_for_the_same_account(app, make_user):
+    user = make_user("pengurus", email="ketua@test.id")
+    for spelling in ["Ketua@test.id", " KETUA@TEST.ID", "ketua@Test.Id", "ketua@test.id ", "KeTuA@test.id"]:
+        accounts.authenticate(spelling, "tebakan-salah", "10.0.0.1")
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.authenticate(user.email, PASSWORD, "10.0.0.2")
+
+
+@pytest.mark.parametrize("who", ["unknown email", "unknown phone", "switched off", "known"])
+def test_a_password_is_hashed_whether_or_not_the_account_exists(app, make_user, monkeypatch, who):
+    # No timed assertion: an unknown account must cost the same hash check (same method) as a known one.
+    kasir = make_user("kasir", phone="0813 7000 1234")
+    if who == "switched off":
+        kasir.active = False
+        db.session.commit()
+    identifier = {"unknown email": "tidak-ada@test.id", "unknown phone": "0899 1111 2222"}.get(who, kasir.email)
+    checked = []
+    real_check = accounts.check_password_hash
+
+    def counting_check(pwhash, password):
+        checked.append(pwhash.split("$", 1)[0])
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting_check)
+    accounts.authenticate(identifier, "tebakan-salah", "10.0.0.1")
+    assert checked == [app.config["PASSWORD_HASH_METHOD"]]

@@ -77,3 +77,18 @@ def test_proxy_headers_are_trusted_only_when_configured(app, app_config, hops):
     else:  # anyone could send those headers: ignored
         assert ip == "127.0.0.1"
         assert "Sitemap: http://localhost/sitemap.xml" in robots
+
+
+@pytest.mark.parametrize("typo", ["prod", "Produktion", "staging"])
+def test_an_unknown_app_env_refuses_to_start_instead_of_running_with_the_dev_key(monkeypatch, tmp_path, typo):
+    monkeypatch.setenv("APP_ENV", typo)
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-secret-for-this-test-0123456789")
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        create_app({"MEDIA_ROOT": str(tmp_path)})
+
+
+def test_production_with_a_short_secret_key_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 31)
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({"MEDIA_ROOT": str(tmp_path)})
