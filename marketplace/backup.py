@@ -190,12 +190,13 @@ def _copy_media(media_root: Path, destination: Path) -> int:
 def _copy_file(source: Path, target: Path) -> None:
     with open(source, "rb") as src, open(target, "xb") as dst:
         shutil.copyfileobj(src, dst, CHUNK)
-        dst.flush()
-        os.fsync(dst.fileno())
     shutil.copystat(source, target)
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:
+    """Everything else is flushed to disk first (one sync rather than one per file), then the
+    manifest, which marks the backup as finished, is written and renamed into place."""
+    os.sync()
     tmp = path.with_name(".manifest.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)
@@ -337,6 +338,7 @@ def _restore_media(root: Path, names: list[str]) -> int:
         tmp.unlink(missing_ok=True)
         _copy_file(source, tmp)  # keeps the mode: public variants 0644, originals 0600
         os.replace(tmp, target)
+    os.sync()
     return len(names)
 
 

@@ -55,17 +55,18 @@ def _wait_for(condition, timeout=30.0):
 
 @pytest.fixture
 def shop(app, make_user, make_product, make_lot):
-    """A kasir and a lot of 2000 units of a product with two photos (8 media files)."""
+    """A kasir and a lot of 2000 units of a product with two photos (8 media files). Ids only: an
+    object of this instance's session must not be loaded while the second instance is current."""
     product = make_product(name="Amplang Tenggiri Khas Kotabaru", photos=2)
     lot = make_lot(product=product, quantity=2000)
-    return {"kasir": make_user("kasir"), "lot": lot, "product": product}
+    return {"kasir": make_user("kasir").id, "lot": lot.id, "product": product.id}
 
 
 def test_backup_taken_during_counter_sales_restores_every_sale_committed_before_it(app, shop, second_instance,
                                                                                       tmp_path):
     committed, errors, stop = [], [], threading.Event()
     writer = threading.Thread(target=_sell_until_stopped,
-                              args=(app, shop["kasir"].id, shop["lot"].id, stop, committed, errors))
+                              args=(app, shop["kasir"], shop["lot"], stop, committed, errors))
     writer.start()
     try:
         _wait_for(lambda: len(committed) >= 10)
@@ -90,7 +91,7 @@ def test_backup_taken_during_counter_sales_restores_every_sale_committed_before_
         # the ledger: the first n sales, none half-written.
         assert before <= restored_ids
         assert restored_ids == set(all_ids[:len(restored_ids)])
-        lot = db.session.get(ConsignmentLot, shop["lot"].id)
+        lot = db.session.get(ConsignmentLot, shop["lot"])
         sold = db.session.scalar(select(func.coalesce(func.sum(SaleLine.quantity), 0)))
         assert sold == len(restored_ids)
         assert db.session.scalar(select(func.count(StockMovement.id)).where(StockMovement.kind == KIND_SALE)) == sold
@@ -128,7 +129,7 @@ def test_search_finds_products_after_restore_into_a_migrated_empty_instance(app,
         restored = restore_backup(result.path, rebuild_index=reindex_all)
         assert restored.indexed == 1
         page = search_products("amplang tengiri", SearchFilters())
-        assert page.ids == [shop["product"].id]
+        assert page.ids == [shop["product"]]
 
 
 @pytest.mark.parametrize("damage", ["media", "database"])
@@ -166,12 +167,12 @@ def test_restore_refuses_a_file_missing_from_or_added_to_the_backup(app, shop, t
 
 
 def test_restore_refuses_a_target_that_has_data_unless_forced(app, shop, second_instance, tmp_path):
-    gerai.record_counter_sale(shop["kasir"], [LineRequest(shop["lot"].id, 2)], "cash")
+    gerai.record_counter_sale(db.session.get(User, shop["kasir"]), [LineRequest(shop["lot"], 2)], "cash")
     result = create_backup(tmp_path / "backups")
     # Into the live instance itself: refused, nothing changed.
     refused = app.test_cli_runner().invoke(args=["restore", str(result.path)])
     assert refused.exit_code != 0 and "--force" in refused.output
-    gerai.record_counter_sale(shop["kasir"], [LineRequest(shop["lot"].id, 1)], "cash")
+    gerai.record_counter_sale(db.session.get(User, shop["kasir"]), [LineRequest(shop["lot"], 1)], "cash")
     assert db.session.scalar(select(func.count(Sale.id))) == 2
 
     runner = second_instance.test_cli_runner()
@@ -181,13 +182,13 @@ def test_restore_refuses_a_target_that_has_data_unless_forced(app, shop, second_
         assert "indexed 1 published products" in first.output
         again = runner.invoke(args=["restore", str(result.path)])
         assert again.exit_code != 0 and "--force" in again.output
-        gerai.record_counter_sale(db.session.get(User, shop["kasir"].id), [LineRequest(shop["lot"].id, 5)], "qris")
+        gerai.record_counter_sale(db.session.get(User, shop["kasir"]), [LineRequest(shop["lot"], 5)], "qris")
         assert db.session.scalar(select(func.count(Sale.id))) == 2
         forced = runner.invoke(args=["restore", "--force", str(result.path)])
         assert forced.exit_code == 0, forced.output
         db.session.remove()
         assert db.session.scalar(select(func.count(Sale.id))) == 1
-        assert gerai.on_hand(shop["lot"].id) == 1998
+        assert gerai.on_hand(shop["lot"]) == 1998
 
 
 def test_backup_cli_never_overwrites_and_keeps_the_newest(app, shop, tmp_path):
