@@ -239,6 +239,8 @@ def verify_backup(backup_dir: str | Path) -> dict:
     if DATABASE_FILES[kind] not in files:
         raise BackupError(_("%(file)s is missing.", file=DATABASE_FILES[kind]))
     for name, expected in sorted(files.items()):
+        if not isinstance(expected, dict):
+            raise BackupError(_("%(file)s is damaged.", file=MANIFEST))
         path = _inside(root, name)
         if not path.is_file():
             raise BackupError(_("%(file)s is missing.", file=name))
@@ -283,10 +285,10 @@ def restore_backup(backup_dir: str | Path, rebuild_index: Callable[[], int], for
     if kind == "sqlite":
         _restore_sqlite(database_file)
     else:
-        _clear_postgresql(db.engine)
+        # One transaction: the target's tables are dropped and the backup's created, or nothing changes.
         conninfo, env = _libpq_connection()
-        _run_tool("pg_restore", ["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-                                 "--no-password", f"--dbname={conninfo}", str(database_file)], env)
+        _run_tool("pg_restore", ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+                                 "--exit-on-error", "--no-password", f"--dbname={conninfo}", str(database_file)], env)
     db.engine.dispose()
     media_files = _restore_media(root, sorted(name for name in manifest["files"] if name.startswith(MEDIA_DIR + "/")))
     migrate_upgrade()  # a backup from an older version is brought to this version's schema
@@ -301,31 +303,13 @@ def _restore_sqlite(database_file: Path) -> None:
     source = sqlite3.connect(f"file:{database_file}?mode=ro", uri=True)
     target = sqlite3.connect(target_path, timeout=30)
     try:
-        source.backup(target, pages=-1)  # replaces the whole target database, its WAL included
+        _check_sqlite_integrity(source, database_file.name)  # before the target is touched
+        source.backup(target, pages=-1)  # replaces the whole target database in one transaction
         target.execute("PRAGMA journal_mode=WAL")
         _check_sqlite_integrity(target, str(target_path))
     finally:
         target.close()
         source.close()
-
-
-def _clear_postgresql(engine: Engine) -> None:
-    """Drop every table, sequence and enum type of the target (empty, or replaced with --force)."""
-    inspector = inspect(engine)
-    quote = engine.dialect.identifier_preparer.quote
-    tables = inspector.get_table_names()
-    views = inspector.get_view_names()
-    sequences = inspector.get_sequence_names()
-    enums = [enum["name"] for enum in inspector.get_enums()]
-    with engine.begin() as conn:
-        if views:
-            conn.execute(text("DROP VIEW IF EXISTS " + ", ".join(map(quote, views)) + " CASCADE"))
-        if tables:
-            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(map(quote, tables)) + " CASCADE"))
-        if sequences:
-            conn.execute(text("DROP SEQUENCE IF EXISTS " + ", ".join(map(quote, sequences)) + " CASCADE"))
-        if enums:
-            conn.execute(text("DROP TYPE IF EXISTS " + ", ".join(map(quote, enums)) + " CASCADE"))
 
 
 def _restore_media(root: Path, names: list[str]) -> int:
@@ -395,7 +379,10 @@ def _current_revision(engine: Engine) -> str | None:
 
 
 def _check_sqlite_integrity(conn: sqlite3.Connection, name: str) -> None:
-    result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:  # e.g. "database disk image is malformed", "file is not a database"
+        result = str(exc)
     if result != "ok":
         raise BackupError(_("The SQLite integrity check of %(file)s failed: %(result)s", file=name, result=result))
 

@@ -191,6 +191,28 @@ def test_restore_refuses_a_target_that_has_data_unless_forced(app, shop, second_
         assert gerai.on_hand(shop["lot"]) == 1998
 
 
+def test_a_forced_restore_that_fails_leaves_the_target_as_it_was(app, shop, second_instance, tmp_path):
+    result = create_backup(tmp_path / "backups")
+    with second_instance.app_context():
+        restore_backup(result.path, rebuild_index=reindex_all)
+        gerai.record_counter_sale(db.session.get(User, shop["kasir"]), [LineRequest(shop["lot"], 3)], "cash")
+        db.session.remove()
+    # A database file that is broken although its checksum matches (as if the dump itself had failed).
+    manifest_path = result.path / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    database = result.path / manifest["database_file"]
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])
+    data = database.read_bytes()
+    manifest["files"][database.name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    manifest_path.write_text(json.dumps(manifest))
+    with second_instance.app_context():
+        with pytest.raises(BackupError):
+            restore_backup(result.path, rebuild_index=reindex_all, force=True)
+        db.session.remove()
+        assert db.session.scalar(select(func.count(Sale.id))) == 1
+        assert gerai.on_hand(shop["lot"]) == 1997
+
+
 def test_backup_cli_never_overwrites_and_keeps_the_newest(app, shop, tmp_path):
     backups = tmp_path / "backups"
     same_second = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
