@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi create-user|seed-demo|reindex`."""
+"""Command-line tools: `flask --app wsgi create-user|seed-demo|reindex|expire-orders|backup|restore`."""
 from __future__ import annotations
 
 import click
@@ -64,3 +64,39 @@ def register_cli(app: Flask) -> None:
         from storefront.orders import expire_stale_orders
 
         click.echo(f"Expired {expire_stale_orders()} orders.")
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    @click.option("--keep", type=click.IntRange(min=1), default=None,
+                  help="Afterwards remove all but the newest KEEP backups in DIRECTORY.")
+    def backup_command(directory, keep):
+        """Write a consistent backup (database, media, manifest of checksums) into a new
+        timestamped folder inside DIRECTORY, while the app keeps running."""
+        from .backup import create_backup, prune_backups
+
+        try:
+            result = create_backup(directory)
+            removed = prune_backups(directory, keep) if keep else []
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"Backup written to {result.path} ({result.database} database at revision {result.revision}, "
+                   f"{result.media_files} media files, {result.total_bytes / 1_000_000:.1f} MB).")
+        for path in removed:
+            click.echo(f"Removed old backup {path}")
+
+    @app.cli.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+    @click.option("--force", is_flag=True, help="Replace a database that already has data (everything in it is lost).")
+    def restore_command(directory, force):
+        """Check every checksum of the backup in DIRECTORY, restore its database and media into this
+        (empty) instance, and rebuild the search index."""
+        from catalog.search import reindex_all
+
+        from .backup import restore_backup
+
+        try:
+            result = restore_backup(directory, rebuild_index=reindex_all, force=force)
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"Restored the {result.database} database (revision {result.revision}) and "
+                   f"{result.media_files} media files; indexed {result.indexed} published products.")

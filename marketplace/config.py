@@ -46,6 +46,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 50_000_000),
         "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 12_000),
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
+        # Where pg_dump/pg_restore live for `flask backup|restore`; empty: Debian's newest
+        # /usr/lib/postgresql/*/bin, then the PATH.
+        "PG_BIN_DIR": os.environ.get("PG_BIN_DIR", ""),
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "id"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"),
         "LANGUAGES": ["id", "en"],

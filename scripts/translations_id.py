@@ -470,6 +470,28 @@ ID.update({
     'A business profile for the %(role)s account of %(name)s: the same sign-in then also lists products, consigns goods and receives payouts.': 'Profil usaha untuk akun %(role)s milik %(name)s: dengan akun yang sama ia juga dapat memasang produk, menitipkan barang, dan menerima pembayaran hasil penjualan.',
     'Add a business profile': 'Tambah profil usaha',
     'Another pengurus records the payment of your own statement.': 'Pembayaran laporan usaha Anda sendiri dicatat oleh pengurus lain.',
+    # --- backups (flask backup / restore) ---
+    'Write backups outside MEDIA_ROOT (%(media)s): what is there may be served to the public.': 'Simpan cadangan di luar MEDIA_ROOT (%(media)s): isi folder itu bisa tampil untuk umum.',
+    'Keep at least one backup.': 'Simpan paling sedikit satu cadangan.',
+    'Could not find a free name for the backup in %(dir)s.': 'Tidak menemukan nama yang masih kosong untuk cadangan di %(dir)s.',
+    'The database file %(path)s does not exist.': 'Berkas basis data %(path)s tidak ada.',
+    '%(path)s is not a directory.': '%(path)s bukan folder.',
+    '%(path)s has no manifest.json: it is not a backup, or the backup did not finish.': '%(path)s tidak berisi manifest.json: ini bukan cadangan, atau pencadangannya tidak selesai.',
+    '%(file)s is damaged.': '%(file)s rusak.',
+    '%(file)s is not the manifest of a Pasar Koperasi backup.': '%(file)s bukan manifest cadangan Pasar Koperasi.',
+    'This backup was made by a newer version of the app; upgrade the app first.': 'Cadangan ini dibuat oleh versi aplikasi yang lebih baru; perbarui aplikasi dulu.',
+    '%(file)s is missing.': '%(file)s tidak ada.',
+    '%(file)s is damaged: its checksum does not match the manifest.': '%(file)s rusak: checksum-nya tidak cocok dengan manifest.',
+    '%(file)s is not listed in the manifest.': '%(file)s tidak tercantum di manifest.',
+    '%(file)s is not a safe file name.': '%(file)s bukan nama berkas yang aman.',
+    'This backup holds a %(backup)s database, but this instance uses %(here)s.': 'Cadangan ini berisi basis data %(backup)s, sedangkan instalasi ini memakai %(here)s.',
+    'The database of this instance already has data. Restore only into an empty instance, or add --force to replace everything in it.': 'Basis data instalasi ini sudah berisi data. Pulihkan hanya ke instalasi yang kosong, atau tambahkan --force untuk mengganti seluruh isinya.',
+    'This backup was made by a newer version of the app (database revision %(revision)s); upgrade the app first.': 'Cadangan ini dibuat oleh versi aplikasi yang lebih baru (revisi basis data %(revision)s); perbarui aplikasi dulu.',
+    'Backups support SQLite and PostgreSQL, not %(name)s.': 'Pencadangan mendukung SQLite dan PostgreSQL, bukan %(name)s.',
+    'An in-memory SQLite database cannot be backed up or restored.': 'Basis data SQLite di memori tidak dapat dicadangkan atau dipulihkan.',
+    'The SQLite integrity check of %(file)s failed: %(result)s': 'Pemeriksaan integritas SQLite untuk %(file)s gagal: %(result)s',
+    '%(tool)s was not found. Install the PostgreSQL client programs (on Debian: apt-get install postgresql-client) or set PG_BIN_DIR to the directory that holds them.': '%(tool)s tidak ditemukan. Pasang program klien PostgreSQL (di Debian: apt-get install postgresql-client) atau isi PG_BIN_DIR dengan folder tempat program itu berada.',
+    '%(tool)s failed: %(error)s': '%(tool)s gagal: %(error)s',
 })
 
 # --- acting once (one-time form keys) and the counter cart (lead) ---

@@ -472,3 +472,38 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+# --- a second, empty instance (restores of backups) ------------------------------------------------
+
+@pytest.fixture
+def second_database_url(database_url, tmp_path):
+    """An empty database beside the test database: a new SQLite file, or on PostgreSQL a database
+    `<test database>_restore` created here (the role has CREATEDB) and dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'second.sqlite3'}"
+        return
+    url = make_url(database_url)
+    name = f"{url.database}_restore"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def second_instance(app_config, second_database_url, tmp_path):
+    """A fresh app on the second database, with its own MEDIA_ROOT and search index."""
+    instance = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": second_database_url,
+                           "MEDIA_ROOT": str(tmp_path / "second-media"),
+                           "SEARCH_INDEX_DIR": str(tmp_path / "second-index")})
+    yield instance
+    with instance.app_context():
+        db.session.remove()
+        db.engine.dispose()
