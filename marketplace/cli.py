@@ -56,11 +56,3 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Applied {drain_outbox(timeout=60)} queued changes.")
         else:
             click.echo(f"Indexed {reindex_all()} published products.")
-
-
-    @app.cli.command("expire-orders")
-    def expire_orders_command():
-        """Release the stock of unpaid online orders past their time (cron, every few minutes)."""
-        from storefront.orders import expire_stale_orders
-
-        click.echo(f"Expired {expire_stale_orders()} orders.")

@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from storefront import orders
-from storefront.models import Order
+from orders import services as orders
+from orders.models import Order
 
 
 @pytest.fixture
@@ -101,9 +101,15 @@ def test_failed_snap_call_lands_on_the_order_page_with_a_retry(client, stocked, 
     assert retry.headers["Location"].endswith(f"tok-{order.number}")
 
 
-def test_returning_from_snap_confirms_payment_with_midtrans(client, stocked, midtrans_stub):
+def test_returning_from_snap_the_shopper_checks_the_payment_with_a_post(client, stocked, midtrans_stub):
     order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "midtrans")
     midtrans_stub.set_status(order, "settlement")
+    page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert "Menunggu pembayaran" in page and "cek pembayaran" in page.lower()  # a GET reads only
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "pending"
+    response = client.post(f"/pesanan/{order.token}/cek")
+    assert response.headers["Location"].endswith(f"/pesanan/{order.token}")
     assert "Dibayar" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
 
 
