@@ -126,6 +126,7 @@ def checkout():
     if not lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.products"))
+    refused = False
     if form.validate_on_submit():
         try:
             order = orders.place_order({int(k): v for k, v in _cart().items()}, orders.Customer(
@@ -134,6 +135,7 @@ def checkout():
                 client_ip=request.remote_addr or "")
         except DomainError as exc:
             show_domain_error(form, exc)
+            refused = True
         else:
             session["cart"] = {}
             session.setdefault("orders", []).append(order.token)
@@ -144,7 +146,7 @@ def checkout():
                 except midtrans.GatewayError as exc:
                     flash(exc.message, "error")
             return redirect(url_for("orders.order_page", token=order.token))
-    status = 422 if form.errors else 200
+    status = 422 if form.errors or refused else 200
     return render_template("orders/checkout.html", form=form, lines=lines, total=total), status
 
 
