@@ -122,7 +122,7 @@ def checkout():
     lines, total = cart_view()
     form = CheckoutForm()
     if not current_app.config.get("MIDTRANS_SERVER_KEY"):
-        form.payment_method.data = "gerai"
+        form.payment_method.data = states.PAY_AT_GERAI
     if not lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.products"))

@@ -252,7 +252,7 @@ def apply_gateway_status(order_id: int, status: dict) -> Order:
         transaction_status = status.get("transaction_status")
         if outcome == midtrans.SUCCESS:
             if _move(order, states.PAY, actor=None, reason="midtrans", paid_at=utcnow()):
-                _convert_reservation_to_sale(order, actor, "midtrans")
+                _convert_reservation_to_sale(order, actor, PAY_ONLINE)
                 record_event(actor, "order.paid", order, f"{order.number} {order.total}")
             else:
                 _late_payment(order, actor)
@@ -276,7 +276,7 @@ def _late_payment(order: Order, actor: User) -> None:
             if not _move(order, states.PAY_LATE, actor=None, reason="midtrans (late)", paid_at=utcnow()):
                 return  # not cancelled or expired (already paid, or another request is handling it)
             _rereserve(order, actor)
-            _convert_reservation_to_sale(order, actor, "midtrans")
+            _convert_reservation_to_sale(order, actor, PAY_ONLINE)
     except DomainError:  # the units are gone: the savepoint (and the move to paid) is rolled back
         db.session.expire(order)
         if _move(order, states.FLAG_REFUND, actor=None, reason="paid after expiry; stock no longer available"):
