@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -12,6 +13,7 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -414,19 +416,23 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
 
 
 SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"
+SYSTEM_NAME = "Sistem (pesanan daring)"
 
 
 def system_user() -> User:
     """The actor recorded for what no person did by hand (online orders, payment notifications).
 
-    An inactive account: it can never sign in. Created on first use inside the caller's transaction.
+    An inactive account: it can never sign in. Migration 0008 creates it, so concurrent first checkouts
+    never race to make it. A database emptied by hand (the tests do) gets it back here; should two
+    requests still race, the loser's insert fails on the unique e-mail and it uses the winner's row.
     """
     user = db.session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
     if user is None:
-        import secrets
-
-        user = User(name="Sistem (pesanan daring)", email=SYSTEM_EMAIL, role="kasir", active=False,
-                    password_hash="!" + secrets.token_hex(16))  # no hash format matches: no password works
-        db.session.add(user)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                user = User(name=SYSTEM_NAME, email=SYSTEM_EMAIL, role="kasir", active=False,
+                            password_hash="!" + secrets.token_hex(16))  # no hash format matches: no password works
+                db.session.add(user)
+        except IntegrityError:
+            user = db.session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
     return user

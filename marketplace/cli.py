@@ -57,14 +57,6 @@ def register_cli(app: Flask) -> None:
         else:
             click.echo(f"Indexed {reindex_all()} published products.")
 
-
-    @app.cli.command("expire-orders")
-    def expire_orders_command():
-        """Release the stock of unpaid online orders past their time (cron, every few minutes)."""
-        from storefront.orders import expire_stale_orders
-
-        click.echo(f"Expired {expire_stale_orders()} orders.")
-
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--keep", type=click.IntRange(min=1), default=None,

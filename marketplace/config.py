@@ -65,6 +65,15 @@ def from_environment(instance_path: str) -> dict:
         "MIDTRANS_TIMEOUT": float(os.environ.get("MIDTRANS_TIMEOUT") or 10),
         "ORDER_PAYMENT_MINUTES": _int("ORDER_PAYMENT_MINUTES", 60),
         "GERAI_RESERVATION_HOURS": _int("GERAI_RESERVATION_HOURS", 48),
+        # What one shopper may hold with unpaid orders (orders/limits.py): nobody can lock the shelf.
+        "GERAI_CONFIRM_HOURS": _int("GERAI_CONFIRM_HOURS", 6),  # pay-at-gerai hold until the gerai confirms
+        "ORDER_MAX_PER_PRODUCT": _int("ORDER_MAX_PER_PRODUCT", 10),  # units of one product in one order
+        "ORDER_HOLD_SHARE_PERCENT": _int("ORDER_HOLD_SHARE_PERCENT", 25),  # of a product, for unconfirmed orders
+        "ORDER_HOLD_MIN_UNITS": _int("ORDER_HOLD_MIN_UNITS", 2),  # ... but always this many
+        "ORDER_MAX_OPEN_PER_PHONE": _int("ORDER_MAX_OPEN_PER_PHONE", 3),
+        "ORDER_MAX_OPEN_PER_ADDRESS": _int("ORDER_MAX_OPEN_PER_ADDRESS", 3),
+        "CHECKOUT_MAX_PER_IP": _int("CHECKOUT_MAX_PER_IP", 10),
+        "CHECKOUT_WINDOW_MINUTES": _int("CHECKOUT_WINDOW_MINUTES", 60),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted
         # (1 behind one nginx). 0 trusts none: the headers could be forged by anyone.

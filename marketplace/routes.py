@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_from_directory, session, url_for)
@@ -19,7 +18,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import roles_required
 from .text import whatsapp_link
-from .views import absolute_url, show_domain_error, uploaded_file
+from .views import absolute_url, safe_next, show_domain_error, uploaded_file
 
 bp = Blueprint("core", __name__)
 
@@ -44,20 +43,11 @@ def photo_file(name: str):
     return response
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.get("/bahasa/<code>")
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")) or url_for("storefront.home"))
+    return redirect(safe_next(request.args.get("next")) or url_for("storefront.home"))
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
@@ -76,7 +66,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a fresh session on sign-in
         login_user(user, remember=form.remember.data)
-        return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
+        return redirect(safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("auth/login.html", form=form)
 
 

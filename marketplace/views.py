@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, request, url_for
 from flask_wtf import FlaskForm
@@ -17,6 +18,18 @@ def show_domain_error(form: FlaskForm | None, error: DomainError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "error")
+
+
+def safe_next(target: str | None) -> str | None:
+    r"""`target` if it is a path on this site ("/keranjang"), else None. Refuses other sites
+    ("https://evil.example", "//evil.example", "/\\evil.example") and control characters, which
+    browsers drop ("/\t/evil.example" would become "//evil.example")."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
 
 
 def uploaded_file(field: str) -> tuple[str, bytes] | None:

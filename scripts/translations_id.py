@@ -505,4 +505,14 @@ ID.update({
         "Keranjang berubah di layar lain; periksa barang dan totalnya (%(total)s).",
     "The cart is empty: this sale may already be recorded. Check the recent sales.":
         "Keranjang kosong: penjualan ini mungkin sudah tercatat. Periksa penjualan terakhir.",
+    # --- orders (issue 9: state machine, shopper limits, payment check) ---
+    'Your items are reserved until %(date)s; the gerai confirms your order on WhatsApp. Pay when you pick them up at the gerai.': 'Barang Anda disimpan sampai %(date)s; gerai mengonfirmasi pesanan Anda lewat WhatsApp. Bayar saat mengambilnya di gerai.',
+    'I have paid: check the payment': 'Sudah bayar: cek pembayaran',
+    'Confirm: ready for pickup': 'Konfirmasi: siap diambil',
+    'At most %(n)d of %(product)s per online order. For more, ask the gerai on WhatsApp.': 'Paling banyak %(n)d %(product)s untuk satu pesanan daring. Untuk jumlah lebih banyak, hubungi gerai lewat WhatsApp.',
+    'Too many orders from your connection. Try again in %(n)d minutes, or order on WhatsApp.': 'Terlalu banyak pesanan dari koneksi Anda. Coba lagi dalam %(n)d menit, atau pesan lewat WhatsApp.',
+    'This WhatsApp number already has %(n)d unpaid orders. Pay or pick them up first, or ask the gerai on WhatsApp.': 'Nomor WhatsApp ini sudah punya %(n)d pesanan yang belum dibayar. Bayar atau ambil dulu pesanan itu, atau hubungi gerai lewat WhatsApp.',
+    'This address already has unpaid orders waiting. Pay or receive them first, or ask the gerai on WhatsApp.': 'Alamat ini sudah punya pesanan yang belum dibayar. Bayar atau terima dulu pesanan itu, atau hubungi gerai lewat WhatsApp.',
+    'Many of %(product)s are already held by orders waiting for payment: you can order at most %(n)d now, or buy it at the gerai.': 'Banyak %(product)s sudah disimpan untuk pesanan yang menunggu pembayaran: Anda dapat memesan paling banyak %(n)d sekarang, atau membelinya di gerai.',
+    '%(product)s cannot be ordered online right now: what may be held for unpaid orders is already held. Buy it at the gerai, or try again later.': '%(product)s tidak dapat dipesan daring saat ini: jatah untuk pesanan yang belum dibayar sudah habis. Beli di gerai, atau coba lagi nanti.',
 })

@@ -94,4 +94,4 @@ def transparency():
     return render_template("storefront/transparency.html", t=data, chart=services.monthly_chart_svg(data.paid_out_by_month))
 
 
-from . import shop_routes, site_routes  # noqa: E402,F401  (register more routes on bp)
+from . import site_routes  # noqa: E402,F401  (register more routes on bp)

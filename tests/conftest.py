@@ -361,6 +361,7 @@ class MidtransStub:
         self.statuses: dict[str, dict] = {}
         self.created: list[dict] = []
         self.fail_next_create = False
+        self.html_502 = False  # answer every call like a proxy in front of a failing Midtrans
         self.delay_seconds = 0.0
         self.auth_headers: list[str] = []
 
@@ -378,6 +379,14 @@ class MidtransStub:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _send_html_502(self):
+                data = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                self.send_response(502)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self):
                 import json as _json
                 import time as _time
@@ -386,6 +395,8 @@ class MidtransStub:
                 body = _json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 if stub.delay_seconds:
                     _time.sleep(stub.delay_seconds)
+                if stub.html_502:
+                    return self._send_html_502()
                 if self.path.rstrip("/") != "/snap/v1/transactions":
                     return self._send(404, {"error_messages": ["not found"]})
                 if stub.fail_next_create:
@@ -402,6 +413,8 @@ class MidtransStub:
                 stub.auth_headers.append(self.headers.get("Authorization", ""))
                 if stub.delay_seconds:
                     _time.sleep(stub.delay_seconds)
+                if stub.html_502:
+                    return self._send_html_502()
                 parts = self.path.strip("/").split("/")
                 if len(parts) == 3 and parts[0] == "v2" and parts[2] == "status":
                     status = stub.statuses.get(parts[1])
@@ -447,6 +460,37 @@ def midtrans_stub(app):
                       MIDTRANS_TIMEOUT=2.0)
     yield stub
     stub.close()
+
+
+@pytest.fixture
+def at_once(app):
+    """`at_once(call, call, ...)` starts the callables at the same moment, each in its own thread with its
+    own app context and database session (as concurrent requests or workers would be). Returns what each
+    returned, or the exception it raised, in order. Return plain values, not ORM objects."""
+    import threading
+
+    def run(*calls):
+        barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+        def worker(index, call):
+            with app.app_context():
+                try:
+                    barrier.wait(timeout=30)
+                    results[index] = call()
+                except Exception as exc:  # noqa: BLE001 - the test looks at what each call did
+                    results[index] = exc
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        db.session.expire_all()
+        return results
+
+    return run
 
 
 @pytest.fixture

@@ -1,25 +1,37 @@
-"""Cart, checkout, the shopper's order page, Midtrans notifications, and order handling for staff."""
+"""Cart, checkout, the shopper's order page, Midtrans notifications, and order handling for staff.
+
+Thin: parse, call a service, render. GET never changes data: order expiry runs from the CLI
+(`flask --app wsgi expire-orders`, cron), and the shopper checks a payment with a POST.
+"""
 from __future__ import annotations
 
-
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+import click
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.models import STATUS_PUBLISHED, Product
 from consignment.services import product_stock
+from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError
 from marketplace.extensions import csrf, db
 from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.text import whatsapp_link
-from marketplace.views import absolute_url, show_domain_error
+from marketplace.views import absolute_url, safe_next, show_domain_error
 
-from . import midtrans, orders
+from . import midtrans, services as orders, states
 from .forms import CancelOrderForm, CheckoutForm, CounterPaymentForm
-from .routes import bp
+from .models import Order
+
+bp = Blueprint("orders", __name__, template_folder="templates", cli_group=None)
+STAFF_READERS = (ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+STAFF_ACTORS = (ROLE_KASIR, ROLE_PENGURUS)
+LIST_FILTERS = (("open", _l("Open")), (states.COMPLETED, _l("Completed")), (states.CANCELLED, _l("Cancelled")),
+                (states.EXPIRED, _l("Expired")), ("", _l("All")))
 
 MAX_CART_LINES = 50
 
@@ -68,7 +80,7 @@ def cart_add():
         cart[str(product.id)] = min(cart.get(str(product.id), 0) + qty, 99)
         session.modified = True
         flash(_("%(product)s added to your cart.", product=product.name), "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/") else url_for("storefront.cart"))
+    return redirect(safe_next(request.form.get("next")) or url_for("orders.cart"))
 
 
 @bp.post("/keranjang/ubah")
@@ -82,7 +94,7 @@ def cart_update():
         else:
             cart[pid] = min(qty, 99)
         session.modified = True
-    return redirect(url_for("storefront.cart"))
+    return redirect(url_for("orders.cart"))
 
 
 @bp.get("/keranjang")
@@ -91,16 +103,14 @@ def cart():
     coop_wa = _coop_whatsapp()
     buyer = request.args.get("nama", "")[:100].strip()
     wa = whatsapp_link(coop_wa, whatsapp_order_text(lines, total, buyer)) if coop_wa and lines else None
-    return render_template("storefront/cart.html", lines=lines, total=total, whatsapp=wa, buyer=buyer)
+    return render_template("orders/cart.html", lines=lines, total=total, whatsapp=wa, buyer=buyer)
 
 
 def _order_url(order) -> str:
-    return absolute_url("storefront.order_page", token=order.token)
+    return absolute_url("orders.order_page", token=order.token)
 
 
 def _coop_whatsapp() -> str:
-    from marketplace.cooperative import current_cooperative
-
     coop = current_cooperative()
     return coop.whatsapp if coop else ""
 
@@ -110,45 +120,54 @@ def checkout():
     lines, total = cart_view()
     form = CheckoutForm()
     if not current_app.config.get("MIDTRANS_SERVER_KEY"):
-        form.payment_method.data = "gerai"
+        form.payment_method.data = states.PAY_AT_GERAI
     if not lines:
         flash(_("Your cart is empty."), "info")
-        return redirect(url_for("storefront.products"))
+        return redirect(url_for("orders.products"))
+    refused = False
     if form.validate_on_submit():
         try:
             order = orders.place_order({int(k): v for k, v in _cart().items()}, orders.Customer(
                 name=form.name.data, phone=form.phone.data, fulfilment=form.fulfilment.data,
-                address=form.address.data or "", notes=form.notes.data or ""), form.payment_method.data)
+                address=form.address.data or "", notes=form.notes.data or ""), form.payment_method.data,
+                client_ip=request.remote_addr or "")
         except DomainError as exc:
             show_domain_error(form, exc)
+            refused = True
         else:
             session["cart"] = {}
             session.setdefault("orders", []).append(order.token)
             session.modified = True
-            if order.payment_method == "midtrans":
+            if order.is_online:
                 try:
                     return redirect(orders.start_online_payment(order, _order_url(order)))
                 except midtrans.GatewayError as exc:
                     flash(exc.message, "error")
-            return redirect(url_for("storefront.order_page", token=order.token))
-    status = 422 if form.errors else 200
-    return render_template("storefront/checkout.html", form=form, lines=lines, total=total), status
+            return redirect(url_for("orders.order_page", token=order.token))
+    status = 422 if form.errors or refused else 200
+    return render_template("orders/checkout.html", form=form, lines=lines, total=total), status
 
 
 @bp.get("/pesanan/<token>")
 def order_page(token: str):
+    """The shopper's order page (also Snap's finish redirect). Reads only: checking the payment is a POST."""
     order = orders.order_by_token(token) or abort(404)
-    if order.payment_method == "midtrans" and order.status == "pending":
-        try:
-            order = orders.refresh_payment(order)  # the shopper returned from Snap: confirm with Midtrans
-        except Exception as exc:  # noqa: BLE001 - a failed status check must not stop the page from showing
-            current_app.logger.info("status check failed for %s: %s", order.number, exc)
-        order = orders.order_by_token(token)
-    response = current_app.make_response(render_template("storefront/order.html", order=order,
+    response = current_app.make_response(render_template("orders/order.html", order=order,
                                                          coop_whatsapp=_coop_whatsapp()))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+@bp.post("/pesanan/<token>/cek")
+def order_check_payment(token: str):
+    """The shopper asks whether their payment arrived: confirm it with Midtrans' status API."""
+    order = orders.order_by_token(token) or abort(404)
+    try:
+        orders.refresh_payment(order)
+    except midtrans.GatewayError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("orders.order_page", token=token))
 
 
 @bp.post("/pesanan/<token>/bayar")
@@ -158,7 +177,7 @@ def order_pay(token: str):
         return redirect(orders.start_online_payment(order, _order_url(order)))
     except DomainError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("storefront.order_page", token=token))
+        return redirect(url_for("orders.order_page", token=token))
 
 
 @bp.post("/payments/midtrans/notification")
@@ -181,43 +200,57 @@ def midtrans_notification():
 # --- staff -----------------------------------------------------------------------------------------
 
 @bp.get("/gerai/pesanan")
-@roles_required(ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+@roles_required(*STAFF_READERS)
 def staff_orders():
-    orders.expire_stale_orders()
     status = request.args.get("status", "open")
-    return render_template("storefront/staff_orders.html", orders=orders.staff_orders(status or None), status=status)
+    return render_template("orders/staff_orders.html", orders=orders.staff_orders(status or None), status=status,
+                           filters=LIST_FILTERS)
 
 
-@bp.route("/gerai/pesanan/<int:order_id>", methods=["GET", "POST"])
-@roles_required(ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
+def _render_staff_order(order: Order, pay_form: CounterPaymentForm, cancel_form: CancelOrderForm, status: int = 200):
+    greeting = _("Hello %(name)s, about your order %(number)s: ", name=order.customer_name, number=order.number)
+    return render_template("orders/staff_order.html", order=order, pay_form=pay_form, cancel_form=cancel_form,
+                           whatsapp=whatsapp_link(order.customer_phone, greeting),
+                           can_act=current_user.has_role(*STAFF_ACTORS)), status
+
+
+@bp.get("/gerai/pesanan/<int:order_id>")
+@roles_required(*STAFF_READERS)
 def staff_order(order_id: int):
-    from .models import Order
+    order = db.session.get(Order, order_id) or abort(404)
+    return _render_staff_order(order, CounterPaymentForm(prefix="pay"), CancelOrderForm(prefix="cancel"))
 
+
+@bp.post("/gerai/pesanan/<int:order_id>")
+@roles_required(*STAFF_ACTORS)
+def staff_order_action(order_id: int):
     order = db.session.get(Order, order_id) or abort(404)
     pay_form, cancel_form = CounterPaymentForm(prefix="pay"), CancelOrderForm(prefix="cancel")
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_KASIR, ROLE_PENGURUS):
-            abort(403)
-        action = request.form.get("action")
-        try:
-            if action == "ready":
-                orders.mark_ready(current_user, order.id)
-            elif action == "delivered":
-                orders.mark_delivered(current_user, order.id)
-            elif action == "complete" and pay_form.validate_on_submit():
-                orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
-                                           pay_form.cash_received.amount, pay_form.payment_reference.data or "")
-            elif action == "cancel" and cancel_form.validate_on_submit():
-                orders.cancel_order(current_user, order.id, cancel_form.reason.data)
-            else:
-                raise DomainError(_("Check the form."))
-        except DomainError as exc:
-            show_domain_error(pay_form if action == "complete" else cancel_form, exc)
+    action = request.form.get("action")
+    try:
+        if action == states.MARK_READY:
+            orders.mark_ready(current_user, order.id)
+        elif action == states.DELIVER:
+            orders.mark_delivered(current_user, order.id)
+        elif action == states.COMPLETE and pay_form.validate_on_submit():
+            orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
+                                       pay_form.cash_received.amount, pay_form.payment_reference.data or "")
+        elif action == states.CANCEL and cancel_form.validate_on_submit():
+            orders.cancel_order(current_user, order.id, cancel_form.reason.data)
         else:
-            flash(_("Order %(number)s updated.", number=order.number), "success")
-            return redirect(url_for("storefront.staff_order", order_id=order.id))
-    db.session.refresh(order)
-    greeting = _("Hello %(name)s, about your order %(number)s: ", name=order.customer_name, number=order.number)
-    wa = whatsapp_link(order.customer_phone, greeting)
-    return render_template("storefront/staff_order.html", order=order, pay_form=pay_form, cancel_form=cancel_form,
-                           whatsapp=wa)
+            raise DomainError(_("Check the form."))
+    except DomainError as exc:
+        show_domain_error(pay_form if action == states.COMPLETE else cancel_form, exc)
+        db.session.refresh(order)
+        return _render_staff_order(order, pay_form, cancel_form, 422)
+    flash(_("Order %(number)s updated.", number=order.number), "success")
+    return redirect(url_for("orders.staff_order", order_id=order.id))
+
+
+@bp.cli.command("expire-orders")
+def expire_orders_command():
+    """Release the stock of unpaid online orders past their time (cron, every few minutes)."""
+    run = orders.expire_stale_orders()
+    click.echo(f"Expired {run.expired} orders.")
+    for failure in run.failed:
+        click.echo(f"Not checked, left for the next run: {failure}", err=True)

@@ -11,11 +11,18 @@ from consignment.services import LineRequest
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import User
-from storefront import midtrans, orders
-from storefront.models import Order, PaymentEvent
+from orders import midtrans
+from orders import services as orders
+from orders.models import Order, PaymentEvent
 
 SHOPPER = orders.Customer(name="Budi Pembeli", phone="0812 1111 2222")
 FINISH = "http://toko.test/pesanan/x"
+
+
+@pytest.fixture(autouse=True)
+def no_hold_share(app):
+    """These tests are about payments and stock, not the shopper limits (tests/orders/test_limits.py)."""
+    app.config["ORDER_HOLD_SHARE_PERCENT"] = 100
 
 
 @pytest.fixture
@@ -129,9 +136,9 @@ def test_unpaid_order_expires_and_its_stock_returns(lot):
     order = order_for(lot, 4)
     db.session.execute(update(Order).where(Order.id == order.id).values(expires_at=order.created_at - timedelta(1)))
     db.session.commit()
-    assert orders.expire_stale_orders() == 1
+    assert orders.expire_stale_orders().expired == 1
     assert db.session.get(Order, order.id).status == "expired" and available(lot) == 5
-    assert orders.expire_stale_orders() == 0
+    assert orders.expire_stale_orders().expired == 0
 
 
 # --- Midtrans --------------------------------------------------------------------------------------
@@ -266,7 +273,7 @@ def test_expiry_asks_midtrans_first_so_a_lost_notification_does_not_cancel_a_pai
     db.session.execute(update(Order).where(Order.id == order.id).values(expires_at=order.created_at - timedelta(1)))
     db.session.commit()
     midtrans_stub.set_status(order, "settlement")
-    assert orders.expire_stale_orders() == 0
+    assert orders.expire_stale_orders().expired == 0
     assert db.session.get(Order, order.id).status == "paid"
 
 

@@ -8,8 +8,13 @@ Sharp edges of midtransclient 1.4.2 handled here (checked in its source):
   SHA-512(order_id + status_code + gross_amount + server_key), compared in constant time;
 - base URLs are attributes of the client's `api_config` (class constants an instance attribute
   can shadow): that is how MIDTRANS_*_BASE_URL point it at a local stand-in in tests;
-- success is `settlement`, or `capture` with fraud_status `accept`; notifications are retried and
-  may arrive out of order, so callers always confirm through the status API.
+- success is `settlement`, or `capture` with fraud_status `accept` (an empty fraud_status is NOT
+  success); notifications are retried and may arrive out of order, so callers always confirm
+  through the status API;
+- a non-JSON answer (an HTML 502 from a proxy in front of Midtrans) raises midtransclient's own
+  JSONDecodeError, which is neither a ValueError nor a requests error: it is a GatewayError here;
+- the status API answers `status_code` 404 for an order Midtrans never saw (the shopper never
+  reached Snap): `status()` returns None, i.e. nothing was paid.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import midtransclient
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from midtransclient.error_midtrans import MidtransAPIError
+from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
 
 from marketplace.errors import DomainError
 
@@ -29,6 +34,8 @@ SUCCESS, PENDING, FAILED, REFUNDED, CHALLENGE = "success", "pending", "failed", 
 
 class GatewayError(DomainError):
     """Midtrans could not be reached or refused the request; the order stays recoverable."""
+
+    not_found = False
 
 
 class _TimeoutRequests:
@@ -47,7 +54,7 @@ def classify(status: dict) -> str:
     """Map a Midtrans transaction status to what it means for the order."""
     transaction_status = status.get("transaction_status", "")
     fraud = status.get("fraud_status", "")
-    if transaction_status == "settlement" or (transaction_status == "capture" and fraud in ("accept", "")):
+    if transaction_status == "settlement" or (transaction_status == "capture" and fraud == "accept"):
         return SUCCESS
     if transaction_status == "capture" and fraud == "challenge":
         return CHALLENGE
@@ -61,6 +68,11 @@ def classify(status: dict) -> str:
 def gross_amount_text(amount: int) -> str:
     """Midtrans reports IDR amounts as e.g. '45000.00'."""
     return f"{amount}.00"
+
+
+def amount_matches(status: dict, total: int) -> bool:
+    """The status is about exactly this amount. A status without `gross_amount` matches nothing."""
+    return status.get("gross_amount") in (gross_amount_text(total), str(total))
 
 
 class MidtransGateway:
@@ -93,8 +105,14 @@ class MidtransGateway:
         }
         return self._call(lambda: self.snap.create_transaction(params))
 
-    def status(self, order_id: str) -> dict:
-        return self._call(lambda: self.core.transactions.status(order_id))
+    def status(self, order_id: str) -> dict | None:
+        """The transaction's status as Midtrans knows it; None if Midtrans has no such transaction."""
+        try:
+            return self._call(lambda: self.core.transactions.status(order_id))
+        except GatewayError as exc:
+            if exc.not_found:
+                return None
+            raise
 
     def signature_ok(self, notification: dict) -> bool:
         expected = hashlib.sha512((str(notification.get("order_id", "")) + str(notification.get("status_code", ""))
@@ -106,9 +124,11 @@ class MidtransGateway:
         try:
             return fn()
         except MidtransAPIError as exc:
-            raise GatewayError(_("The payment service refused the request (%(code)s).",
-                                 code=getattr(exc, "http_status_code", "?")))
-        except (requests.RequestException, ValueError) as exc:
+            error = GatewayError(_("The payment service refused the request (%(code)s).",
+                                   code=getattr(exc, "http_status_code", "?")))
+            error.not_found = str((exc.api_response_dict or {}).get("status_code")) == "404"
+            raise error from exc
+        except (requests.RequestException, ValueError, JSONDecodeError) as exc:
             raise GatewayError(_("The payment service did not answer. Your order is kept; try paying again "
                                  "in a moment.")) from exc
 

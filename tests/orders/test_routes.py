@@ -1,10 +1,10 @@
 """Request tests for the cart, checkout, order pages, notifications endpoint and staff order pages."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from marketplace.extensions import db
-from storefront import orders
-from storefront.models import Order
+from orders import services as orders
+from orders.models import Order
 
 
 @pytest.fixture
@@ -101,9 +101,15 @@ def test_failed_snap_call_lands_on_the_order_page_with_a_retry(client, stocked, 
     assert retry.headers["Location"].endswith(f"tok-{order.number}")
 
 
-def test_returning_from_snap_confirms_payment_with_midtrans(client, stocked, midtrans_stub):
+def test_returning_from_snap_the_shopper_checks_the_payment_with_a_post(client, stocked, midtrans_stub):
     order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "midtrans")
     midtrans_stub.set_status(order, "settlement")
+    page = client.get(f"/pesanan/{order.token}").get_data(as_text=True)
+    assert "Menunggu pembayaran" in page and "cek pembayaran" in page.lower()  # a GET reads only
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "pending"
+    response = client.post(f"/pesanan/{order.token}/cek")
+    assert response.headers["Location"].endswith(f"/pesanan/{order.token}")
     assert "Dibayar" in client.get(f"/pesanan/{order.token}").get_data(as_text=True)
 
 
@@ -156,3 +162,108 @@ def test_kasir_completes_a_pay_at_gerai_order(client, auth, make_user, stocked):
                                                      "pay-payment_reference": "QR-1"})
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "completed"
+
+
+# --- GET reads only; Midtrans failing -------------------------------------------------------------
+
+def _overdue(order):
+    from datetime import timedelta
+
+    db.session.execute(Order.__table__.update().where(Order.id == order.id)
+                       .values(expires_at=order.created_at - timedelta(days=1)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("role", ["pengawas", "kasir"])
+def test_reading_the_staff_order_list_leaves_an_overdue_order_pending(client, login_as, stocked, role):
+    order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
+    _overdue(order)
+    login_as(role)
+    assert client.get("/gerai/pesanan").status_code == 200
+    assert client.get(f"/gerai/pesanan/{order.id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "pending"
+
+
+def test_an_html_502_from_midtrans_gets_503_pages_still_render_and_expiry_goes_on(
+        client, login_as, runner, stocked, make_product, make_lot, midtrans_stub):
+    online = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "midtrans")
+    at_gerai = orders.place_order({stocked.id: 1}, orders.Customer("Siti", "081233334444"), "gerai")
+    _overdue(online)
+    _overdue(at_gerai)
+    payload = midtrans_stub.notification(online, "settlement")
+    midtrans_stub.html_502 = True
+    assert client.post("/payments/midtrans/notification", json=payload).status_code == 503
+    assert client.get(f"/pesanan/{online.token}").status_code == 200
+    checked = client.post(f"/pesanan/{online.token}/cek")
+    assert checked.status_code == 302
+    login_as("kasir")
+    assert client.get("/gerai/pesanan").status_code == 200
+    assert client.get(f"/gerai/pesanan/{online.id}").status_code == 200
+    result = runner.invoke(args=["expire-orders"])
+    assert result.exit_code == 0, result.output
+    assert "Expired 1 orders." in result.output and online.number in result.output
+    db.session.expire_all()
+    assert (db.session.get(Order, online.id).status, db.session.get(Order, at_gerai.id).status) == ("pending", "expired")
+
+
+def test_an_online_order_midtrans_never_saw_expires(runner, stocked, midtrans_stub):
+    order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "midtrans")
+    _overdue(order)  # the shopper never reached Snap: the status API answers 404
+    result = runner.invoke(args=["expire-orders"])
+    assert "Expired 1 orders." in result.output
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "expired"
+
+
+# --- the system user, redirects, permissions per method ---------------------------------------------
+
+def test_concurrent_first_checkouts_all_succeed_with_one_system_user(make_lot, make_product, at_once):
+    from marketplace.accounts import SYSTEM_EMAIL
+    from marketplace.models import User
+
+    product_id = make_lot(make_product(), quantity=40).product_id
+    db.session.execute(delete(User).where(User.email == SYSTEM_EMAIL))  # a shop whose system user is missing
+    db.session.commit()
+
+    def place(n):
+        return lambda: orders.place_order({product_id: 1}, orders.Customer("Budi", f"0812{n:08d}"), "gerai").id
+
+    outcomes = at_once(*[place(n) for n in range(4)])
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert len(db.session.scalars(select(User).where(User.email == SYSTEM_EMAIL)).all()) == 1
+
+
+def test_the_migrations_create_the_system_user_once(tmp_path):
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+    from marketplace.accounts import SYSTEM_EMAIL
+    from marketplace.models import User
+
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "TESTING": True,
+                        "MEDIA_ROOT": str(tmp_path / "m"), "SEARCH_INDEX_DIR": str(tmp_path / "i")})
+    with fresh.app_context():
+        upgrade()
+        system = db.session.scalar(select(User).where(User.email == SYSTEM_EMAIL))
+        assert system is not None and not system.active and system.password_hash.startswith("!")
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("target, followed", [
+    ("/produk?q=kripik", True), ("//evil.example/", False), ("/\\evil.example", False),
+    ("https://evil.example/", False), ("/\t/evil.example", False), ("produk", False),
+])
+def test_adding_to_the_cart_returns_only_to_a_page_of_this_site(client, stocked, target, followed):
+    response = client.post("/keranjang/tambah", data={"product_id": stocked.id, "next": target})
+    assert response.headers["Location"] == (target if followed else "/keranjang")
+
+
+def test_staff_order_declares_its_roles_per_method(app, client, login_as, stocked):
+    order = orders.place_order({stocked.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
+    assert set(app.view_functions["orders.staff_order"].allowed_roles) == {"kasir", "pengurus", "pengawas"}
+    assert set(app.view_functions["orders.staff_order_action"].allowed_roles) == {"kasir", "pengurus"}
+    login_as("pengawas")
+    assert client.get(f"/gerai/pesanan/{order.id}").status_code == 200
+    assert client.post(f"/gerai/pesanan/{order.id}", data={"action": "cancel", "cancel-reason": "coba"}).status_code == 403

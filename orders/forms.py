@@ -8,6 +8,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from catalog.forms import RupiahField
 from marketplace.forms import select_choices
 
+from .states import PAY_AT_GERAI, PAY_ONLINE
+
 
 class CheckoutForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
@@ -18,8 +20,8 @@ class CheckoutForm(FlaskForm):
     address = TextAreaField(_l("Delivery address"), validators=[Optional(), Length(max=1000)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=1000)])
     payment_method = RadioField(_l("Payment"), choices=select_choices(
-        [("midtrans", _l("Pay online now (QRIS, e-wallet, bank transfer, card) via Midtrans")),
-         ("gerai", _l("Pay at the gerai when you pick up"))]), default="gerai")
+        [(PAY_ONLINE, _l("Pay online now (QRIS, e-wallet, bank transfer, card) via Midtrans")),
+         (PAY_AT_GERAI, _l("Pay at the gerai when you pick up"))]), default=PAY_AT_GERAI)
 
 
 class CounterPaymentForm(FlaskForm):
