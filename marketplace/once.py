@@ -89,6 +89,13 @@ def claim(key: str | None, action: str, actor) -> int | None:
     return first.result_id
 
 
+def first_result(key: str | None, action: str) -> int | None:
+    """What the request that used `key` for `action` created, if any (read only)."""
+    if not key or not KEY_PATTERN.match(key):
+        return None
+    return db.session.scalar(select(OnceKey.result_id).where(OnceKey.key == key, OnceKey.action == action))
+
+
 def remember(key: str | None, result_id: int) -> None:
     """Record what the request that claimed `key` created (same transaction as the claim)."""
     if key:

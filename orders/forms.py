@@ -7,11 +7,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from catalog.forms import RupiahField
 from marketplace.forms import select_choices
+from marketplace.once import OnceForm
 
 from .states import PAY_AT_GERAI, PAY_ONLINE
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(OnceForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("WhatsApp number"), validators=[DataRequired(), Length(max=32)])
     fulfilment = RadioField(_l("Pickup or delivery"), choices=select_choices(
@@ -24,7 +25,7 @@ class CheckoutForm(FlaskForm):
          (PAY_AT_GERAI, _l("Pay at the gerai when you pick up"))]), default=PAY_AT_GERAI)
 
 
-class CounterPaymentForm(FlaskForm):
+class CounterPaymentForm(OnceForm):
     payment_method = RadioField(_l("Payment"), choices=select_choices(
         [("cash", _l("Cash")), ("qris", _l("QRIS")), ("transfer", _l("Bank transfer"))]), default="cash")
     cash_received = RupiahField(_l("Cash received (Rp)"), validators=[Optional()])

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from catalog.models import STATUS_PUBLISHED, Product
 from consignment.services import product_stock
 from marketplace.cooperative import current_cooperative
+from marketplace import once
 from marketplace.errors import DomainError
 from marketplace.extensions import csrf, db
 from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
@@ -122,6 +123,9 @@ def checkout():
     if not current_app.config.get("MIDTRANS_SERVER_KEY"):
         form.payment_method.data = states.PAY_AT_GERAI
     if not lines:
+        placed = once.first_result(request.form.get("once"), "order.place") if request.method == "POST" else None
+        if placed is not None:  # the checkout sent again after the first one emptied the cart
+            return redirect(url_for("orders.order_page", token=db.session.get(Order, placed).token))
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.products"))
     refused = False
@@ -130,13 +134,14 @@ def checkout():
             order = orders.place_order({int(k): v for k, v in _cart().items()}, orders.Customer(
                 name=form.name.data, phone=form.phone.data, fulfilment=form.fulfilment.data,
                 address=form.address.data or "", notes=form.notes.data or ""), form.payment_method.data,
-                client_ip=request.remote_addr or "")
+                client_ip=request.remote_addr or "", once_key=form.once.data)
         except DomainError as exc:
             show_domain_error(form, exc)
             refused = True
         else:
             session["cart"] = {}
-            session.setdefault("orders", []).append(order.token)
+            if order.token not in session.setdefault("orders", []):
+                session["orders"].append(order.token)
             session.modified = True
             if order.is_online:
                 try:
@@ -234,7 +239,8 @@ def staff_order_action(order_id: int):
             orders.mark_delivered(current_user, order.id)
         elif action == states.COMPLETE and pay_form.validate_on_submit():
             orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
-                                       pay_form.cash_received.amount, pay_form.payment_reference.data or "")
+                                       pay_form.cash_received.amount, pay_form.payment_reference.data or "",
+                                       once_key=pay_form.once.data)
         elif action == states.CANCEL and cancel_form.validate_on_submit():
             orders.cancel_order(current_user, order.id, cancel_form.reason.data)
         else:

@@ -32,6 +32,7 @@ from catalog.models import STATUS_PUBLISHED, Product
 from consignment import services as gerai
 from consignment.models import KIND_ONLINE_SALE, KIND_RELEASE, KIND_RESERVE, ConsignmentLot
 from marketplace.accounts import system_user
+from marketplace import once
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
@@ -135,9 +136,11 @@ def _reserve(order: Order, wanted: dict[int, int], products: dict[int, Product],
     return total
 
 
-def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *, client_ip: str = "") -> Order:
+def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *, client_ip: str = "",
+                once_key: str | None = None) -> Order:
     """Create an order and reserve its stock, within the shopper limits (see `limits`). Online payment
-    starts separately (start_online_payment). `client_ip` is the checkout's address (rate limit)."""
+    starts separately (start_online_payment). `client_ip` is the checkout's address (rate limit).
+    The checkout form sent twice (`once_key`) places one order and returns it both times."""
     if payment_method == PAY_ONLINE and midtrans.gateway() is None:
         raise DomainError(_("Online payment is not available; choose to pay at the gerai."), field="payment_method")
     if payment_method not in states.PAYMENT_METHODS:
@@ -149,6 +152,9 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *
         raise DomainError(_("That is more than one online order can hold; please contact the gerai."), field="cart")
     customer = _clean_customer(customer)
     with transaction():
+        first = once.claim(once_key, "order.place", None)
+        if first is not None:
+            return db.session.get(Order, first)
         products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(wanted)))}
         if set(wanted) - {pid for pid, p in products.items() if p.status == STATUS_PUBLISHED}:
             raise DomainError(_("A product in your cart is no longer sold online."), field="cart")
@@ -168,6 +174,7 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *
         db.session.add(OrderEvent(order_id=order.id, from_status="", to_status=states.PENDING,
                                   reason=payment_method, actor_id=None))
         record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}")
+        once.remember(once_key, order.id)
     return order
 
 
@@ -346,11 +353,14 @@ def mark_delivered(actor: User, order_id: int) -> Order:
 
 
 def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_received: int | None = None,
-                        payment_reference: str = "") -> Order:
-    """A pay-at-gerai order collected and paid at the counter: its reservation becomes a sale."""
+                        payment_reference: str = "", once_key: str | None = None) -> Order:
+    """A pay-at-gerai order collected and paid at the counter: its reservation becomes a sale.
+    The form sent twice (`once_key`) completes once and shows the completed order both times."""
     if payment_method not in COUNTER_PAYMENT_METHODS:
         raise DomainError(_("Choose how the shopper pays."), field="payment_method")
     with transaction():
+        if once.claim(once_key, "order.complete", actor) is not None:
+            return _get(order_id)
         order = _get(order_id)
         if order.payment_method != PAY_AT_GERAI:
             raise DomainError(_("This order was paid online; mark it delivered instead."))
@@ -364,6 +374,7 @@ def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_re
         _convert_reservation_to_sale(order, actor, payment_method,
                                      cash_received if payment_method == "cash" else None, payment_reference)
         record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}")
+        once.remember(once_key, order.id)
     db.session.refresh(order)
     return order
 

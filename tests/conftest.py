@@ -551,3 +551,31 @@ def second_instance(app_config, second_database_url, tmp_path):
     with instance.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def send_twice(app, at_once):
+    """`send_twice(client, url, data, at_once=False)` sends the same POST twice with the same cookies
+    — a retry after a dropped connection, the back button, a double tap reaching two workers — one
+    after the other, or at the same moment. Returns [(status, Location), …] of both answers."""
+
+    def twin(client):
+        copy = app.test_client()
+        for name in ("session", "remember_token"):
+            cookie = client.get_cookie(name)
+            if cookie is not None:
+                copy.set_cookie(name, cookie.value)
+        return copy
+
+    def send(client, url, data, *, at_once_: bool = False):
+        clients = [client, twin(client)]
+
+        def post(c):
+            response = c.post(url, data=data)
+            return response.status_code, response.headers.get("Location")
+
+        if at_once_:
+            return at_once(*[(lambda c=c: post(c)) for c in clients])
+        return [post(c) for c in clients]
+
+    return send

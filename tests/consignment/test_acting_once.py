@@ -3,8 +3,6 @@ after a dropped connection, the back button) and twice at once (a double tap rea
 Runs on SQLite and, in `make test-pg`, on PostgreSQL."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,7 +14,9 @@ from marketplace.once import new_key
 from settlement import services as settlement
 from settlement.models import Payout, PayoutPayment, SettlementPeriod
 from marketplace.timeutil import local_today
-from tests.conftest import PASSWORD, FreshContextClient
+from orders import services as orders
+from orders import states
+from orders.models import Order
 
 
 def _count(model) -> int:
@@ -24,48 +24,33 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count(model.id)))
 
 
-def _client_signed_in_as(app, user):
-    client = FreshContextClient(app, app.response_class, use_cookies=True)
-    response = client.post("/masuk", data={"identifier": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+@pytest.fixture
+def send(send_twice, client, auth):
+    """send(user, url, data, at_once=…): the POST sent twice by `user` (signed in on this client)."""
+
+    def send_as(user, url, data, *, at_once: bool):
+        assert auth.login(user.email).status_code == 302
+        return send_twice(client, url, data, at_once_=at_once)
+
+    return send_as
 
 
-def _send(app, user, url, data, *, at_once: bool):
-    """Send the same POST twice, one after the other or from two clients at the same moment."""
-    clients = [_client_signed_in_as(app, user) for _ in range(2)]
-    if not at_once:
-        return [client.post(url, data=data) for client in clients]
-    barrier, responses = threading.Barrier(2), []
-
-    def post(client):
-        barrier.wait(timeout=30)
-        responses.append(client.post(url, data=data))
-
-    threads = [threading.Thread(target=post, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(responses) == 2
-    return responses
-
-
-both_ways = pytest.mark.parametrize("at_once", [False, True], ids=["in_a_row", "at_once"])
+both_ways = pytest.mark.parametrize("concurrently", [False, True], ids=["in_a_row", "at_once"])
 
 
 @both_ways
-def test_counter_checkout_sent_twice_records_one_sale_and_shows_the_same_receipt(app, make_user, make_lot, at_once):
+def test_counter_checkout_sent_twice_records_one_sale_and_shows_the_same_receipt(send, make_user, make_lot,
+                                                                                concurrently):
     lot = make_lot(quantity=10)
     kasir = make_user("kasir")
     services.add_to_cart(kasir, lot, 3)
-    responses = _send(app, kasir, "/gerai/kasir/bayar",
+    responses = send(kasir, "/gerai/kasir/bayar",
                       {"payment_method": "cash", "cash_received": "50.000", "expected_total": "45000",
-                       "once": new_key()}, at_once=at_once)
+                       "once": new_key()}, at_once=concurrently)
     assert _count(Sale) == 1
     sale = db.session.scalar(select(Sale))
-    assert [r.status_code for r in responses] == [302, 302]
-    assert {r.headers["Location"] for r in responses} == {f"/gerai/penjualan/{sale.id}/struk"}
+    assert [status for status, _location in responses] == [302, 302]
+    assert {location for _status, location in responses} == {f"/gerai/penjualan/{sale.id}/struk"}
     assert services.on_hand(lot.id) == 7
 
 
@@ -101,13 +86,13 @@ def test_a_form_without_its_key_is_refused_with_a_message(client, login_as, make
 
 
 @both_ways
-def test_intake_sent_twice_records_one_lot(app, make_user, make_product, at_once):
+def test_intake_sent_twice_records_one_lot(send, make_user, make_product, concurrently):
     product = make_product()
-    responses = _send(app, make_user("kasir"), "/gerai/terima",
-                      {"product_id": product.id, "quantity": "40", "once": new_key()}, at_once=at_once)
+    responses = send(make_user("kasir"), "/gerai/terima",
+                      {"product_id": product.id, "quantity": "40", "once": new_key()}, at_once=concurrently)
     assert _count(ConsignmentLot) == 1
     lot = db.session.scalar(select(ConsignmentLot))
-    assert {r.headers["Location"] for r in responses} == {f"/gerai/lot/{lot.code}"}
+    assert {location for _status, location in responses} == {f"/gerai/lot/{lot.code}"}
     assert services.on_hand(lot.id) == 40
 
 
@@ -122,30 +107,30 @@ def test_intake_of_a_new_product_that_is_refused_leaves_no_orphan_product(client
 
 
 @both_ways
-def test_return_sent_twice_records_one_slip(app, make_user, make_lot, at_once):
+def test_return_sent_twice_records_one_slip(send, make_user, make_lot, concurrently):
     lot = make_lot(quantity=8)
-    responses = _send(app, make_user("kasir"), "/gerai/retur",
-                      {"anggota": lot.member_id, f"qty-{lot.id}": "5", "once": new_key()}, at_once=at_once)
+    responses = send(make_user("kasir"), "/gerai/retur",
+                      {"anggota": lot.member_id, f"qty-{lot.id}": "5", "once": new_key()}, at_once=concurrently)
     assert _count(ReturnSlip) == 1 and services.on_hand(lot.id) == 3
-    assert len({r.headers["Location"] for r in responses}) == 1
+    assert len({location for _status, location in responses}) == 1
 
 
 @both_ways
-def test_adjustment_sent_twice_records_one_movement(app, make_user, make_lot, at_once):
+def test_adjustment_sent_twice_records_one_movement(send, make_user, make_lot, concurrently):
     lot = make_lot(quantity=8)
-    _send(app, make_user("kasir"), f"/gerai/lot/{lot.code}",
-          {"reason": "damaged", "quantity": "2", "note": "kemasan bocor", "once": new_key()}, at_once=at_once)
+    send(make_user("kasir"), f"/gerai/lot/{lot.code}",
+          {"reason": "damaged", "quantity": "2", "note": "kemasan bocor", "once": new_key()}, at_once=concurrently)
     assert services.on_hand(lot.id) == 6
     assert _count(StockMovement) == 2  # the intake and one adjustment
 
 
 @both_ways
-def test_void_sent_twice_voids_once_and_both_see_the_voided_sale(app, make_user, make_lot, at_once):
+def test_void_sent_twice_voids_once_and_both_see_the_voided_sale(send, make_user, make_lot, concurrently):
     lot = make_lot(quantity=5)
     sale = services.record_counter_sale(make_user("kasir"), [services.LineRequest(lot.id, 2)], "cash")
-    responses = _send(app, make_user("pengurus"), f"/gerai/penjualan/{sale.id}",
-                      {"reason": "salah scan", "once": new_key()}, at_once=at_once)
-    assert [r.status_code for r in responses] == [302, 302]
+    responses = send(make_user("pengurus"), f"/gerai/penjualan/{sale.id}",
+                      {"reason": "salah scan", "once": new_key()}, at_once=concurrently)
+    assert [status for status, _location in responses] == [302, 302]
     assert _count(SaleVoid) == 1 and services.on_hand(lot.id) == 5
 
 
@@ -189,26 +174,52 @@ def draft_with_sales(make_user, make_lot):
 
 
 @both_ways
-def test_open_period_sent_twice_opens_one(app, make_user, at_once):
-    responses = _send(app, make_user("pengurus"), "/penyelesaian",
-                      {"cutoff_date": local_today().isoformat(), "once": new_key()}, at_once=at_once)
+def test_open_period_sent_twice_opens_one(send, make_user, concurrently):
+    responses = send(make_user("pengurus"), "/penyelesaian",
+                      {"cutoff_date": local_today().isoformat(), "once": new_key()}, at_once=concurrently)
     assert _count(SettlementPeriod) == 1
-    assert [r.status_code for r in responses] == [302, 302]
+    assert [status for status, _location in responses] == [302, 302]
 
 
 @both_ways
-def test_close_period_sent_twice_freezes_one_set_of_statements(app, make_user, draft_with_sales, at_once):
-    _send(app, make_user("pengurus"), f"/penyelesaian/{draft_with_sales.id}/tutup", {"once": new_key()},
-          at_once=at_once)
+def test_close_period_sent_twice_freezes_one_set_of_statements(send, make_user, draft_with_sales, concurrently):
+    send(make_user("pengurus"), f"/penyelesaian/{draft_with_sales.id}/tutup", {"once": new_key()},
+          at_once=concurrently)
     assert _count(Payout) == 1
 
 
 @both_ways
-def test_mark_paid_sent_twice_records_one_payment_and_says_paid_both_times(app, make_user, draft_with_sales,
-                                                                           at_once):
+def test_mark_paid_sent_twice_records_one_payment_and_says_paid_both_times(send, make_user, draft_with_sales,
+                                                                           concurrently):
     period = settlement.close_period(make_user("pengurus"), draft_with_sales.id)
     payout = period.payouts[0]
-    responses = _send(app, make_user("pengurus"), f"/pernyataan/{payout.id}",
-                      {"method": "bank_transfer", "reference": "BRI-1", "once": new_key()}, at_once=at_once)
+    responses = send(make_user("pengurus"), f"/pernyataan/{payout.id}",
+                      {"method": "bank_transfer", "reference": "BRI-1", "once": new_key()}, at_once=concurrently)
     assert _count(PayoutPayment) == 1
-    assert [r.status_code for r in responses] == [302, 302]
+    assert [status for status, _location in responses] == [302, 302]
+
+
+# --- online orders --------------------------------------------------------------------------------------
+
+@both_ways
+def test_online_checkout_sent_twice_places_one_order_and_both_land_on_it(client, send_twice, make_lot, concurrently):
+    lot = make_lot(quantity=10)
+    client.post("/keranjang/tambah", data={"product_id": lot.product_id, "jumlah": "2"})
+    responses = send_twice(client, "/checkout", {
+        "name": "Budi", "phone": "0812 1111 2222", "fulfilment": "pickup", "payment_method": "gerai",
+        "once": new_key()}, at_once_=concurrently)
+    assert _count(Order) == 1
+    order = db.session.scalar(select(Order))
+    assert {location for _status, location in responses} == {f"/pesanan/{order.token}"}
+    assert services.on_hand(lot.id) == 8
+
+
+@both_ways
+def test_completing_an_order_at_the_counter_sent_twice_makes_one_sale(send, make_user, make_lot, concurrently):
+    lot = make_lot(quantity=10)
+    order = orders.place_order({lot.product_id: 2}, orders.Customer("Budi", "081211112222"), states.PAY_AT_GERAI)
+    responses = send(make_user("kasir"), f"/gerai/pesanan/{order.id}",
+                     {"action": "complete", "pay-payment_method": "cash", "pay-cash_received": "50.000",
+                      "pay-once": new_key()}, at_once=concurrently)
+    assert [status for status, _location in responses] == [302, 302]
+    assert _count(Sale) == 1 and services.on_hand(lot.id) == 8

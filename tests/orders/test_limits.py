@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from consignment import services as gerai
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.once import new_key
 from marketplace.timeutil import utcnow
 from orders import services as orders
 from orders import states
@@ -21,7 +22,7 @@ def checkout(app, product_ids, qty, phone, ip, **extra):
         client.post("/keranjang/tambah", data={"product_id": product_id, "jumlah": str(qty)},
                     environ_base={"REMOTE_ADDR": ip})
     data = {"name": "Pembeli", "phone": phone, "fulfilment": "pickup", "address": "", "notes": "",
-            "payment_method": "gerai", **extra}
+            "payment_method": "gerai", "once": new_key(), **extra}
     return client.post("/checkout", data=data, environ_base={"REMOTE_ADDR": ip})
 
 
@@ -110,7 +111,8 @@ def test_a_normal_shopper_with_two_packs_is_never_blocked(client, make_lot, make
     make_lot(small, quantity=3)  # even a product with little stock
     client.post("/keranjang/tambah", data={"product_id": small.id, "jumlah": "2"})
     response = client.post("/checkout", data={"name": "Siti", "phone": "0812 3456 7890", "fulfilment": "delivery",
-                                              "address": "Jl. Ahmad Yani km 4, Banjarmasin", "payment_method": "gerai"})
+                                              "address": "Jl. Ahmad Yani km 4, Banjarmasin", "payment_method": "gerai",
+                                              "once": new_key()})
     assert response.status_code == 302
     assert db.session.scalar(select(Order.status)) == states.PENDING
 
@@ -133,5 +135,5 @@ def test_more_than_the_per_order_cap_is_refused_with_a_clear_message(client, mak
     make_lot(product, quantity=50)
     client.post("/keranjang/tambah", data={"product_id": product.id, "jumlah": "11"})
     page = client.post("/checkout", data={"name": "Siti", "phone": "081234567890", "fulfilment": "pickup",
-                                          "payment_method": "gerai"}).get_data(as_text=True)
+                                          "payment_method": "gerai", "once": new_key()}).get_data(as_text=True)
     assert "Paling banyak 10 Kerupuk Haruan untuk satu pesanan daring" in page

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from marketplace.extensions import db
+from marketplace.once import new_key
 from orders import services as orders
 from orders.models import Order
 
@@ -17,7 +18,7 @@ def stocked(make_lot, make_product, make_member):
 
 def checkout_data(**overrides):
     data = {"name": "Budi", "phone": "0812 1111 2222", "fulfilment": "pickup", "address": "", "notes": "",
-            "payment_method": "gerai"}
+            "payment_method": "gerai", "once": new_key()}
     data.update(overrides)
     return data
 
@@ -158,7 +159,7 @@ def test_kasir_completes_a_pay_at_gerai_order(client, auth, make_user, stocked):
     auth.login(make_user("kasir").email)
     page = client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)
     assert "Budi" in page and "Rp90.000" in page
-    client.post(f"/gerai/pesanan/{order.id}", data={"action": "complete", "pay-payment_method": "qris",
+    client.post(f"/gerai/pesanan/{order.id}", data={"action": "complete", "pay-payment_method": "qris", "pay-once": new_key(),
                                                      "pay-payment_reference": "QR-1"})
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "completed"

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from marketplace import create_app
 from marketplace.extensions import db
-from storefront.models import Order
+from marketplace.once import new_key
+from orders.models import Order
 from storefront.page_cache import cache
 from tests.conftest import PASSWORD, FreshContextClient
 
@@ -64,7 +65,8 @@ def test_password_link_and_midtrans_return_address_use_public_base_url(app, auth
     shopper = app.test_client()
     shopper.post("/keranjang/tambah", data={"product_id": product.id}, headers=EVIL)
     shopper.post("/checkout", headers=EVIL, data={"name": "Budi", "phone": "0812 1111 2222", "fulfilment": "pickup",
-                                                  "address": "", "notes": "", "payment_method": "midtrans"})
+                                                  "address": "", "notes": "", "payment_method": "midtrans",
+                                                  "once": new_key()})
     order = db.session.scalar(select(Order))
     assert midtrans_stub.created[-1]["callbacks"]["finish"] == f"{PUBLIC}/pesanan/{order.token}"
 
