@@ -11,6 +11,7 @@ from catalog.models import Product
 from consignment.models import ConsignmentLot, Sale
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.photos import PHOTO_REFERENCE
 from marketplace.timeutil import utcnow
 
 ORDER_STATUSES = ("pending", "paid", "ready", "completed", "cancelled", "expired", "refunded", "refund_needed")
@@ -137,7 +138,7 @@ class BoardMember(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(10), default="pengurus")
-    photo_hash: Mapped[str] = mapped_column(String(64), default="")
+    photo_hash: Mapped[str] = mapped_column(String(64), default="", info=PHOTO_REFERENCE)
     photo_width: Mapped[int] = mapped_column(default=0)
     photo_height: Mapped[int] = mapped_column(default=0)
     position_order: Mapped[int] = mapped_column(default=0)
@@ -153,7 +154,7 @@ class NewsPost(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")  # sanitised when saved
-    cover_hash: Mapped[str] = mapped_column(String(64), default="")
+    cover_hash: Mapped[str] = mapped_column(String(64), default="", info=PHOTO_REFERENCE)
     cover_width: Mapped[int] = mapped_column(default=0)
     cover_height: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default="draft")

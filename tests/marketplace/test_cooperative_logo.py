@@ -5,7 +5,7 @@ import re
 import pytest
 from PIL import Image
 
-from catalog.photos import PhotoRejected, public_dir
+from marketplace.photos import PhotoRejected, public_dir
 from marketplace import accounts
 from marketplace.cooperative import current_cooperative
 from marketplace.extensions import db

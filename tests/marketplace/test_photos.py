@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from catalog.photos import PhotoLimits, PhotoRejected, public_dir, store_photo
+from marketplace.photos import PhotoLimits, PhotoRejected, public_dir, store_photo
 
 LIMITS = PhotoLimits(max_bytes=2 * 1024 * 1024, max_pixels=50_000_000, max_side=12_000)
 
