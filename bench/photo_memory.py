@@ -62,8 +62,8 @@ def bomb() -> bytes:
 
 
 def png16(size=(4000, 3000), top: int = 6000) -> bytes:
-    """A dark 16-bit greyscale PNG (mode I;16): values 0..`top` of 65535, a left-to-right gradient."""
-    row = Image.linear_gradient("L").rotate(90).resize((size[0], 1))  # 255 at the left, 0 at the right
+    """A dark 16-bit greyscale PNG (mode I;16): a gradient from 0 at the left to `top` (of 65535) at the right."""
+    row = Image.linear_gradient("L").rotate(90).resize((size[0], 1))  # 0 at the left, 255 at the right
     image = row.resize(size).convert("I").point(lambda v: v * top / 255).convert("I;16")
     out = io.BytesIO()
     image.save(out, "PNG")

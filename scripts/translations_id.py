@@ -506,3 +506,11 @@ ID.update({
     "The cart is empty: this sale may already be recorded. Check the recent sales.":
         "Keranjang kosong: penjualan ini mungkin sudah tercatat. Periksa penjualan terakhir.",
 })
+
+# --- photos: decode memory and damaged files (issue 9, item 4) ---
+ID.update({
+    '%(label)s: the image needs too much memory to process (%(w)d×%(h)d pixels, about %(need)d MB; at most %(max)d MB). Send a smaller version, e.g. 3000 pixels wide.':
+        '%(label)s: gambar ini butuh terlalu banyak memori untuk diproses (%(w)d×%(h)d piksel, sekitar %(need)d MB; maksimal %(max)d MB). Kirim versi yang lebih kecil, misalnya lebar 3000 piksel.',
+    '%(label)s: this kind of JPEG (arithmetic-coded, lossless or hierarchical) is not supported; save it again as an ordinary JPEG.':
+        '%(label)s: jenis JPEG ini (aritmetika, lossless, atau hierarkis) tidak didukung; simpan ulang sebagai JPEG biasa.',
+})

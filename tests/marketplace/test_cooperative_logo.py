@@ -41,6 +41,13 @@ def test_a_rejected_logo_changes_nothing_and_says_why(make_user, images):
     assert current_cooperative().logo_hash == before and current_cooperative().name != "Nama Baru"
 
 
+def test_an_empty_logo_file_is_refused_by_name(make_user):
+    with pytest.raises(PhotoRejected, match="logo.png: the file is empty") as err:
+        accounts.save_cooperative(make_user("pengurus"), _details(), logo=("logo.png", b""))
+    assert err.value.field == "logo"
+    assert current_cooperative() is None
+
+
 def test_pengurus_uploads_a_logo_that_every_page_then_shows(client, auth, make_user, images):
     auth.login(make_user("pengurus").email)
     response = client.post("/admin/koperasi", data={**FIELDS, "logo": (io.BytesIO(images.text_as_jpg()), "logo.jpg")},

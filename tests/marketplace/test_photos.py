@@ -1,10 +1,13 @@
 """The photo pipeline on real image files made with Pillow."""
 import io
+import tempfile
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bench import photo_memory
+from marketplace.config import from_environment
 from marketplace.photos import PhotoLimits, PhotoRejected, public_dir, store_photo
 
 LIMITS = PhotoLimits(max_bytes=2 * 1024 * 1024, max_pixels=50_000_000, max_side=12_000)
@@ -113,3 +116,98 @@ def test_same_photo_twice_is_stored_once(tmp_path, images):
     b = store_photo(data, "b.jpg", tmp_path, LIMITS)
     assert a == b
     assert len(list(public_dir(tmp_path).rglob("*.webp"))) == 3
+
+
+# --- memory, damaged data and 16-bit images (issue 9, item 4) -------------------------------------
+
+APP_LIMITS = PhotoLimits.from_config(from_environment(tempfile.gettempdir()))  # what a deployment runs with
+
+
+def test_dark_16_bit_png_stays_dark(tmp_path, images):
+    stored = store_photo(images.png16(size=(1000, 800), top=6000), "gelap16.png", tmp_path, LIMITS)
+    variant = _variant(tmp_path, stored, 640).convert("L")
+    # 6000 of 65535 at the right edge is 23 of 255: dark grey, not clipped to white.
+    assert variant.getpixel((5, 400)) <= 2
+    assert 18 <= variant.getpixel((634, 400)) <= 28
+    assert variant.getextrema()[1] <= 30
+
+
+def test_corrupt_jpeg_declaring_a_huge_size_is_refused_as_damaged(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="rusak.jpg: the image file is damaged or incomplete"):
+        store_photo(images.corrupt_jpeg(), "rusak.jpg", tmp_path, LIMITS)
+    assert not list(Path(tmp_path).rglob("*.*"))
+
+
+def test_jpeg_cut_short_but_closed_with_an_end_marker_is_refused_not_filled_with_grey(tmp_path, images):
+    with pytest.raises(PhotoRejected, match="putus.jpg: the image file is damaged or incomplete"):
+        store_photo(images.cut_short_with_end_marker(), "putus.jpg", tmp_path, LIMITS)
+    assert not list(Path(tmp_path).rglob("*.webp"))
+
+
+def test_empty_file_is_refused_by_name(tmp_path):
+    with pytest.raises(PhotoRejected, match="kosong.jpg: the file is empty"):
+        store_photo(b"", "kosong.jpg", tmp_path, LIMITS)
+
+
+@pytest.mark.parametrize("build, label, outcome", [
+    ("big_phone_photo", "hp.jpg", None),
+    ("big_rgba_png", "spanduk.png", "spanduk.png: the image needs too much memory to process (12000×4166 pixels"),
+    ("bomb", "bom.png", "bom.png: the image is too large to process (decompression bomb)"),
+    ("png16", "abu16.png", None),
+    ("corrupt_jpeg", "rusak.jpg", "rusak.jpg: the image file is damaged or incomplete"),
+])
+def test_camera_photo_and_hostile_files_are_accepted_or_refused_by_name(tmp_path, images, build, label, outcome):
+    data = getattr(images, build)()
+    if outcome is None:
+        stored = store_photo(data, label, tmp_path, APP_LIMITS)
+        assert len(list(public_dir(tmp_path).rglob(f"{stored.content_hash}-*.webp"))) == 3
+    else:
+        with pytest.raises(PhotoRejected) as err:
+            store_photo(data, label, tmp_path, APP_LIMITS)
+        assert err.value.message.startswith(outcome)
+        assert not list(Path(tmp_path).rglob("*.webp"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+@pytest.mark.parametrize("case", ["big_rgba", "rgba"])
+def test_a_large_png_costs_a_worker_less_than_150_mb(tmp_path, case):
+    """Memory, not time: the worker's high-water mark above its resident set before the upload, in a
+    fresh process (bench/photo_memory.py). 12000×4166 RGBA took 404 MB before the budget; it is now
+    refused from its header. The 12 MP RGBA PNG is accepted at the edge of the budget."""
+    (case_def,) = [c for c in photo_memory.CASES if c.name == case]
+    paths = photo_memory.build_cases(tmp_path, [case_def])
+    result = photo_memory.measure(paths[case], tmp_path / "media")
+    assert result["outcome"].startswith("refused" if case == "big_rgba" else "accepted"), result
+    assert result["extra_mb"] < photo_memory.EXTRA_MB_LIMIT, result
+
+
+def test_only_one_photo_is_decoded_at_a_time_in_a_worker(tmp_path, images, monkeypatch):
+    import threading
+    import time
+
+    from marketplace import photos
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+    decode = photos._working_image
+
+    def counting(checked, label):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        try:
+            return decode(checked, label)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(photos, "_working_image", counting)
+    threads = [threading.Thread(target=store_photo, args=(images.jpeg(seed=i), f"{i}.jpg", tmp_path, LIMITS))
+               for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    assert len(list(public_dir(tmp_path).rglob("*.webp"))) == 12
