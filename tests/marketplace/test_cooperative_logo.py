@@ -42,7 +42,7 @@ def test_a_rejected_logo_changes_nothing_and_says_why(make_user, images):
 
 
 def test_an_empty_logo_file_is_refused_by_name(make_user):
-    with pytest.raises(PhotoRejected, match="logo.png: the file is empty") as err:
+    with pytest.raises(PhotoRejected, match="logo.png: file kosong") as err:
         accounts.save_cooperative(make_user("pengurus"), _details(), logo=("logo.png", b""))
     assert err.value.field == "logo"
     assert current_cooperative() is None
