@@ -43,9 +43,8 @@ _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 _CONVERTED_BEFORE_SHRINKING = {"1", "P", "PA"}  # Image.reduce cannot average palette indexes or bits
 # libwebp decodes into a canvas of its own and Pillow copies the frame out of it: two more copies.
 _WEBP_EXTRA_BYTES_PER_PIXEL = 8
-# Baseline, extended and progressive Huffman JPEGs; arithmetic-coded, lossless and hierarchical ones
-# are refused (no phone makes them, and their data cannot be checked for completeness here).
-_JPEG_FRAMES = {0xC0, 0xC1, 0xC2}
+# Baseline, extended and progressive Huffman JPEGs are taken; arithmetic-coded, lossless and
+# hierarchical ones are refused (no phone makes them, and their data cannot be checked for completeness).
 _JPEG_OTHER_FRAMES = {0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 # Zero bytes after the last scan instead of its end marker: a complete scan never reads them, an
 # incomplete one runs out of data and is refused instead of being filled in with grey.
@@ -305,7 +304,7 @@ def _check_memory(label: str, size: tuple[int, int], need: int, limits: PhotoLim
               h=size[1], need=_ceil_div(need, 1048576), max=limits.max_decode_bytes // 1048576))
 
 
-def inspect(data: bytes, label: str, limits: PhotoLimits) -> _Checked:
+def check_photo(data: bytes, label: str, limits: PhotoLimits) -> _Checked:
     """Check an upload from its headers without decoding it. Every refusal raises PhotoRejected with a
     message naming the photo and the reason."""
     if not data:
@@ -418,7 +417,7 @@ def _variants(checked: _Checked, label: str) -> dict[int, bytes]:
 
 def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLimits) -> StoredPhoto:
     """Validate and store one uploaded photo; idempotent for identical bytes."""
-    checked = inspect(data, label, limits)
+    checked = check_photo(data, label, limits)
     with _DECODE_LOCK:
         variants = _variants(checked, label)
     content_hash = hashlib.sha256(data).hexdigest()

@@ -211,3 +211,17 @@ def test_only_one_photo_is_decoded_at_a_time_in_a_worker(tmp_path, images, monke
         t.join()
     assert most[0] == 1
     assert len(list(public_dir(tmp_path).rglob("*.webp"))) == 12
+
+
+def test_the_photo_pipeline_and_the_core_models_import_no_domain_package():
+    """The pipeline serves catalog, microsite and logo from the core: the core never imports them."""
+    import ast
+
+    import marketplace
+
+    core = Path(marketplace.__file__).parent
+    for module in ("photos.py", "models.py"):
+        tree = ast.parse((core / module).read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {name.split(".")[0] for name in imported} & {"catalog", "consignment", "settlement", "storefront"}
