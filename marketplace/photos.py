@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import exists, or_, select
@@ -436,8 +437,6 @@ def store_upload(data: bytes | None, filename: str, field: str) -> StoredPhoto |
     """Store one uploaded photo under the app's limits; PhotoRejected names the form `field`.
 
     None only when no file was sent; a file that was chosen but is empty is refused by name."""
-    from flask import current_app
-
     if data is None:
         return None
     try:
@@ -476,7 +475,5 @@ def delete_photo_files(media_root: str | Path, content_hash: str) -> None:
 def release_photo(content_hash: str | None) -> None:
     """Call after committing a change that dropped a reference to `content_hash`: its files are
     deleted when nothing refers to it any more (other uploads of the same bytes share them)."""
-    from flask import current_app
-
     if content_hash and not photo_in_use(content_hash):
         delete_photo_files(current_app.config["MEDIA_ROOT"], content_hash)
