@@ -110,7 +110,7 @@ def _bulk(table, rows):
 def _populate(size: Size, rng: random.Random) -> None:
     from catalog import services as catalog_services
     from catalog.models import Product, ProductPhoto
-    from catalog.photos import PhotoLimits, store_photo
+    from marketplace.photos import PhotoLimits, store_photo
     from catalog.search import reindex_all
     from consignment.models import ConsignmentLot, Sale, SaleLine, StockMovement
     from consignment.services import CODE_ALPHABET, commission_amount

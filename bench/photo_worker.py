@@ -21,7 +21,7 @@ def main() -> None:
     data = path.read_bytes()
     from PIL import Image
 
-    from catalog.photos import PhotoLimits, store_photo
+    from marketplace.photos import PhotoLimits, store_photo
 
     before = _hwm_kb()
     started = time.perf_counter()

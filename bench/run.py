@@ -182,6 +182,19 @@ def bench_photo() -> list[Row]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def bench_photo_memory() -> list[Row]:
+    """Extra peak RSS of one upload per case, each in a fresh worker process (bench/photo_memory.py)."""
+    from . import photo_memory
+
+    rows = []
+    for case, r in photo_memory.run():
+        outcome = r["outcome"] if len(r["outcome"]) <= 60 else r["outcome"][:57] + "…"
+        rows.append(Row("photo memory", f"{case.label} ({r['file_kb']:,.0f} KB)", f"+{r['extra_mb']:.0f} MB peak RSS",
+                        outcome, f"{r['extra_mb'] / photo_memory.EXTRA_MB_LIMIT:.2f}× limit",
+                        f"≤ {photo_memory.EXTRA_MB_LIMIT} MB extra", r["extra_mb"] <= photo_memory.EXTRA_MB_LIMIT))
+    return rows
+
+
 # --- search ----------------------------------------------------------------------------------------
 
 # (label, what the shopper types, the FTS5 query timed as the baseline, the literal FTS5 query if different).
@@ -406,7 +419,7 @@ def render(rows: list[Row], title: str) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="small data against tiny (a quick run)")
-    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,search,http")
+    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,search,http")
     args = parser.parse_args(argv)
     main_name, base_name = ("small", "tiny") if args.small else ("default", "small")
     started = time.perf_counter()
@@ -423,6 +436,8 @@ def main(argv=None) -> None:
         rows += bench_settlement(main_dir, base_dir)
     if want("photo"):
         rows += bench_photo()
+    if want("photomem"):
+        rows += bench_photo_memory()
     if want("search"):
         rows += bench_search(main_dir)
     if want("http"):

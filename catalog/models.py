@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.models import Member
+from marketplace.photos import PHOTO_REFERENCE, variant_height, variant_name
 from marketplace.timeutil import utcnow
 
 STATUS_DRAFT = "draft"
@@ -16,18 +17,6 @@ STATUS_PUBLISHED = "published"
 STATUS_ARCHIVED = "archived"
 STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED, STATUS_ARCHIVED)
 MAX_PHOTOS = 8
-VARIANT_WIDTHS = (320, 640, 1280)
-
-
-def variant_name(content_hash: str, width: int) -> str:
-    """Where a photo's WebP variant of `width` lives under MEDIA_ROOT/public/photos."""
-    return f"{content_hash[:2]}/{content_hash}-{width}.webp"
-
-
-def variant_height(photo_width: int, photo_height: int, width: int) -> int:
-    """Height of the variant `width` wide (variants are never wider than the photo)."""
-    w = min(width, photo_width)
-    return max(1, round(photo_height * w / photo_width))
 
 
 class Category(db.Model):
@@ -84,7 +73,7 @@ class ProductPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     position: Mapped[int]
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True, info=PHOTO_REFERENCE)
     original_ext: Mapped[str] = mapped_column(String(8))
     width: Mapped[int]
     height: Mapped[int]

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from marketplace import photos as photo_store
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, PermissionDenied
 from marketplace.extensions import db
@@ -19,7 +19,6 @@ from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGURUS, Member, U
 from marketplace.text import slugify
 from marketplace.timeutil import utcnow
 
-from . import photos as photo_store
 from .models import MAX_PHOTOS, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
 from .search import drain_outbox_quietly, queue_reindex
 
@@ -100,8 +99,8 @@ def _unique_slug(model, base: str) -> str:
 
 
 def _store_uploads(uploads: list[Upload], existing: int) -> list[photo_store.StoredPhoto]:
-    """Validate and store every upload before anything is written to the database."""
-    uploads = [u for u in uploads if u.data]
+    """Validate and store every upload before anything is written to the database (an empty file is
+    refused by name, never skipped)."""
     if existing + len(uploads) > MAX_PHOTOS:
         raise DomainError(_("At most %(n)d photos per product.", n=MAX_PHOTOS), field="photos")
     return [photo_store.store_upload(upload.data, upload.filename, "photos") for upload in uploads]
@@ -232,14 +231,12 @@ def delete_photo(actor: User, product: Product, photo_id: int) -> None:
     with transaction(after_commit=drain_outbox_quietly):
         _require_manage(actor, product)
         photo = _photo_of(product, photo_id)
-        content_hash, ext = photo.content_hash, photo.original_ext
+        content_hash = photo.content_hash
         product.photos.remove(photo)
         db.session.flush()
         _renumber(product, sorted(product.photos, key=lambda p: p.position))
         record_event(actor, "product.photo_delete", product, f"photo {photo_id} ({content_hash[:12]})")
-    still_used = db.session.scalar(select(func.count(ProductPhoto.id)).where(ProductPhoto.content_hash == content_hash))
-    if not still_used:
-        photo_store.delete_photo_files(current_app.config["MEDIA_ROOT"], content_hash, ext)
+    photo_store.release_photo(content_hash)
 
 
 # --- categories --------------------------------------------------------------------------------

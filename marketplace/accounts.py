@@ -21,6 +21,7 @@ from .audit import record_event
 from .errors import DomainError, PermissionDenied
 from .extensions import db
 from .transaction import transaction
+from .photos import release_photo, store_upload
 from .models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, LoginAttempt, Member, User
 from .text import normalise_phone, slugify
 from .timeutil import utcnow
@@ -376,8 +377,6 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
     A new logo goes through the photo pipeline (checked, upright, WebP variants) before the transaction,
     so a rejected file changes nothing and says why on the form.
     """
-    from catalog.photos import store_upload
-
     from .models import Cooperative
 
     stored = store_upload(logo[1], logo[0], "logo") if logo else None
@@ -402,7 +401,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             raise DomainError(_("The map link must start with https://"), field="map_url")
         coop.hero_text, coop.vision, coop.mission = details.hero_text.strip(), details.vision.strip(), details.mission.strip()
         coop.email, coop.map_url = details.email.strip(), map_url
-        logo_note = ""
+        logo_note, old_logo = "", coop.logo_hash
         if stored is not None:
             coop.set_logo(stored)
             logo_note = f" logo={stored.content_hash[:12]}"
@@ -412,6 +411,8 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
         db.session.flush()
         record_event(actor, "cooperative.update", coop,
                      f"{before} -> {coop.name}|{coop.default_commission_bp}{logo_note}")
+    if old_logo != coop.logo_hash:
+        release_photo(old_logo)
     return coop
 
 

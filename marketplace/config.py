@@ -45,6 +45,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": (max_upload_mb * 8 + 2) * 1024 * 1024,
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 50_000_000),
         "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 12_000),
+        # Image memory one upload may need while it is decoded and resized, judged from its header
+        # before decoding (bench/photo_memory.py: the worker's extra peak stays under 150 MB).
+        "MAX_DECODE_MB": _int("MAX_DECODE_MB", 100),
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
         # Where pg_dump/pg_restore live for `flask backup|restore`; empty: Debian's newest
         # /usr/lib/postgresql/*/bin, then the PATH.

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .photos import PHOTO_REFERENCE, PhotoRef, photo_ref
 from .timeutil import utcnow
 
 ROLE_MEMBER = "member"
@@ -42,19 +43,17 @@ class Cooperative(db.Model):
     map_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     hero_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    logo_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    logo_hash: Mapped[str] = mapped_column(String(64), default="", server_default="", info=PHOTO_REFERENCE)
     logo_width: Mapped[int] = mapped_column(default=0, server_default="0")
     logo_height: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
-    def logo(self):
-        from catalog.photos import photo_ref
-
+    def logo(self) -> PhotoRef | None:
         return photo_ref(self.logo_hash, self.logo_width, self.logo_height)
 
     def set_logo(self, stored) -> None:
-        """Use a photo stored by catalog.photos as the logo; None removes it."""
+        """Use a photo stored by marketplace.photos as the logo; None removes it."""
         self.logo_hash, self.logo_width, self.logo_height = (
             (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
 

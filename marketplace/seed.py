@@ -18,6 +18,7 @@ from catalog.services import ProductData, Upload
 from .accounts import MemberDetails, create_member_account, create_user, find_user
 from .extensions import db
 from .models import Cooperative, User
+from .photos import store_upload
 from .text import slugify
 
 DEMO_PASSWORD = "demo12345"
@@ -213,8 +214,6 @@ def draw_logo(initials: str = "KJB", size: int = 512) -> bytes:
 def _ensure_logo(coop: Cooperative) -> None:
     if coop.logo_hash:
         return
-    from catalog.photos import store_upload
-
     coop.set_logo(store_upload(draw_logo(), "logo.png", "logo"))
     db.session.commit()
 

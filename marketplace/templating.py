@@ -5,6 +5,7 @@ from flask import Flask, render_template
 from flask_babel import format_date, format_datetime, get_locale
 
 from .money import format_rupiah
+from .photos import photo_ref
 from .views import absolute_url
 
 
@@ -13,8 +14,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda d: format_date(d, "medium") if d else ""
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
-    from catalog.photos import photo_ref
-
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates

@@ -516,3 +516,11 @@ ID.update({
     'Many of %(product)s are already held by orders waiting for payment: you can order at most %(n)d now, or buy it at the gerai.': 'Banyak %(product)s sudah disimpan untuk pesanan yang menunggu pembayaran: Anda dapat memesan paling banyak %(n)d sekarang, atau membelinya di gerai.',
     '%(product)s cannot be ordered online right now: what may be held for unpaid orders is already held. Buy it at the gerai, or try again later.': '%(product)s tidak dapat dipesan daring saat ini: jatah untuk pesanan yang belum dibayar sudah habis. Beli di gerai, atau coba lagi nanti.',
 })
+
+# --- photos: decode memory and damaged files (issue 9, item 4) ---
+ID.update({
+    '%(label)s: the image needs too much memory to process (%(w)d×%(h)d pixels, about %(need)d MB; at most %(max)d MB). Send a smaller version, e.g. 3000 pixels wide.':
+        '%(label)s: gambar ini butuh terlalu banyak memori untuk diproses (%(w)d×%(h)d piksel, sekitar %(need)d MB; maksimal %(max)d MB). Kirim versi yang lebih kecil, misalnya lebar 3000 piksel.',
+    '%(label)s: this kind of JPEG (arithmetic-coded, lossless or hierarchical) is not supported; save it again as an ordinary JPEG.':
+        '%(label)s: jenis JPEG ini (aritmetika, lossless, atau hierarkis) tidak didukung; simpan ulang sebagai JPEG biasa.',
+})

@@ -12,7 +12,7 @@ import nh3
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from catalog import photos as photo_store
+from marketplace import photos as photo_store
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
@@ -90,10 +90,13 @@ def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, byte
         db.session.add(item)
         item.name, item.position = data.name.strip()[:200], data.position.strip()[:200]
         item.body, item.position_order = data.body, data.position_order
+        old_photo = item.photo_hash
         if stored:
             item.photo_hash, item.photo_width, item.photo_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.board", item, f"{item.name} – {item.position}")
+    if old_photo != item.photo_hash:
+        photo_store.release_photo(old_photo)
     return item
 
 
@@ -103,7 +106,9 @@ def delete_board_member(actor: User, member_id: int) -> None:
         if item is None:
             raise NotFound(_("Not found."))
         record_event(actor, "site.board_delete", item, item.name)
+        photo = item.photo_hash
         db.session.delete(item)
+    photo_store.release_photo(photo)
 
 
 # --- news ------------------------------------------------------------------------------------------
@@ -139,10 +144,13 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = Non
         if data.status == "published" and post.published_at is None:
             post.published_at = utcnow()
         post.status = data.status
+        old_cover = post.cover_hash
         if stored:
             post.cover_hash, post.cover_width, post.cover_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.news", post, f"{post.title} ({post.status})")
+    if old_cover != post.cover_hash:
+        photo_store.release_photo(old_cover)
     return post
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
+from marketplace.photos import PHOTO_REFERENCE
 from marketplace.timeutil import utcnow
 
 
@@ -34,7 +35,7 @@ class BoardMember(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(10), default="pengurus")
-    photo_hash: Mapped[str] = mapped_column(String(64), default="")
+    photo_hash: Mapped[str] = mapped_column(String(64), default="", info=PHOTO_REFERENCE)
     photo_width: Mapped[int] = mapped_column(default=0)
     photo_height: Mapped[int] = mapped_column(default=0)
     position_order: Mapped[int] = mapped_column(default=0)
@@ -50,7 +51,7 @@ class NewsPost(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")  # sanitised when saved
-    cover_hash: Mapped[str] = mapped_column(String(64), default="")
+    cover_hash: Mapped[str] = mapped_column(String(64), default="", info=PHOTO_REFERENCE)
     cover_width: Mapped[int] = mapped_column(default=0)
     cover_height: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default="draft")

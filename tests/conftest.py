@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, text
 
+from bench import photo_memory
 from marketplace import create_app
 from marketplace.config import normalise_database_url
 from marketplace.extensions import db
@@ -238,31 +239,23 @@ def images():
             exif[0x8825] = gps
             return jpeg_bytes(size=(800, 600), exif=exif)
 
-        @staticmethod
-        def big_phone_photo() -> bytes:
-            """A 12-megapixel camera photo (4032x3024 stored, EXIF Orientation=6: portrait when viewed),
-            grainy like a real one, so it is about 3.4 MB: more than the tests' MAX_UPLOAD_MB of 2."""
-            size = (4032, 3024)
-            base = Image.linear_gradient("L").resize(size).convert("RGB")
-            grain = Image.effect_noise((size[0] // 4, size[1] // 4), 60).resize(size).convert("RGB")
-            exif = Image.Exif()
-            exif[0x0112] = 6
-            out = io.BytesIO()
-            Image.blend(base, grain, 0.5).save(out, "JPEG", quality=92, exif=exif)
-            return out.getvalue()
-
-        @staticmethod
-        def bomb() -> bytes:
-            """A small PNG file that decodes to 20000x20000 pixels (400 megapixels)."""
-            image = Image.new("1", (20000, 20000), 0)
-            out = io.BytesIO()
-            image.save(out, "PNG", optimize=True)
-            return out.getvalue()
+        # The files bench/photo_memory.py measures: the same builders, so tests and benchmark agree.
+        big_phone_photo = staticmethod(photo_memory.camera_jpeg)  # 3.4 MB: over the tests' MAX_UPLOAD_MB of 2
+        bomb = staticmethod(photo_memory.bomb)
+        big_rgba_png = staticmethod(photo_memory.big_rgba_png)
+        png16 = staticmethod(photo_memory.png16)
+        corrupt_jpeg = staticmethod(photo_memory.corrupt_jpeg)
 
         @staticmethod
         def truncated() -> bytes:
             data = jpeg_bytes(size=(1200, 900), seed=3)
             return data[: len(data) // 2]
+
+        @staticmethod
+        def cut_short_with_end_marker() -> bytes:
+            """A photo whose second half is missing, closed with a proper end-of-image marker."""
+            data = jpeg_bytes(size=(1200, 900), seed=4, quality=95)
+            return data[: len(data) // 2] + b"\xff\xd9"
 
         @staticmethod
         def text_as_jpg() -> bytes:

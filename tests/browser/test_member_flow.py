@@ -49,7 +49,7 @@ def test_member_adds_product_with_photo_and_finds_it_by_search(page, live_server
 def test_a_big_camera_photo_is_made_smaller_in_the_phone_before_upload(page, live_server, make_member, images,
                                                                         tmp_path, app):
     from catalog.models import Product
-    from catalog.photos import _original_path as original_path
+    from marketplace.photos import _original_path as original_path
     from marketplace.extensions import db
 
     make_member(business_name="Sasirangan Galuh", email="galuh@test.id")

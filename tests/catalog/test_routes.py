@@ -42,6 +42,20 @@ def test_rejected_photo_says_why_and_keeps_the_typed_form(client, login_as, imag
     assert db.session.scalar(select(func.count(Product.id))) == 0
 
 
+def test_an_empty_photo_file_is_named_not_silently_dropped_and_the_form_kept(client, login_as):
+    login_as("member")
+    response = client.post("/kelola/produk/baru", content_type="multipart/form-data", data={
+        "name": "Amplang Ikan Haruan", "price": "28.000", "unit": "bungkus 250 g", "category_id": "",
+        "description": "Gurih sekali", "status": "published",
+        "photos": [(io.BytesIO(jpeg_bytes()), "bagus.jpg"), (io.BytesIO(b""), "kosong.jpg")],
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "kosong.jpg: file kosong." in page
+    assert 'value="Amplang Ikan Haruan"' in page and 'value="28.000"' in page and "Gurih sekali" in page
+    assert db.session.scalar(select(func.count(Product.id))) == 0
+
+
 def test_price_typed_with_cents_is_explained(client, login_as):
     login_as("member")
     response = client.post("/kelola/produk/baru", data={"name": "Kue Lam", "price": "60.000,50", "unit": "loyang",

@@ -5,7 +5,7 @@ import re
 import pytest
 from PIL import Image
 
-from catalog.photos import PhotoRejected, public_dir
+from marketplace.photos import PhotoRejected, public_dir
 from marketplace import accounts
 from marketplace.cooperative import current_cooperative
 from marketplace.extensions import db
@@ -39,6 +39,13 @@ def test_a_rejected_logo_changes_nothing_and_says_why(make_user, images):
     assert err.value.field == "logo"
     db.session.expire_all()
     assert current_cooperative().logo_hash == before and current_cooperative().name != "Nama Baru"
+
+
+def test_an_empty_logo_file_is_refused_by_name(make_user):
+    with pytest.raises(PhotoRejected, match="logo.png: file kosong") as err:
+        accounts.save_cooperative(make_user("pengurus"), _details(), logo=("logo.png", b""))
+    assert err.value.field == "logo"
+    assert current_cooperative() is None
 
 
 def test_pengurus_uploads_a_logo_that_every_page_then_shows(client, auth, make_user, images):

@@ -87,6 +87,16 @@ def test_board_photo_that_is_not_an_image_is_refused_and_the_form_kept(client, a
     assert microsite.board() == []
 
 
+def test_an_empty_cover_file_is_named_and_the_news_form_kept(client, auth, make_user):
+    auth.login(make_user("pengurus").email)
+    response = client.post("/admin/situs/berita/baru", content_type="multipart/form-data", data={
+        "title": "Gerai kedua dibuka", "summary": "Di Martapura", "body": "Mulai **Desember**.",
+        "status": "published", "cover": (io.BytesIO(b""), "sampul.jpg")})
+    page = response.get_data(as_text=True)
+    assert "sampul.jpg: file kosong." in page and 'value="Gerai kedua dibuka"' in page
+    assert microsite.all_news() == []
+
+
 def test_pengurus_writes_news_with_a_cover_that_appears_on_home(client, auth, make_user):
     auth.login(make_user("pengurus").email)
     client.post("/admin/situs/berita/baru", content_type="multipart/form-data", data={
