@@ -41,6 +41,7 @@ from flask_migrate import upgrade as migrate_upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
+from .accounts import SYSTEM_EMAIL
 from .errors import DomainError
 from .extensions import db
 
@@ -349,11 +350,17 @@ def database_kind() -> str:
 
 
 def database_has_data(engine: Engine) -> bool:
-    """True when any table other than Alembic's own holds a row (a migrated, empty database has none)."""
+    """True when any table other than Alembic's own holds a row (a migrated, empty database has none;
+    the system user that migration 0008 creates does not count)."""
     quote = engine.dialect.identifier_preparer.quote
     names = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
     with engine.connect() as conn:
-        return any(conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first() for name in names)
+        for name in names:
+            where = " WHERE email IS NULL OR email <> :system" if name == "users" else ""
+            if conn.execute(text(f"SELECT 1 FROM {quote(name)}{where} LIMIT 1"),
+                            {"system": SYSTEM_EMAIL} if where else {}).first():
+                return True
+    return False
 
 
 def sqlite_path() -> Path:
