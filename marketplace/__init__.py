@@ -39,6 +39,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
 event.listen(Engine, "connect", _sqlite_pragmas)
 
 
+def _whole_sums_as_int(dbapi_connection, connection_record):  # pragma: no cover - exercised on every connect
+    """PostgreSQL returns SUM() of a BIGINT column as NUMERIC, which psycopg reads as Decimal. The schema
+    has no NUMERIC column (money is integer Rupiah), so a whole NUMERIC can only be such a sum: read it as
+    int, so quantities and Rupiah stay int whichever database summed them."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        from psycopg.types.numeric import NumericLoader
+
+        class WholeNumericLoader(NumericLoader):
+            def load(self, data):
+                value = super().load(data)
+                return int(value) if value.is_finite() and value == value.to_integral_value() else value
+
+        dbapi_connection.adapters.register_loader("numeric", WholeNumericLoader)
+
+
+event.listen(Engine, "connect", _whole_sums_as_int)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(config_module.PROJECT_ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -250,3 +250,14 @@ def test_sales_report_groups_by_the_cooperatives_local_day(make_user, make_lot):
     assert reports.sales_summary(date(2026, 11, 24), date(2026, 11, 24), "day") == []
     voided = services.void_sale(make_user("pengurus"), sale.id, "uji")
     assert voided.is_void and reports.sales_summary(date(2026, 11, 25), date(2026, 11, 25), "day") == []
+
+
+def test_stock_and_money_sums_come_back_as_whole_numbers(make_user, make_lot):
+    """On PostgreSQL a SUM over BIGINT columns is NUMERIC; quantities and Rupiah must stay int."""
+    lot = make_lot(quantity=7)
+    sale = services.record_counter_sale(make_user("kasir"), [services.LineRequest(lot.id, 3)], "cash")
+    left = services.on_hand(lot.id)
+    assert type(left) is int and left == 4
+    assert type(services.on_hand_by_lot([lot.id])[lot.id]) is int
+    services.return_to_member(make_user("kasir"), lot.member_id, [services.LineRequest(lot.id, left // 2)])
+    assert services.on_hand(lot.id) == 2 and sale.total == 45000
