@@ -27,7 +27,7 @@ from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, rol
 from marketplace.timeutil import local_today
 from settlement import services as settlement
 from storefront import microsite
-from tests.conftest import PASSWORD, jpeg_bytes
+from tests.conftest import PASSWORD
 
 try:  # online orders are moving from storefront/ into their own package orders/
     from orders import services as orders
