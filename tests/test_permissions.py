@@ -158,7 +158,7 @@ def walk(app, client, role, identifier, url_args, only=lambda rule: True) -> lis
         expected = OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None
         must_not_change = method != "GET" and (expected is not None or not allowed(access, role, rule.rule, method))
         before = database_state() if must_not_change else None
-        response = client.open(url, method=method, data={})
+        response = client.open(url, method=method, data=None if method == "GET" else {})
         problem = verdict(access, role, method, response, login_path, rule.rule, expected)
         if problem:
             problems.append(f"{method} {url} as {role}: {problem}")
