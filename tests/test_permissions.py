@@ -29,10 +29,7 @@ from settlement import services as settlement
 from storefront import microsite
 from tests.conftest import PASSWORD
 
-try:  # online orders are moving from storefront/ into their own package orders/
-    from orders import services as orders
-except ImportError:  # pragma: no cover - before the move
-    from storefront import orders
+from orders import services as orders
 
 # "stranger" is a member signed in while the URLs carry another member's product, photo and statement.
 ROLES = [None, "member", "stranger", "kasir", "pengurus", "pengawas"]
@@ -52,14 +49,6 @@ OBJECT_LEVEL = {
     ("settlement.statement_pdf_download", "GET"): 403,
 }
 
-# TODO(orders): storefront/shop_routes.py `staff_order` serves GET and POST as one endpoint declared for
-# kasir, pengurus and pengawas, and refuses pengawas' POST in its body. The orders/ package splits it into
-# a GET and a POST endpoint; remove this entry when it lands (the walk fails while it is not needed).
-NOT_YET_SPLIT = {
-    ("/gerai/pesanan/<int:order_id>", "POST"): ("kasir", "pengurus"),
-}
-
-
 # --- the walker --------------------------------------------------------------------------------------
 
 def undeclared_endpoints(app) -> list[str]:
@@ -77,13 +66,12 @@ def requests_to_make(app):
     return sorted(found, key=lambda r: (r[1] != "GET", r[0].rule, r[1]))
 
 
-def allowed(access: tuple[str, ...], role: str | None, rule: str, method: str) -> bool:
-    roles = NOT_YET_SPLIT.get((rule, method), access)
-    if PUBLIC in roles:
+def allowed(access: tuple[str, ...], role: str | None) -> bool:
+    if PUBLIC in access:
         return True
-    if SIGNED_IN in roles:
+    if SIGNED_IN in access:
         return role is not None
-    return role is not None and ROLE_NAME[role] in roles
+    return role is not None and ROLE_NAME[role] in access
 
 
 def sent_to_sign_in(response, login_path: str) -> bool:
@@ -93,14 +81,14 @@ def sent_to_sign_in(response, login_path: str) -> bool:
         urlsplit(response.headers.get("Location", "")).path == login_path
 
 
-def verdict(access, role, method, response, login_path: str, rule: str = "", expected: int | None = None):
+def verdict(access, role, method, response, login_path: str, expected: int | None = None):
     """What is wrong with `response` to `role` for a view declared `access`; None when nothing is."""
     status, to_sign_in = response.status_code, sent_to_sign_in(response, login_path)
     if access is None:
         return "has no permission declaration"
     if expected is not None:
         return None if status == expected else f"answered {status}, the object-level rule says {expected}"
-    if not allowed(access, role, rule, method):
+    if not allowed(access, role):
         if role is None:
             return None if to_sign_in else f"answered {status} to anonymous, not sent to sign in"
         return None if status == 403 else f"answered {status}, not 403"
@@ -156,10 +144,10 @@ def walk(app, client, role, identifier, url_args, only=lambda rule: True) -> lis
         with app.test_request_context():
             url = url_for(endpoint, **args)
         expected = OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None
-        must_not_change = method != "GET" and (expected is not None or not allowed(access, role, rule.rule, method))
+        must_not_change = method != "GET" and (expected is not None or not allowed(access, role))
         before = database_state() if must_not_change else None
         response = client.open(url, method=method, data=None if method == "GET" else {})
-        problem = verdict(access, role, method, response, login_path, rule.rule, expected)
+        problem = verdict(access, role, method, response, login_path, expected)
         if problem:
             problems.append(f"{method} {url} as {role}: {problem}")
         elif must_not_change and database_state() != before:
@@ -222,10 +210,6 @@ def test_every_route_answers_each_role_as_declared(app, client, world, role):
 
 def test_every_view_declares_who_may_use_it(app):
     assert undeclared_endpoints(app) == []
-    for (rule, method), roles in NOT_YET_SPLIT.items():
-        endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.rule == rule and method in r.methods}
-        declared = {declared_access(app.view_functions[e]) for e in endpoints}
-        assert declared != {roles}, f"{method} {rule} declares {roles} itself now: remove it from NOT_YET_SPLIT"
 
 
 PRIVATE_AREAS = ("/admin", "/gerai", "/kelola", "/penyelesaian", "/pernyataan", "/saya", "/akun", "/dasbor")
@@ -235,7 +219,6 @@ def test_the_declarations_keep_the_rules_of_the_cooperative(app):
     """What the walk cannot see (it checks behaviour against the declarations): pengawas, the
     supervisor, changes nothing; staff and member pages are never public."""
     for rule, method, endpoint, access in requests_to_make(app):
-        access = NOT_YET_SPLIT.get((rule.rule, method), access)
         if method != "GET":
             assert "pengawas" not in access, f"{method} {rule.rule} ({endpoint}) lets pengawas change something"
         if rule.rule.startswith(PRIVATE_AREAS):
