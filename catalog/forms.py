@@ -21,6 +21,11 @@ class RupiahField(StringField):
 
     amount: int | None = None
 
+    def process_data(self, value):
+        # An amount from the object being edited shows as a person types it (15000 -> "15.000"), and stays
+        # text when a form is sent without this field.
+        self.data = f"{value:,}".replace(",", ".") if isinstance(value, int) else value
+
     def pre_validate(self, form):
         self.amount = None
         if self.data:

@@ -92,10 +92,8 @@ def product_new():
 def product_edit(product_id: int):
     product = _managed_product(product_id)
     form = _product_form(obj=product)
-    if request.method == "GET":
-        form.price.data = f"{product.price:,}".replace(",", ".")
-        if "member_id" in form:
-            form.member_id.data = product.member_id
+    if request.method == "GET" and "member_id" in form:
+        form.member_id.data = product.member_id
     if form.validate_on_submit():
         try:
             services.update_product(current_user, product, _data(form), _uploads())
@@ -146,19 +144,26 @@ def photo_delete(product_id: int, photo_id: int):
     return redirect(url_for("catalog.product_edit", product_id=product.id) + "#foto")
 
 
-@bp.route("/kategori", methods=["GET", "POST"])
+def _render_categories(form: CategoryForm):
+    return render_template("catalog/categories.html", form=form, categories=services.list_categories())
+
+
+@bp.get("/kategori")
 @roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
 def categories():
+    return _render_categories(CategoryForm())
+
+
+@bp.post("/kategori")
+@roles_required(ROLE_PENGURUS)
+def category_create():
     form = CategoryForm()
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.create_category(current_user, form.name.data)
-            except DomainError as exc:
-                show_domain_error(form, exc)
-            else:
-                flash(_("Category added."), "success")
-                return redirect(url_for("catalog.categories"))
-    return render_template("catalog/categories.html", form=form, categories=services.list_categories())
+    if form.validate_on_submit():
+        try:
+            services.create_category(current_user, form.name.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Category added."), "success")
+            return redirect(url_for("catalog.categories"))
+    return _render_categories(form)

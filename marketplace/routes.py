@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_from_directory, session, url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text
 
@@ -16,7 +16,7 @@ from .extensions import db
 from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, NewMemberForm, NewPasswordForm,
                     StaffForm, select_choices)
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
-from .security import roles_required
+from .security import public, roles_required, signed_in
 from .text import whatsapp_link
 from .views import absolute_url, safe_next, show_domain_error, uploaded_file
 
@@ -26,6 +26,7 @@ PHOTO_MAX_AGE = 365 * 24 * 3600
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
@@ -35,6 +36,7 @@ def healthz():
 
 
 @bp.get("/media/photos/<path:name>")
+@public
 def photo_file(name: str):
     directory = Path(current_app.config["MEDIA_ROOT"]) / "public" / "photos"
     response = send_from_directory(directory, name, max_age=PHOTO_MAX_AGE)
@@ -44,6 +46,7 @@ def photo_file(name: str):
 
 
 @bp.get("/bahasa/<code>")
+@public
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
@@ -51,6 +54,7 @@ def set_language(code: str):
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
@@ -71,7 +75,7 @@ def login():
 
 
 @bp.post("/keluar")
-@login_required
+@signed_in
 def logout():
     lang = session.get("lang")
     accounts.sign_out(current_user)
@@ -84,7 +88,7 @@ def logout():
 
 
 @bp.get("/dasbor")
-@login_required
+@signed_in
 def dashboard():
     return render_template("dashboard.html")
 
@@ -92,7 +96,7 @@ def dashboard():
 # --- passwords ---------------------------------------------------------------------------------
 
 @bp.route("/akun/kata-sandi", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -111,6 +115,7 @@ def change_password():
 
 
 @bp.route("/atur-sandi/<token>", methods=["GET", "POST"])
+@public
 def reset_password(token: str):
     try:
         user = accounts.user_for_reset_token(token)
@@ -282,35 +287,45 @@ def member_edit(member_id: int):
     return render_template("admin/member_form.html", form=form, member=member)
 
 
-@bp.route("/admin/koperasi", methods=["GET", "POST"])
-@roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
-def cooperative_settings():
-    from consignment.services import format_percent, parse_percent
-
+def _cooperative_form():
     from .cooperative import current_cooperative
 
     coop = current_cooperative()
-    form = CooperativeForm(obj=coop)
-    if request.method == "GET" and coop is not None:
+    return coop, CooperativeForm(obj=coop)
+
+
+@bp.get("/admin/koperasi")
+@roles_required(ROLE_PENGURUS, ROLE_PENGAWAS)
+def cooperative_settings():
+    from consignment.services import format_percent
+
+    coop, form = _cooperative_form()
+    if coop is not None:
         form.default_commission.data = format_percent(coop.default_commission_bp).rstrip("%")
-    if request.method == "POST":
-        if not current_user.has_role(ROLE_PENGURUS):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                accounts.save_cooperative(current_user, accounts.CooperativeDetails(
-                    name=form.name.data or "", legal_number=form.legal_number.data or "",
-                    address=form.address.data or "", village=form.village.data or "",
-                    whatsapp=form.whatsapp.data or "", about=form.about.data or "",
-                    default_commission_bp=parse_percent(form.default_commission.data),
-                    hero_text=form.hero_text.data or "", vision=form.vision.data or "",
-                    mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""),
-                    logo=uploaded_file("logo"), remove_logo=form.remove_logo.data)
-            except DomainError as exc:
-                if exc.field == "commission":
-                    exc.field = "default_commission"
-                show_domain_error(form, exc)
-            else:
-                flash(_("Saved."), "success")
-                return redirect(url_for("core.cooperative_settings"))
+    return render_template("admin/cooperative.html", form=form, coop=coop)
+
+
+@bp.post("/admin/koperasi")
+@roles_required(ROLE_PENGURUS)
+def cooperative_save():
+    from consignment.services import parse_percent
+
+    coop, form = _cooperative_form()
+    if form.validate_on_submit():
+        try:
+            accounts.save_cooperative(current_user, accounts.CooperativeDetails(
+                name=form.name.data or "", legal_number=form.legal_number.data or "",
+                address=form.address.data or "", village=form.village.data or "",
+                whatsapp=form.whatsapp.data or "", about=form.about.data or "",
+                default_commission_bp=parse_percent(form.default_commission.data),
+                hero_text=form.hero_text.data or "", vision=form.vision.data or "",
+                mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""),
+                logo=uploaded_file("logo"), remove_logo=form.remove_logo.data)
+        except DomainError as exc:
+            if exc.field == "commission":
+                exc.field = "default_commission"
+            show_domain_error(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("core.cooperative_settings"))
     return render_template("admin/cooperative.html", form=form, coop=coop)

@@ -20,7 +20,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import csrf, db
 from marketplace.models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS
 from marketplace.money import format_rupiah
-from marketplace.security import roles_required
+from marketplace.security import public, roles_required
 from marketplace.text import whatsapp_link
 from marketplace.views import absolute_url, safe_next, show_domain_error
 
@@ -69,6 +69,7 @@ def cart_size():
 
 
 @bp.post("/keranjang/tambah")
+@public
 def cart_add():
     product = db.session.get(Product, request.form.get("product_id", type=int) or 0)
     if product is None or product.status != STATUS_PUBLISHED:
@@ -85,6 +86,7 @@ def cart_add():
 
 
 @bp.post("/keranjang/ubah")
+@public
 def cart_update():
     cart = _cart()
     pid = str(request.form.get("product_id", type=int) or "")
@@ -99,6 +101,7 @@ def cart_update():
 
 
 @bp.get("/keranjang")
+@public
 def cart():
     lines, total = cart_view()
     coop_wa = _coop_whatsapp()
@@ -117,6 +120,7 @@ def _coop_whatsapp() -> str:
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@public
 def checkout():
     lines, total = cart_view()
     form = CheckoutForm()
@@ -127,7 +131,7 @@ def checkout():
         if placed is not None:  # the checkout sent again after the first one emptied the cart
             return redirect(url_for("orders.order_page", token=db.session.get(Order, placed).token))
         flash(_("Your cart is empty."), "info")
-        return redirect(url_for("orders.products"))
+        return redirect(url_for("storefront.products"))
     refused = False
     if form.validate_on_submit():
         try:
@@ -154,6 +158,7 @@ def checkout():
 
 
 @bp.get("/pesanan/<token>")
+@public
 def order_page(token: str):
     """The shopper's order page (also Snap's finish redirect). Reads only: checking the payment is a POST."""
     order = orders.order_by_token(token) or abort(404)
@@ -165,6 +170,7 @@ def order_page(token: str):
 
 
 @bp.post("/pesanan/<token>/cek")
+@public
 def order_check_payment(token: str):
     """The shopper asks whether their payment arrived: confirm it with Midtrans' status API."""
     order = orders.order_by_token(token) or abort(404)
@@ -176,6 +182,7 @@ def order_check_payment(token: str):
 
 
 @bp.post("/pesanan/<token>/bayar")
+@public
 def order_pay(token: str):
     order = orders.order_by_token(token) or abort(404)
     try:
@@ -186,6 +193,7 @@ def order_pay(token: str):
 
 
 @bp.post("/payments/midtrans/notification")
+@public
 @csrf.exempt  # Midtrans cannot send our CSRF token; the request is authenticated by its signature instead
 def midtrans_notification():
     payload = request.get_json(silent=True)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
+from marketplace.security import public
 from marketplace.text import whatsapp_link
 from marketplace.views import absolute_url
 
@@ -26,6 +27,7 @@ def _price_arg(name: str) -> int | None:
 
 
 @bp.get("/")
+@public
 @cached_page
 def home():
     from .microsite import published_news
@@ -35,6 +37,7 @@ def home():
 
 
 @bp.get("/produk")
+@public
 @cached_page
 def products():
     q = request.args.get("q", "")[:200]
@@ -50,6 +53,7 @@ def products():
 
 
 @bp.get("/produk/saran")
+@public
 def suggest():
     response = jsonify(services.suggestions(request.args.get("q", "")[:100]))
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -57,6 +61,7 @@ def suggest():
 
 
 @bp.get("/produk/<slug>")
+@public
 @cached_page
 def product_detail(slug: str):
 
@@ -76,6 +81,7 @@ def product_detail(slug: str):
 
 
 @bp.get("/umkm/<slug>")
+@public
 @cached_page
 def member_page(slug: str):
     member, products = services.member_with_products(slug)
@@ -86,6 +92,7 @@ def member_page(slug: str):
 
 
 @bp.get("/transparansi")
+@public
 @cached_page
 def transparency():
     from settlement.services import transparency as figures

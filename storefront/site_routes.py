@@ -15,7 +15,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
-from marketplace.security import roles_required
+from marketplace.security import public, roles_required
 from marketplace.views import absolute_url, show_domain_error, uploaded_file
 
 from .page_cache import cached_page
@@ -54,42 +54,49 @@ def _content_page(key: str, template: str = "storefront/page.html", **extra):
 
 
 @bp.get("/tentang")
+@public
 @cached_page
 def about():
     return _content_page("tentang", "storefront/about.html")
 
 
 @bp.get("/pengurus")
+@public
 @cached_page
 def board_page():
     return render_template("storefront/board.html", board=microsite.board())
 
 
 @bp.get("/unit-usaha")
+@public
 @cached_page
 def business_units():
     return _content_page("unit-usaha")
 
 
 @bp.get("/potensi-desa")
+@public
 @cached_page
 def village_potential():
     return _content_page("potensi-desa")
 
 
 @bp.get("/kontak")
+@public
 @cached_page
 def contact():
     return _content_page("kontak", "storefront/contact.html")
 
 
 @bp.get("/berita")
+@public
 @cached_page
 def news_list():
     return render_template("storefront/news_list.html", posts=microsite.published_news(50))
 
 
 @bp.get("/berita/<slug>")
+@public
 @cached_page
 def news_detail(slug: str):
     post = microsite.news_post(slug) or abort(404)
@@ -98,6 +105,7 @@ def news_detail(slug: str):
 
 
 @bp.get("/robots.txt")
+@public
 @cached_page
 def robots():
     lines = ["User-agent: *", "Disallow: /kelola/", "Disallow: /gerai/", "Disallow: /admin/", "Disallow: /pesanan/",
@@ -107,6 +115,7 @@ def robots():
 
 
 @bp.get("/sitemap.xml")
+@public
 @cached_page
 def sitemap():
     from markupsafe import escape
