@@ -4,13 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   send_from_directory, session, url_for)
+                   send_file, send_from_directory, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text
 
-from . import accounts
+from . import accounts, pending_photos
 from .errors import DomainError
 from .extensions import db
 from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, NewMemberForm, NewPasswordForm,
@@ -33,6 +33,18 @@ def healthz():
     except Exception as exc:  # pragma: no cover - needs a broken database
         return {"status": "error", "database": str(exc.__class__.__name__)}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/foto-tersimpan/<token>")
+@signed_in
+def pending_photo(token: str):
+    """Preview of a photo kept from a failed form, for the user who sent it only."""
+    path = pending_photos.preview(token, current_user.id)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/webp", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/media/photos/<path:name>")
