@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, request
+from flask_login import current_user
 from flask_babel import gettext as _
 
-from .photos import PRIVATE_FILE_MODE, PhotoLimits, PhotoRejected, StoredPhoto, _atomic_write, prepare_photo, write_photo
+from .views import uploaded_file
+from .photos import (PRIVATE_FILE_MODE, PhotoLimits, PhotoRejected, StoredPhoto, _atomic_write, prepare_photo,
+                     store_upload, write_photo)
 
 FIELD = "kept_photos"
 PREVIEW_WIDTH = 320
@@ -115,10 +118,17 @@ def _expired_message(filename: str) -> str:
     return _("%(label)s: the kept photo has expired; choose it again.", label=filename)
 
 
-def discard(pendings: list[PendingPhoto]) -> None:
-    """Remove kept photos once they have been stored (or are no longer wanted)."""
+def store_chosen(chosen: "tuple[str, bytes] | PendingPhoto | None", owner_id: int, field: str) -> StoredPhoto | None:
+    """Store the one photo of a form: a new upload (filename, bytes), a kept photo, or nothing."""
+    if isinstance(chosen, PendingPhoto):
+        return store(chosen, owner_id, field)
+    return store_upload(chosen[1], chosen[0], field) if chosen else None
+
+
+def discard(pendings) -> None:
+    """Remove kept photos once they have been stored (anything else in `pendings` is ignored)."""
     for pending in pendings:
-        folder = _folder(pending.token)
+        folder = _folder(pending.token) if isinstance(pending, PendingPhoto) else None
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -174,3 +184,18 @@ def keep_uploads(uploads: list[tuple[str, bytes]], kept: list[PendingPhoto], own
             if exc.message not in form_field.errors:
                 form_field.errors = list(form_field.errors) + [exc.message]
     return kept[:room]
+
+
+def one_photo(field) -> tuple["tuple[str, bytes] | PendingPhoto | None", list[PendingPhoto]]:
+    """For a form with one photo field: what to store (a new upload wins over a kept one) and the photo
+    kept from an earlier failed submit."""
+    upload = uploaded_file(field.name)
+    kept = from_form(current_user.id)[:1]
+    return (upload or (kept[0] if kept else None)), kept
+
+
+def keep_one(chosen, kept: list[PendingPhoto], field) -> list[PendingPhoto]:
+    """After a failed POST of a one-photo form: keep the new upload (replacing a kept one) or the kept one."""
+    if isinstance(chosen, tuple):
+        return keep_uploads([chosen], [], current_user.id, field, 1)
+    return kept

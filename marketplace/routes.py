@@ -18,7 +18,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import public, roles_required, signed_in
 from .text import whatsapp_link
-from .views import absolute_url, safe_next, show_domain_error, uploaded_file
+from .views import absolute_url, safe_next, show_domain_error
 
 bp = Blueprint("core", __name__)
 
@@ -323,6 +323,7 @@ def cooperative_save():
     from consignment.services import parse_percent
 
     coop, form = _cooperative_form()
+    chosen, kept = pending_photos.one_photo(form.logo)
     if form.validate_on_submit():
         try:
             accounts.save_cooperative(current_user, accounts.CooperativeDetails(
@@ -332,7 +333,7 @@ def cooperative_save():
                 default_commission_bp=parse_percent(form.default_commission.data),
                 hero_text=form.hero_text.data or "", vision=form.vision.data or "",
                 mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""),
-                logo=uploaded_file("logo"), remove_logo=form.remove_logo.data)
+                logo=chosen, remove_logo=form.remove_logo.data)
         except DomainError as exc:
             if exc.field == "commission":
                 exc.field = "default_commission"
@@ -340,4 +341,5 @@ def cooperative_save():
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("core.cooperative_settings"))
-    return render_template("admin/cooperative.html", form=form, coop=coop)
+    return render_template("admin/cooperative.html", form=form, coop=coop,
+                           kept=pending_photos.keep_one(chosen, kept, form.logo))

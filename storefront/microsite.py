@@ -12,7 +12,9 @@ import nh3
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace import pending_photos
 from marketplace import photos as photo_store
+from marketplace.pending_photos import PendingPhoto
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
@@ -76,13 +78,14 @@ def board() -> list[BoardMember]:
                                                                BoardMember.id)))
 
 
-def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | None = None,
+def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | PendingPhoto | None = None,
                       member_id: int | None = None) -> BoardMember:
+    """`photo`: a new upload (filename, bytes) or a photo kept from a failed submit, or None."""
     if not (data.name or "").strip() or not (data.position or "").strip():
         raise DomainError(_("Fill in the name and the position."), field="name")
     if data.body not in ("pengurus", "pengawas"):
         raise DomainError(_("Choose pengurus or pengawas."), field="body")
-    stored = photo_store.store_upload(photo[1], photo[0], "photo") if photo else None  # validated before the transaction
+    stored = pending_photos.store_chosen(photo, actor.id, "photo")  # validated before the transaction
     with transaction():
         item = db.session.get(BoardMember, member_id) if member_id else BoardMember()
         if item is None:
@@ -95,6 +98,7 @@ def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, byte
             item.photo_hash, item.photo_width, item.photo_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.board", item, f"{item.name} – {item.position}")
+    pending_photos.discard([photo])
     if old_photo != item.photo_hash:
         photo_store.release_photo(old_photo)
     return item
@@ -121,13 +125,14 @@ class NewsData:
     status: str = "draft"
 
 
-def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = None, post_id: int | None = None) -> NewsPost:
+def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPhoto | None = None,
+              post_id: int | None = None) -> NewsPost:
     title = (data.title or "").strip()
     if len(title) < 3:
         raise DomainError(_("Write a title."), field="title")
     if data.status not in ("draft", "published"):
         raise DomainError(_("Unknown status."), field="status")
-    stored = photo_store.store_upload(cover[1], cover[0], "cover") if cover else None
+    stored = pending_photos.store_chosen(cover, actor.id, "cover")
     with transaction():
         post = db.session.get(NewsPost, post_id) if post_id else None
         if post_id and post is None:
@@ -149,6 +154,7 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = Non
             post.cover_hash, post.cover_width, post.cover_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.news", post, f"{post.title} ({post.status})")
+    pending_photos.discard([cover])
     if old_cover != post.cover_hash:
         photo_store.release_photo(old_cover)
     return post

@@ -96,3 +96,30 @@ def test_kept_photos_expire_and_are_purged(client, login_as, app, runner):
     result = runner.invoke(args=["purge-pending-photos"])
     assert result.exit_code == 0 and "1" in result.output
     assert _pending_folders(app) == []
+
+
+def test_news_cover_chosen_on_a_failed_form_is_used_by_the_next_submit(client, login_as):
+    from storefront.models import NewsPost
+
+    login_as("pengurus")
+    news = {"title": "", "summary": "", "body": "Panen raya", "status": "published"}
+    failed = client.post("/admin/situs/berita/baru", content_type="multipart/form-data",
+                         data={**news, "cover": (io.BytesIO(jpeg_bytes()), "panen.jpg")})
+    [token] = _kept_tokens(failed.get_data(as_text=True))
+    saved = client.post("/admin/situs/berita/baru", data={**news, "title": "Panen raya", "kept_photos": token})
+    assert saved.status_code == 302
+    assert db.session.scalar(select(NewsPost)).cover_hash
+
+
+def test_logo_chosen_on_a_failed_settings_form_is_used_by_the_next_submit(client, login_as):
+    from marketplace.cooperative import current_cooperative
+
+    login_as("pengurus")
+    settings = {"name": "", "default_commission": "20", "whatsapp": "", "legal_number": "", "address": "",
+                "village": "", "about": "", "hero_text": "", "vision": "", "mission": "", "email": "", "map_url": ""}
+    failed = client.post("/admin/koperasi", content_type="multipart/form-data",
+                         data={**settings, "logo": (io.BytesIO(jpeg_bytes()), "logo.jpg")})
+    [token] = _kept_tokens(failed.get_data(as_text=True))
+    saved = client.post("/admin/koperasi", data={**settings, "name": "Koperasi Maju", "kept_photos": token})
+    assert saved.status_code == 302
+    assert current_cooperative().logo_hash
