@@ -17,13 +17,14 @@ from marketplace.errors import DomainError, PermissionDenied
 from marketplace.extensions import db
 from marketplace.transaction import transaction
 from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGURUS, Member, User
-from marketplace.text import slugify
+from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 
-from .models import MAX_PHOTOS, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
+from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
 from .search import drain_outbox_quietly, queue_reindex
 
 MAX_PRICE = 1_000_000_000
+
 
 
 @dataclass
@@ -81,14 +82,15 @@ def _clean(data: ProductData) -> ProductData:
         raise DomainError(_("The price must be a whole number of Rupiah."), field="price")
     if data.price <= 0 or data.price > MAX_PRICE:
         raise DomainError(_("The price must be more than Rp0."), field="price")
-    unit = (data.unit or "").strip()
+    unit = limited(data.unit, MAX_UNIT, "unit", _("Unit"))
     if not unit:
         raise DomainError(_("The unit is required, e.g. pcs or bungkus 250 g."), field="unit")
     if data.status not in STATUSES:
         raise DomainError(_("Unknown product status."), field="status")
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         raise DomainError(_("Category not found."), field="category_id")
-    return ProductData(name=name, price=data.price, unit=unit[:50], description=(data.description or "").strip(),
+    description = limited(data.description, MAX_DESCRIPTION, "description", _("Description"))
+    return ProductData(name=name, price=data.price, unit=unit, description=description,
                        category_id=data.category_id, status=data.status)
 
 

@@ -19,11 +19,13 @@ from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import User
-from marketplace.text import slugify
+from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 
 from .models import BoardMember, NewsPost, SitePage
+
+MAX_BODY = 50000  # characters of Markdown in a page or news post
 
 PAGE_KEYS = {
     "tentang": "Tentang koperasi",
@@ -53,10 +55,10 @@ def save_page(actor: User, key: str, title: str, body_markdown: str) -> SitePage
     if key not in PAGE_KEYS:
         raise NotFound(_("Page not found."))
     with transaction():
-        title = (title or "").strip() or PAGE_KEYS[key]
+        title = limited(title, 200, "title", _("Title")) or PAGE_KEYS[key]
         item = page(key) or SitePage(key=key, title=title)
         db.session.add(item)
-        item.title, item.body_markdown = title[:200], body_markdown or ""
+        item.title, item.body_markdown = title, limited(body_markdown, MAX_BODY, "body", _("Text"))
         item.body_html = render_markdown(item.body_markdown)
         db.session.flush()
         record_event(actor, "site.page", item, key)
@@ -81,7 +83,9 @@ def board() -> list[BoardMember]:
 def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | PendingPhoto | None = None,
                       member_id: int | None = None) -> BoardMember:
     """`photo`: a new upload (filename, bytes) or a photo kept from a failed submit, or None."""
-    if not (data.name or "").strip() or not (data.position or "").strip():
+    name = limited(data.name, 200, "name", _("Name"))
+    position = limited(data.position, 200, "position", _("Position"))
+    if not name or not position:
         raise DomainError(_("Fill in the name and the position."), field="name")
     if data.body not in ("pengurus", "pengawas"):
         raise DomainError(_("Choose pengurus or pengawas."), field="body")
@@ -91,7 +95,7 @@ def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, byte
         if item is None:
             raise NotFound(_("Not found."))
         db.session.add(item)
-        item.name, item.position = data.name.strip()[:200], data.position.strip()[:200]
+        item.name, item.position = name, position
         item.body, item.position_order = data.body, data.position_order
         old_photo = item.photo_hash
         if stored:
@@ -127,7 +131,9 @@ class NewsData:
 
 def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPhoto | None = None,
               post_id: int | None = None) -> NewsPost:
-    title = (data.title or "").strip()
+    title = limited(data.title, 200, "title", _("Title"))
+    summary = limited(data.summary, 300, "summary", _("Summary"))
+    body = limited(data.body_markdown, MAX_BODY, "body", _("Text"))
     if len(title) < 3:
         raise DomainError(_("Write a title."), field="title")
     if data.status not in ("draft", "published"):
@@ -143,8 +149,8 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPho
                 slug, n = f"{base}-{n}", n + 1
             post = NewsPost(slug=slug, title=title)
             db.session.add(post)
-        post.title, post.summary = title[:200], (data.summary or "").strip()[:300]
-        post.body_markdown = data.body_markdown or ""
+        post.title, post.summary = title, summary
+        post.body_markdown = body
         post.body_html = render_markdown(post.body_markdown)
         if data.status == "published" and post.published_at is None:
             post.published_at = utcnow()

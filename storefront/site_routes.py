@@ -21,6 +21,7 @@ from marketplace.views import absolute_url, show_domain_error
 
 from .page_cache import cached_page
 from . import microsite
+from .microsite import MAX_BODY
 from .models import BoardMember, NewsPost
 from .routes import bp
 
@@ -28,7 +29,7 @@ from .routes import bp
 class PageForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Text (Markdown: **bold**, lists with -, links [text](https://…))"),
-                         validators=[Optional(), Length(max=50000)])
+                         validators=[Optional(), Length(max=MAX_BODY)])
 
 
 class BoardMemberForm(FlaskForm):
@@ -42,7 +43,7 @@ class BoardMemberForm(FlaskForm):
 class NewsForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     summary = StringField(_l("Summary (for the list and link previews)"), validators=[Optional(), Length(max=300)])
-    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=50000)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=MAX_BODY)])
     status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
                                                                ("published", _l("Published"))]))
     cover = FileField(_l("Cover photo"))
