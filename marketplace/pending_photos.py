@@ -195,7 +195,11 @@ def one_photo(field) -> tuple["tuple[str, bytes] | PendingPhoto | None", list[Pe
 
 
 def keep_one(chosen, kept: list[PendingPhoto], field) -> list[PendingPhoto]:
-    """After a failed POST of a one-photo form: keep the new upload (replacing a kept one) or the kept one."""
+    """After a failed POST of a one-photo form: keep the new upload (replacing a kept one) or the kept one.
+    A refused new upload leaves the kept one in place."""
     if isinstance(chosen, tuple):
-        return keep_uploads([chosen], [], current_user.id, field, 1)
+        new = keep_uploads([chosen], [], current_user.id, field, 1)
+        if new:
+            discard(kept)
+            return new
     return kept
