@@ -17,6 +17,8 @@ STATUS_PUBLISHED = "published"
 STATUS_ARCHIVED = "archived"
 STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED, STATUS_ARCHIVED)
 MAX_PHOTOS = 8
+MAX_UNIT = 50  # the unit column's size
+MAX_DESCRIPTION = 5000  # characters
 
 
 class Category(db.Model):

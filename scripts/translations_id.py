@@ -523,4 +523,17 @@ ID.update({
         '%(label)s: gambar ini butuh terlalu banyak memori untuk diproses (%(w)d×%(h)d piksel, sekitar %(need)d MB; maksimal %(max)d MB). Kirim versi yang lebih kecil, misalnya lebar 3000 piksel.',
     '%(label)s: this kind of JPEG (arithmetic-coded, lossless or hierarchical) is not supported; save it again as an ordinary JPEG.':
         '%(label)s: jenis JPEG ini (aritmetika, lossless, atau hierarkis) tidak didukung; simpan ulang sebagai JPEG biasa.',
+    # --- forms (issue 11): kept photos, length limits, settlement screens, counter change, statement PDF ---
+    'Photo kept: %(name)s': 'Foto tersimpan: %(name)s',
+    'Kept photos are saved with the form; untick one to drop it.':
+        'Foto tersimpan ikut disimpan bersama formulir; hapus centangnya untuk membuangnya.',
+    '%(label)s: the kept photo has expired; choose it again.': '%(label)s: foto tersimpan sudah kedaluwarsa; pilih lagi.',
+    'At most %(n)d characters.': 'Maksimal %(n)d karakter.',
+    '%(label)s is too long: %(n)d characters, at most %(max)d.': '%(label)s terlalu panjang: %(n)d karakter, maksimal %(max)d.',
+    'if closed now': 'jika ditutup sekarang',
+    'A settlement is open (sales up to %(date)s). Close it before opening the next one.':
+        'Ada penyelesaian yang masih terbuka (penjualan sampai %(date)s). Tutup dulu sebelum membuka yang berikutnya.',
+    'Review the open settlement': 'Tinjau penyelesaian yang terbuka',
+    'Text': 'Teks',
+    'Summary': 'Ringkasan',
 })
