@@ -127,7 +127,7 @@ def checkout():
         if placed is not None:  # the checkout sent again after the first one emptied the cart
             return redirect(url_for("orders.order_page", token=db.session.get(Order, placed).token))
         flash(_("Your cart is empty."), "info")
-        return redirect(url_for("orders.products"))
+        return redirect(url_for("storefront.products"))
     refused = False
     if form.validate_on_submit():
         try:

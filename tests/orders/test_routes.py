@@ -268,3 +268,9 @@ def test_staff_order_declares_its_roles_per_method(app, client, login_as, stocke
     login_as("pengawas")
     assert client.get(f"/gerai/pesanan/{order.id}").status_code == 200
     assert client.post(f"/gerai/pesanan/{order.id}", data={"action": "cancel", "cancel-reason": "coba"}).status_code == 403
+
+
+def test_checkout_with_an_empty_cart_goes_back_to_the_products(client):
+    response = client.get("/checkout")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/produk")
