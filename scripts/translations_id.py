@@ -524,3 +524,13 @@ ID.update({
     '%(label)s: this kind of JPEG (arithmetic-coded, lossless or hierarchical) is not supported; save it again as an ordinary JPEG.':
         '%(label)s: jenis JPEG ini (aritmetika, lossless, atau hierarkis) tidak didukung; simpan ulang sebagai JPEG biasa.',
 })
+
+# --- phone layout (issue 11, layout): receipt to WhatsApp, filters ---
+ID.update({
+    "Send this receipt to the shopper's WhatsApp": "Kirim struk ini ke WhatsApp pembeli",
+    "Use number": "Pakai nomor",
+    "That does not look like a phone number; WhatsApp will ask whom to send to.":
+        "Itu tidak tampak seperti nomor telepon; WhatsApp akan menanyakan tujuan pengiriman.",
+    "Send via WhatsApp": "Kirim lewat WhatsApp",
+    "%(n)d active": "%(n)d aktif",
+})
