@@ -68,6 +68,7 @@ def demo_values() -> dict[str, dict[str, object]]:
         "period_id": first(SettlementPeriod.id), "payout_id": payout.id if payout else first(Payout.id),
         "order_id": order.id, "token": order.token, "slug": product.slug, "post_id": first(NewsPost.id),
         "key": "profil",
+        "codes": list(db.session.scalars(select(ConsignmentLot.code).order_by(ConsignmentLot.id).limit(3))),
     }
     return {
         "": by_name,
@@ -120,6 +121,20 @@ def sign_in(context, base_url: str, role: str) -> None:
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert "/masuk" not in page.url, f"signing in as {role} failed"
+    page.close()
+
+
+def fill_carts(context, base: str, role: str, values: dict) -> None:
+    """Something in the shopper's cart and in the kasir's POS, so those screens show their totals."""
+    page = context.new_page()
+    if role == "anonymous":
+        page.goto(f"{base}/produk/{values['slug']}")
+        page.locator("form[action$='/keranjang/tambah'] button[type=submit]").first.click()
+    elif role == "kasir":
+        for code in values["codes"]:
+            page.goto(f"{base}/gerai/kasir")
+            page.locator("#kode").fill(code)
+            page.locator("form.pos-scan button[type=submit]").click()
     page.close()
 
 

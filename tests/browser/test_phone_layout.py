@@ -3,7 +3,8 @@ Content-Security-Policy holds. Pages come from the URL map (a new route is walke
 with real ids from the demo cooperative."""
 import pytest
 
-from tests.browser.phone_pages import OVERFLOW_JS, PHONE, ROLES, demo_values, get_pages, seed_demo_cooperative, sign_in
+from tests.browser.phone_pages import (OVERFLOW_JS, PHONE, ROLES, demo_values, fill_carts, get_pages,
+                                      seed_demo_cooperative, sign_in)
 from tests.conftest import watch_csp
 
 pytestmark = pytest.mark.browser
@@ -12,19 +13,22 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo(app):
     seed_demo_cooperative()
-    return get_pages(app, demo_values())
+    values = demo_values()
+    return get_pages(app, values), values[""]
 
 
 def test_every_page_fits_a_360_px_phone_for_every_role(browser, live_server, demo):
+    pages, values = demo
     problems, looked_at = [], 0
     for role in ROLES:
         context = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True, has_touch=True)
         sign_in(context, live_server, role)
+        fill_carts(context, live_server, role, values)  # the cart and the POS with lines, totals and buttons
         page = context.new_page()
         page.set_default_timeout(15_000)
         violations = watch_csp(page)
         seen = set()
-        for item in demo:
+        for item in pages:
             # Ask first without following redirects: a page this role may not see is not rendered again.
             answer = context.request.get(live_server + item.url, max_redirects=0)
             if answer.status >= 500:
