@@ -1,5 +1,6 @@
 """`make screenshots`: the ten busiest screens of each role on a 360×740 phone, as PNG files in screenshots/
-(git-ignored), from a fresh demo cooperative in a temporary database. For looking at, not for tests."""
+(git-ignored; the whole page and its first screen), from a fresh demo cooperative in a temporary database.
+For looking at, not for tests."""
 from __future__ import annotations
 
 import sys
@@ -77,9 +78,11 @@ def main() -> None:
             for n, (name, url) in enumerate(SCREENS[role], start=1):
                 page.goto(base + url.format(**values))
                 page.wait_for_load_state("networkidle")
-                path = OUT / f"{role}-{n:02d}-{name}.png"
-                page.screenshot(path=str(path), full_page=True)
-                print(path.relative_to(ROOT))
+                # The whole page, and the first screen as the phone shows it (sticky bars where they sit).
+                for path, full in ((OUT / f"{role}-{n:02d}-{name}-first-screen.png", False),
+                                   (OUT / f"{role}-{n:02d}-{name}.png", True)):
+                    page.screenshot(path=str(path), full_page=full)
+                    print(path.relative_to(ROOT))
             context.close()
         browser.close()
     server.shutdown()
