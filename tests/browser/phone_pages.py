@@ -154,3 +154,16 @@ OVERFLOW_JS = """() => {
   }
   return found;
 }"""
+
+# Buttons and form fields a thumb cannot hit: less than 44 CSS px high (check boxes and radio buttons are
+# tapped through their label, which is made tall enough instead).
+SMALL_TARGETS_JS = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll(
+      'button, .btn, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (box.height < 43.5) found.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.name || '').trim().slice(0, 30)}" is ${Math.round(box.height)}px high`);
+  }
+  return found.slice(0, 5);
+}"""

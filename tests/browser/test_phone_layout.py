@@ -1,10 +1,10 @@
-"""Every page, as every role, on a 360×740 phone: nothing scrolls sideways, nothing answers 5xx, and the
-Content-Security-Policy holds. Pages come from the URL map (a new route is walked without being listed)
+"""Every page, as every role, on a 360×740 phone: nothing scrolls sideways, buttons and fields are at least
+44 px high, nothing answers 5xx, and the Content-Security-Policy holds. Pages come from the URL map (a new route is walked without being listed)
 with real ids from the demo cooperative."""
 import pytest
 
-from tests.browser.phone_pages import (OVERFLOW_JS, PHONE, ROLES, demo_values, fill_carts, get_pages,
-                                      seed_demo_cooperative, sign_in)
+from tests.browser.phone_pages import (OVERFLOW_JS, PHONE, ROLES, SMALL_TARGETS_JS, demo_values, fill_carts,
+                                      get_pages, seed_demo_cooperative, sign_in)
 from tests.conftest import watch_csp
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def test_every_page_fits_a_360_px_phone_for_every_role(browser, live_server, dem
                 continue
             looked_at += 1
             seen.add(item.endpoint)
-            for found in page.evaluate(OVERFLOW_JS):
+            for found in page.evaluate(OVERFLOW_JS) + page.evaluate(SMALL_TARGETS_JS):
                 problems.append(f"{role} {item.url}: {found}")
         problems.extend(f"{role}: {v}" for v in violations)
         context.close()
