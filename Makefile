@@ -10,7 +10,7 @@ PORT    ?= 5000
 PO      := marketplace/translations/id/LC_MESSAGES/messages.po
 MO      := $(PO:.po=.mo)
 
-.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration clean
+.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration screenshots clean
 
 run: setup serve
 
@@ -63,6 +63,11 @@ test-pg: install-test translations
 extract-messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
 	$(VENV)/bin/python scripts/update_translations.py /tmp/messages.pot
+
+# Screenshots of each role's ten busiest screens on a 360-px phone, from a fresh demo, into screenshots/.
+screenshots: install-test translations
+	bash scripts/ensure-chromium.sh
+	$(PY) scripts/screenshots.py
 
 # Benchmarks at cooperative scale (data generated once and cached under bench/data/).
 bench: $(VENV)/.installed-bench translations

@@ -1,6 +1,7 @@
 """Core routes: health, sign-in, language, media files, dashboard, member accounts."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
@@ -11,6 +12,8 @@ from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text
 
 from . import accounts, pending_photos
+from . import app_icon as app_icon_module
+from .cooperative import current_cooperative
 from .errors import DomainError
 from .extensions import db
 from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, NewMemberForm, NewPasswordForm,
@@ -44,6 +47,30 @@ def pending_photo(token: str):
         abort(404)
     response = send_file(path, mimetype="image/webp", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/favicon.ico", defaults={"size": 32})
+@bp.get("/ikon-<int:size>.png")
+def app_icon(size: int):
+    """The site icon, drawn from the cooperative's initials (see app_icon.py)."""
+    if size not in app_icon_module.ICON_SIZES:
+        abort(404)
+    coop = current_cooperative()
+    response = make_response(app_icon_module.icon_png(size, app_icon_module.initials(coop.name if coop else "")))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    coop = current_cooperative()
+    body = app_icon_module.manifest(coop.name if coop else "Pasar Koperasi",
+                                    lambda size: url_for("core.app_icon", size=size))
+    response = make_response(json.dumps(body, ensure_ascii=False))
+    response.headers["Content-Type"] = "application/manifest+json"
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 

@@ -537,3 +537,13 @@ ID.update({
     'Text': 'Teks',
     'Summary': 'Ringkasan',
 })
+
+# --- phone layout (issue 11, layout): receipt to WhatsApp, filters ---
+ID.update({
+    "Send this receipt to the shopper's WhatsApp": "Kirim struk ini ke WhatsApp pembeli",
+    "Use number": "Pakai nomor",
+    "That does not look like a phone number; WhatsApp will ask whom to send to.":
+        "Itu tidak tampak seperti nomor telepon; WhatsApp akan menanyakan tujuan pengiriman.",
+    "Send via WhatsApp": "Kirim lewat WhatsApp",
+    "%(n)d active": "%(n)d aktif",
+})

@@ -265,3 +265,9 @@ def test_the_migrations_create_the_system_user_once(tmp_path):
 def test_adding_to_the_cart_returns_only_to_a_page_of_this_site(client, stocked, target, followed):
     response = client.post("/keranjang/tambah", data={"product_id": stocked.id, "next": target})
     assert response.headers["Location"] == (target if followed else "/keranjang")
+
+
+def test_checkout_with_an_empty_cart_goes_back_to_the_products(client):
+    response = client.get("/checkout")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/produk")
