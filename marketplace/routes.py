@@ -52,6 +52,7 @@ def pending_photo(token: str):
 
 @bp.get("/favicon.ico", defaults={"size": 32})
 @bp.get("/ikon-<int:size>.png")
+@public
 def app_icon(size: int):
     """The site icon, drawn from the cooperative's initials (see app_icon.py)."""
     if size not in app_icon_module.ICON_SIZES:
@@ -64,6 +65,7 @@ def app_icon(size: int):
 
 
 @bp.get("/manifest.webmanifest")
+@public
 def manifest():
     coop = current_cooperative()
     body = app_icon_module.manifest(coop.name if coop else "Pasar Koperasi",

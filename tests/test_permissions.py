@@ -196,6 +196,7 @@ def world(app, make_user, make_member, make_product, make_lot):
         "/atur-sandi/<token>": {"token": token},
         "/foto-tersimpan/<token>": {"token": kept.token},
         "/admin/situs/pengurus/<int:member_id>": {"member_id": board.id},
+        "/ikon-<int:size>.png": {"size": 192},
     }
 
     def url_args(rule) -> dict:
