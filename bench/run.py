@@ -471,7 +471,8 @@ def main(argv=None) -> None:
              f"baseline data '{base_name}'. Machine: {machine()}. Took {time.perf_counter() - started:.0f} s.")
     text = render(rows, title) + ("\n\n" + pages_text if pages_text else "")
     print(text)
-    out = ROOT / "bench" / "results" / ("latest.md" if not args.small else "latest-small.md")
+    name = "latest" + ("-small" if args.small else "") + ("-" + "-".join(sorted(only)) if only else "")
+    out = ROOT / "bench" / "results" / f"{name}.md"
     out.write_text(text + "\n")
 
 
