@@ -328,7 +328,11 @@ def gunicorn(app_spec: str, env: dict, procs: list | None = None):
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # workers stuck in slow requests: stop them
+            proc.kill()
+            proc.wait()
 
 
 def _wrk(url: str, seconds: int = 6) -> dict:
