@@ -161,7 +161,7 @@ def _script(tmp: Path, url: str, data: dict) -> Path:
 
 
 def _wrk_script(url: str, script: Path, seconds: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url],
+    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "60s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
