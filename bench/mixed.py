@@ -207,7 +207,8 @@ def bench_mixed(directory: Path, seconds: int = SECONDS) -> list[Row]:
             peaks = _peak_rss_mb(procs[0].pid)
         recorded = _sales_by(tmp, data["kasirs"])
         ratio = mixed["rps"] / bare["rps"]
-        detail = (f"{mixed['requests']:,} requests: {mixed['anonymous']:,} anonymous, {mixed['member']:,} member, "
+        sent = sum(mixed[k] for k in ("anonymous", "member", "scans", "pos_searches", "checkouts"))
+        detail = (f"{mixed['requests']:,} requests answered of {sent:,} sent: {mixed['anonymous']:,} anonymous, {mixed['member']:,} member, "
                   f"{mixed['scans']:,} scans, {mixed['pos_searches']:,} POS searches, {mixed['checkouts']:,} checkouts "
                   f"({mixed['checkouts_ok']:,} answered with a receipt; {recorded:,} sales in the database); HTTP 2xx {mixed['http_2xx']:,} / 3xx {mixed['http_3xx']:,} "
                   f"/ 4xx {mixed['http_4xx']:,} / 5xx {mixed['http_5xx']:,}; socket errors {mixed['errors']}")
