@@ -227,7 +227,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=int, default=SECONDS)
     args = parser.parse_args(argv)
     rows = bench_mixed(generate.build(args.size), args.seconds)
-    print(render(rows, f"Mixed workload at '{args.size}'"))
+    text = render(rows, f"Mixed workload at '{args.size}' ({args.seconds} s per row)")
+    print(text)
+    (generate.ROOT / "bench" / "results" / f"mixed-{args.size}.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":
