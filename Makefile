@@ -10,7 +10,7 @@ PORT    ?= 5000
 PO      := marketplace/translations/id/LC_MESSAGES/messages.po
 MO      := $(PO:.po=.mo)
 
-.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration screenshots clean
+.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small bench-pg extract-messages migration screenshots clean
 
 run: setup serve
 
@@ -70,16 +70,25 @@ screenshots: install-test translations
 	$(PY) scripts/screenshots.py
 
 # Benchmarks at cooperative scale (data generated once and cached under bench/data/).
+# SIZES: the data sizes of the per-page table, smallest first (the mixed workload runs at the last one);
+# e.g. `make bench SIZES=small,default` or `make bench-pg SIZES=small,large`.
+SIZES ?= small,default,large
+
 bench: $(VENV)/.installed-bench translations
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-bench-tools.sh
-	$(PY) -m bench.run
+	$(PY) -m bench.run --sizes $(SIZES)
 	$(PY) -m bench.profile
 
 bench-small: $(VENV)/.installed-bench translations
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-bench-tools.sh
-	$(PY) -m bench.run --small
+	$(PY) -m bench.run --small --sizes tiny,small
+
+# The per-page table on the local PostgreSQL (scripts/start-postgres.sh): the generator fills one database
+# per size (pasar_bench_<size>; BENCH_PG_URL changes the base name), cached like the SQLite data.
+bench-pg: $(VENV)/.installed-bench translations
+	. scripts/start-postgres.sh && $(PY) -m bench.pages --pg --sizes $(SIZES)
 
 # New migration after a model change: make migration m="what changed"
 migration: install

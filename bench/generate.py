@@ -4,10 +4,15 @@ file or the migrations change.
 
     python -m bench.generate              # default: 250 members, 10k products, 50k lots, 200k sale lines
     python -m bench.generate --size small # 25 members, 1k products, 5k lots, 20k sale lines
+    python -m bench.generate --size large # 1,250 members, 50k products, 250k lots, 1M sale lines
+    python -m bench.generate --size small --database-url postgresql://…  # the same data in PostgreSQL
 
 Rows are bulk-inserted (the services would take an hour for 200k sale lines) but follow the same
 rules: every lot has its intake movement, every sale line its movement, no lot goes below zero,
-commission is snapshotted, and the settled period is closed by the real settlement service.
+commission is snapshotted, and the settled period is closed by the real settlement service. Online
+sales have their (completed) order; a few orders are still open; a second settlement period is left
+open as a draft. If the schema keeps a per-lot balance (`consignment_lots.on_hand` or a `lot_balances`
+table), it is filled from the movements with one statement at the end.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ class Size:
 
 
 SIZES = {
+    "large": Size(members=1_250, products=50_000, lots=250_000, lines=1_000_000),
     "default": Size(members=250, products=10_000, lots=50_000, lines=200_000),
     "small": Size(members=25, products=1_000, lots=5_000, lines=20_000),
     "tiny": Size(members=10, products=200, lots=1_000, lines=2_000),
@@ -54,18 +60,25 @@ CATEGORY_OF = {**{f: "Makanan Ringan" for f in FOODS[:6]}, **{f: "Kue & Roti" fo
 PHOTO_POOL = 40
 
 
-def signature(size: Size, seed: int) -> str:
+def signature(size: Size, seed: int, database_url: str | None = None) -> str:
     migrations = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
     code = hashlib.sha256(Path(__file__).read_bytes() + (ROOT / "catalog" / "search.py").read_bytes()).hexdigest()
-    text = json.dumps({"size": asdict(size), "seed": seed, "code": code, "migrations": migrations})
+    text = json.dumps({"size": asdict(size), "seed": seed, "code": code, "migrations": migrations,
+                       "database": database_url or "sqlite"})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def app_for(directory: Path):
+def database_url_for(directory: Path) -> str:
+    """The database of a generated data set: PostgreSQL when built with --database-url, else its SQLite file."""
+    url_file = directory / "database-url.txt"
+    return url_file.read_text().strip() if url_file.exists() else f"sqlite:///{directory / 'pasar.sqlite3'}"
+
+
+def app_for(directory: Path, database_url: str | None = None):
     from marketplace import create_app
 
     return create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'pasar.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url or database_url_for(directory),
         "MEDIA_ROOT": str(directory / "media"),
         "SEARCH_INDEX_DIR": str(directory / "search-index"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
@@ -73,16 +86,23 @@ def app_for(directory: Path):
     })
 
 
-def build(name: str, seed: int = 42, force: bool = False) -> Path:
+def build(name: str, seed: int = 42, force: bool = False, database_url: str | None = None) -> Path:
+    """Generate data set `name` (cached) and return its directory (media, search index, database).
+
+    With `database_url` (PostgreSQL) the rows go to that database, which is emptied first; the
+    directory is bench/data/pg-<name>/ and remembers the URL."""
     size = SIZES[name]
-    directory = DATA / name
-    sig = signature(size, seed)
+    directory = DATA / (f"pg-{name}" if database_url else name)
+    sig = signature(size, seed, database_url)
     marker = directory / "signature.txt"
-    if not force and marker.exists() and marker.read_text() == sig:
+    if not force and marker.exists() and marker.read_text() == sig and _still_there(directory, size):
         return directory
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
+    if database_url:
+        _empty_postgres(database_url)
+        (directory / "database-url.txt").write_text(database_url)
     started = time.perf_counter()
     app = app_for(directory)
     with app.app_context():
@@ -90,9 +110,45 @@ def build(name: str, seed: int = 42, force: bool = False) -> Path:
 
         upgrade()
         _populate(size, random.Random(seed))
+    seconds = time.perf_counter() - started
     marker.write_text(sig)
-    print(f"generated {name} data in {time.perf_counter() - started:.0f} s: {asdict(size)}", file=sys.stderr)
+    (directory / "generated.json").write_text(json.dumps({"seconds": round(seconds, 1), "size": asdict(size),
+                                                          "database": "postgresql" if database_url else "sqlite"}))
+    print(f"generated {name} data in {seconds:.0f} s: {asdict(size)}", file=sys.stderr)
     return directory
+
+
+def generation_seconds(directory: Path) -> float | None:
+    try:
+        return json.loads((directory / "generated.json").read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _still_there(directory: Path, size: Size) -> bool:
+    """A PostgreSQL data set can be dropped behind the cache's back: check its sale lines are all there."""
+    if not (directory / "database-url.txt").exists():
+        return (directory / "pasar.sqlite3").exists()
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url_for(directory))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT count(*) FROM sale_lines")) == size.lines
+    except Exception:  # noqa: BLE001 - no database, no table: generate again
+        return False
+    finally:
+        engine.dispose()
+
+
+def _empty_postgres(database_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def _chunks(rows, n=5000):
@@ -189,15 +245,30 @@ def _populate(size: Size, rng: random.Random) -> None:
     _bulk(ConsignmentLot.__table__, lots)
     _bulk(StockMovement.__table__, movements)
 
-    sales, lines, movements = [], [], []
-    line_id, sale_id = 0, 0
+    # Sales, their lines and movements (and the order of each online sale) are written in batches: at the
+    # large size the rows would not fit in memory at once.
+    from orders import states
+    from orders.models import Order, OrderLine
+
+    sales, lines, movements, orders, order_lines = [], [], [], [], []
+    line_id, sale_id, order_id = 0, 0, 0
     lot_ids = list(range(1, size.lots + 1))
+
+    def flush():
+        _bulk(Sale.__table__, sales)
+        _bulk(SaleLine.__table__, lines)
+        _bulk(Order.__table__, orders)
+        _bulk(OrderLine.__table__, order_lines)
+        _bulk(StockMovement.__table__, movements)
+        for rows in (sales, lines, orders, order_lines, movements):
+            rows.clear()
+
     while line_id < size.lines:
         sale_id += 1
         # Sales are spread evenly over the last 60 days, oldest first.
         when = now - timedelta(days=60) + timedelta(seconds=60 * 86400 * line_id / size.lines)
         online = rng.random() < 0.1
-        total = 0
+        total, sale_lines = 0, []
         for _ in range(min(rng.choice((1, 2, 2, 3, 3, 4)), size.lines - line_id)):
             idx = rng.choice(lot_ids) - 1
             tries = 0
@@ -210,33 +281,101 @@ def _populate(size: Size, rng: random.Random) -> None:
             lot = lots[idx]
             line_id += 1
             line_total = qty * lot["unit_price"]
-            lines.append({"id": line_id, "sale_id": sale_id, "lot_id": lot["id"], "product_id": lot["product_id"],
-                          "member_id": lot["member_id"], "quantity": qty, "unit_price": lot["unit_price"],
-                          "line_total": line_total, "commission_bp": lot["commission_bp"],
-                          "commission": commission_amount(line_total, lot["commission_bp"])})
-            movements.append({"lot_id": lot["id"], "kind": "online_sale" if online else "sale", "quantity": -qty,
-                              "reason": f"J-bench-{sale_id}", "sale_line_id": line_id, "actor_id": kasir.id,
-                              "created_at": when})
+            sale_lines.append((line_id, lot, qty, line_total))
             total += line_total
         if total == 0:
             sale_id -= 1
             continue
+        if online:
+            order_id += 1
+            orders.append(_order_row(order_id, states.COMPLETED, total, when, sale_id))
+        for line_id_, lot, qty, line_total in sale_lines:
+            lines.append({"id": line_id_, "sale_id": sale_id, "lot_id": lot["id"], "product_id": lot["product_id"],
+                          "member_id": lot["member_id"], "quantity": qty, "unit_price": lot["unit_price"],
+                          "line_total": line_total, "commission_bp": lot["commission_bp"],
+                          "commission": commission_amount(line_total, lot["commission_bp"])})
+            if online:
+                order_lines.append({"id": line_id_, "order_id": order_id, "product_id": lot["product_id"],
+                                    "lot_id": lot["id"], "quantity": qty, "unit_price": lot["unit_price"],
+                                    "line_total": line_total})
+            movements.append({"lot_id": lot["id"], "kind": "online_sale" if online else "sale", "quantity": -qty,
+                              "reason": f"J-bench-{sale_id}", "sale_line_id": line_id_,
+                              "order_line_id": line_id_ if online else None, "actor_id": kasir.id,
+                              "created_at": when})
         sales.append({"id": sale_id, "number": f"J-bench-{sale_id:07d}", "channel": "online" if online else "counter",
                       "payment_method": "midtrans" if online else rng.choice(("cash", "qris", "transfer")),
                       "total": total, "cash_received": None, "payment_reference": "", "cashier_id": kasir.id,
                       "created_at": when})
-    _bulk(Sale.__table__, sales)
-    _bulk(SaleLine.__table__, lines)
-    _bulk(StockMovement.__table__, movements)
+        if len(lines) >= 50_000:
+            flush()
+    flush()
+
+    # A few online orders are still open (paid and waiting for pickup, or to pay at the gerai): the staff's
+    # order list shows them. They take no stock from the ledger here (paid orders hold a sale in the real
+    # flow; these are listed, never settled), so the lot balances stay exact.
+    for status in (states.PENDING, states.PAID, states.READY) * 20:
+        order_id += 1
+        idx = rng.randrange(size.lots)
+        lot = lots[idx]
+        orders.append(_order_row(order_id, status, lot["unit_price"], now - timedelta(minutes=rng.randint(1, 600)),
+                                 None, states.PAY_AT_GERAI if status != states.PAID else states.PAY_ONLINE))
+        order_lines.append({"id": size.lines + order_id, "order_id": order_id, "product_id": lot["product_id"], "lot_id": lot["id"],
+                            "quantity": 1, "unit_price": lot["unit_price"], "line_total": lot["unit_price"]})
+    flush()
     db.session.commit()
 
-    # Settle the first half of the sales: the benchmarks then close the second half.
+    # Settle the first half of the sales: the benchmarks then close the second half. A second period
+    # stays open as a draft (its page shows the draft statements of every member).
     cutoff = local_today() - timedelta(days=31)
     period = settlement.open_period(pengurus, cutoff, "bench: first month")
     settlement.close_period(pengurus, period.id)
+    settlement.open_period(pengurus, local_today(), "bench: open draft")
+    _fill_lot_balances()
+    _reset_sequences()
     reindex_all()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
+
+
+def _order_row(order_id: int, status: str, total: int, when, sale_id, method: str = "midtrans") -> dict:
+    return {"id": order_id, "number": f"P-bench-{order_id:07d}", "token": f"bench-order-token-{order_id:09d}",
+            "customer_name": f"Pembeli {order_id}", "customer_phone": f"62857{order_id:08d}",
+            "fulfilment": "pickup", "address": "", "notes": "", "payment_method": method, "status": status,
+            "total": total, "snap_token": "", "snap_redirect_url": "", "sale_id": sale_id, "client_ip": "10.0.0.1",
+            "created_at": when, "expires_at": when + timedelta(days=2),
+            "paid_at": when if status in ("paid", "ready", "completed") else None}
+
+
+def _fill_lot_balances() -> None:
+    """If the schema keeps each lot's balance (`consignment_lots.on_hand` or a `lot_balances` table), fill
+    it from the movements with one statement: the generator inserts movements in bulk, past the services."""
+    from marketplace.extensions import db
+    from sqlalchemy import text
+
+    tables = db.metadata.tables
+    lots = tables["consignment_lots"]
+    if "on_hand" in lots.c:
+        db.session.execute(text("UPDATE consignment_lots SET on_hand = (SELECT COALESCE(SUM(m.quantity), 0) "
+                                "FROM stock_movements m WHERE m.lot_id = consignment_lots.id)"))
+    balances = tables.get("lot_balances")
+    if balances is not None:
+        column = next(c for c in ("on_hand", "quantity", "balance") if c in balances.c)
+        db.session.execute(text("DELETE FROM lot_balances"))
+        db.session.execute(text(f"INSERT INTO lot_balances (lot_id, {column}) SELECT l.id, COALESCE(SUM(m.quantity), 0) "
+                                "FROM consignment_lots l LEFT JOIN stock_movements m ON m.lot_id = l.id GROUP BY l.id"))
+
+
+def _reset_sequences() -> None:
+    """PostgreSQL: rows were inserted with explicit ids; move each id sequence past them."""
+    from marketplace.extensions import db
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
 
 
 def main(argv=None) -> None:
@@ -244,8 +383,9 @@ def main(argv=None) -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="default")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL database to fill (emptied first)")
     args = parser.parse_args(argv)
-    print(build(args.size, args.seed, args.force))
+    print(build(args.size, args.seed, args.force, args.database_url))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ baseline in the same run, printed as one table, and written to bench/results/lat
 
     python -m bench.run            # default size (200k sale lines) against small (20k)
     python -m bench.run --small    # small size against tiny: a quick run
+    python -m bench.run --only pages,mixed --sizes small,default,large   # the page table and the mixed workload
+
+The page table (bench/pages.py) runs at every size of --sizes and is written to bench/results/pages.md;
+the mixed workload (bench/mixed.py) runs at the largest of them.
 """
 from __future__ import annotations
 
@@ -120,13 +124,15 @@ def time_settlement(directory: Path) -> tuple[float, int, int]:
     from marketplace.extensions import db
     from marketplace.timeutil import local_today
     from settlement import services
-    from settlement.models import Payout, PayoutLine
+    from settlement.models import Payout, PayoutLine, SettlementPeriod
 
     with db_copy(directory) as tmp:
         app = generate.app_for(tmp)
         with app.app_context():
             pengurus = find_user("pengurus@bench.id")
-            period = services.open_period(pengurus, local_today())
+            # The generated data leaves a draft period open (its page is in the page table): close that one.
+            period = db.session.scalar(select(SettlementPeriod).where(SettlementPeriod.status == "draft")) \
+                or services.open_period(pengurus, local_today())
             started = time.perf_counter()
             services.close_period(pengurus, period.id)
             seconds = time.perf_counter() - started
@@ -304,11 +310,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict):
+def gunicorn(app_spec: str, env: dict, procs: list | None = None):
+    """Serve `app_spec` with 2 gunicorn workers; yields the URL (and appends the master process to `procs`)."""
     port = _free_port()
     proc = subprocess.Popen([GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                              app_spec], cwd=ROOT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
+    if procs is not None:
+        procs.append(proc)
     try:
         for _ in range(100):
             try:
@@ -319,7 +328,11 @@ def gunicorn(app_spec: str, env: dict):
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # workers stuck in slow requests: stop them
+            proc.kill()
+            proc.wait()
 
 
 def _wrk(url: str, seconds: int = 6) -> dict:
@@ -419,8 +432,11 @@ def render(rows: list[Row], title: str) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="small data against tiny (a quick run)")
-    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,search,http")
+    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,search,http,pages,mixed")
+    parser.add_argument("--sizes", default="small,default,large",
+                        help="data sizes of the page table, smallest first; the mixed workload runs at the last")
     args = parser.parse_args(argv)
+    sizes = [s for s in args.sizes.split(",") if s]
     main_name, base_name = ("small", "tiny") if args.small else ("default", "small")
     started = time.perf_counter()
     main_dir, base_dir = generate.build(main_name), generate.build(base_name)
@@ -442,13 +458,25 @@ def main(argv=None) -> None:
         rows += bench_search(main_dir)
     if want("http"):
         rows += bench_http(main_dir)[0]
+    pages_text = ""
+    if want("pages"):
+        from . import pages
+
+        pages_text, _ = pages.run(sizes, set())
+        name = "pages" + ("" if sizes == ["small", "default", "large"] else "-" + "-".join(sizes))
+        (ROOT / "bench" / "results" / f"{name}.md").write_text(pages_text + "\n")
+    if want("mixed"):
+        from . import mixed
+
+        rows += mixed.bench_mixed(generate.build(sizes[-1]))
     size = generate.SIZES[main_name]
     title = (f"Pasar Koperasi benchmarks — {datetime.now():%Y-%m-%d %H:%M}, data '{main_name}' "
              f"({size.members} members, {size.products:,} products, {size.lots:,} lots, {size.lines:,} sale lines), "
              f"baseline data '{base_name}'. Machine: {machine()}. Took {time.perf_counter() - started:.0f} s.")
-    text = render(rows, title)
+    text = render(rows, title) + ("\n\n" + pages_text if pages_text else "")
     print(text)
-    out = ROOT / "bench" / "results" / ("latest.md" if not args.small else "latest-small.md")
+    name = "latest" + ("-small" if args.small else "") + ("-" + "-".join(sorted(only)) if only else "")
+    out = ROOT / "bench" / "results" / f"{name}.md"
     out.write_text(text + "\n")
 
 
