@@ -70,3 +70,16 @@ def test_service_messages_follow_the_chosen_language(app, make_member):
             with pytest.raises(DomainError) as exc:
                 create_product(member.user, ProductData(name="", price=1000, unit="pcs"))
             assert exc.value.message == message
+
+
+@pytest.mark.parametrize("lang, required, too_long", [
+    ("id", "Harus diisi.", "Paling banyak 200 karakter."),
+    ("en", "This field is required.", "Field cannot be longer than 200 characters."),
+])
+def test_wtforms_built_in_messages_speak_the_page_language(client, login_as, lang, required, too_long):
+    login_as("member")
+    with client.session_transaction() as session:
+        session["lang"] = lang
+    page = client.post("/kelola/produk/baru", data={"name": "x" * 201, "price": "", "unit": "pcs",
+                                                     "status": "draft"}).get_data(as_text=True)
+    assert required in page and too_long in page
