@@ -224,7 +224,7 @@ def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, un
                              note=(note or "").strip(), received_by_id=actor.id)
         db.session.add(lot)
         db.session.flush()
-        append_movement(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
+        append_movement(lot, KIND_INTAKE, quantity, actor, reason=KIND_INTAKE)  # a code: shown translated
         record_event(actor, "lot.receive", lot, f"{lot.code} {product.name} qty={quantity} "
                                                 f"price={price} commission_bp={rate}")
         once.remember(once_key, lot.id)

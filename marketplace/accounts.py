@@ -22,7 +22,8 @@ from .errors import DomainError, PermissionDenied
 from .extensions import db
 from .transaction import transaction
 from .photos import release_photo, store_upload
-from .models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, LoginAttempt, Member, User
+from .models import (ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, SYSTEM_EMAIL, LoginAttempt, Member,
+                     User)
 from .text import normalise_phone, slugify
 from .timeutil import utcnow
 
@@ -416,8 +417,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
     return coop
 
 
-SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"
-SYSTEM_NAME = "Sistem (pesanan daring)"
+SYSTEM_NAME = "Sistem (pesanan daring)"  # stored name; pages show User.display_name in their language
 
 
 def system_user() -> User:

@@ -5,6 +5,7 @@ import secrets
 from datetime import date, datetime
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,8 @@ ROLE_MEMBER = "member"
 ROLE_KASIR = "kasir"
 ROLE_PENGURUS = "pengurus"
 ROLE_PENGAWAS = "pengawas"
+ROLE_LABELS = {ROLE_MEMBER: _l("member (UMKM)"), ROLE_KASIR: _l("cashier"), ROLE_PENGURUS: _l("board (pengurus)"),
+               ROLE_PENGAWAS: _l("supervisor (pengawas)")}
 ROLES = (ROLE_MEMBER, ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
 
 
@@ -56,6 +59,9 @@ class Cooperative(db.Model):
         """Use a photo stored by marketplace.photos as the logo; None removes it."""
         self.logo_hash, self.logo_width, self.logo_height = (
             (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
+
+
+SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"  # the account recorded for what no person did (accounts.system_user)
 
 
 def new_session_token() -> str:
@@ -103,6 +109,15 @@ class User(UserMixin, db.Model):
     @property
     def login_name(self) -> str:
         return self.email or self.phone or ""
+
+    @property
+    def display_name(self) -> str:
+        """The name pages show: the system account (online orders, payment notices) in the reader's language."""
+        if self.email == SYSTEM_EMAIL:
+            from flask_babel import gettext
+
+            return gettext("System (online orders)")
+        return self.name
 
 
 class Member(db.Model):
