@@ -369,6 +369,7 @@ class CooperativeDetails:
     mission: str = ""
     email: str = ""
     map_url: str = ""
+    time_zone: str = ""  # "" keeps the current setting
 
 
 def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, bytes] | None = None,
@@ -393,7 +394,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
         if coop is None:
             coop = Cooperative(name=details.name)
             db.session.add(coop)
-        before = f"{coop.name}|{coop.default_commission_bp}"
+        before = f"{coop.name}|{coop.default_commission_bp}|{coop.time_zone}"
         coop.name, coop.legal_number = details.name.strip(), details.legal_number.strip()
         coop.address, coop.village, coop.whatsapp = details.address.strip(), details.village.strip(), whatsapp
         coop.about, coop.default_commission_bp = details.about.strip(), details.default_commission_bp
@@ -402,6 +403,12 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             raise DomainError(_("The map link must start with https://"), field="map_url")
         coop.hero_text, coop.vision, coop.mission = details.hero_text.strip(), details.vision.strip(), details.mission.strip()
         coop.email, coop.map_url = details.email.strip(), map_url
+        if details.time_zone:
+            from .timeutil import ZONE_CHOICES
+
+            if details.time_zone not in dict(ZONE_CHOICES):
+                raise DomainError(_("Choose WIB, WITA or WIT."), field="time_zone")
+            coop.time_zone = details.time_zone
         logo_note, old_logo = "", coop.logo_hash
         if stored is not None:
             coop.set_logo(stored)
@@ -411,7 +418,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             logo_note = " logo removed"
         db.session.flush()
         record_event(actor, "cooperative.update", coop,
-                     f"{before} -> {coop.name}|{coop.default_commission_bp}{logo_note}")
+                     f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}")
     if old_logo != coop.logo_hash:
         release_photo(old_logo)
     return coop

@@ -49,6 +49,8 @@ class Cooperative(db.Model):
     logo_hash: Mapped[str] = mapped_column(String(64), default="", server_default="", info=PHOTO_REFERENCE)
     logo_width: Mapped[int] = mapped_column(default=0, server_default="0")
     logo_height: Mapped[int] = mapped_column(default=0, server_default="0")
+    # IANA name (Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT); "" = BABEL_DEFAULT_TIMEZONE.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -153,6 +155,9 @@ class AuditEvent(db.Model):
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[Optional[int]]
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The event's parameters as JSON; the audit page turns action + params into a sentence in the reader's
+    # language (marketplace.audit.describe). "" on rows written before: those show their summary.
+    params: Mapped[str] = mapped_column(Text, default="", server_default="")
     ip: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

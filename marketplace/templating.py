@@ -6,6 +6,7 @@ from flask_babel import format_date, format_datetime, get_locale
 
 from .money import format_rupiah
 from .photos import photo_ref
+from .timeutil import zone_abbreviation
 from .views import absolute_url
 
 
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.filters["role_label"] = _role_label
     app.jinja_env.filters["publication_label"] = _publication_label
+    app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["absolute_url"] = absolute_url
