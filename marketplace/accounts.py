@@ -86,7 +86,7 @@ def create_user(*, name: str, email: str | None = None, phone: str | None = None
     with transaction():
         user = _new_user(name=name, email=email, phone=phone, password=password, role=role)
         db.session.flush()
-        record_event(actor, "user.create", user, f"role={role}")
+        record_event(actor, "user.create", user, f"role={role}", name=user.name, role=role)
     return user
 
 
@@ -151,7 +151,7 @@ def create_member_account(*, details: MemberDetails, email: str | None, phone: s
         user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
                          password=password, role=ROLE_MEMBER)
         member = _new_member(user, details, whatsapp)
-        record_event(actor, "member.create", member, member.business_name)
+        record_event(actor, "member.create", member, member.business_name, member=member.business_name)
     return member
 
 
@@ -167,7 +167,8 @@ def add_business_profile(actor: User, user: User, details: MemberDetails) -> Mem
         raise DomainError(_("This account already has a business profile."))
     with transaction():
         member = _new_member(user, details, _check_member_details(details))
-        record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})")
+        record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})",
+                     member=member.business_name)
     return member
 
 
@@ -177,7 +178,7 @@ def update_member(member: Member, details: MemberDetails, actor: User) -> Member
         before = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
         _apply_member_details(member, details, whatsapp)
         after = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
-        record_event(actor, "member.update", member, f"{before} -> {after}")
+        record_event(actor, "member.update", member, f"{before} -> {after}", member=member.business_name)
     return member
 
 
@@ -205,7 +206,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
         user.end_sessions()  # a thief's copied cookie stops working; the route signs this device in again
-        record_event(user, "user.password_change", user, "")
+        record_event(user, "user.password_change", user, "", name=user.name)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -228,7 +229,7 @@ def create_reset_link_token(actor: User, user: User) -> str:
     if not user.active:
         raise DomainError(_("This account is switched off; switch it on first."))
     with transaction():
-        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}")
+        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}", name=user.name)
     return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
 
 
@@ -253,7 +254,7 @@ def reset_password(token: str, new: str, confirm: str) -> User:
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
         user.end_sessions()
-        record_event(user, "user.password_reset", user, "with a link")
+        record_event(user, "user.password_reset", user, "with a link", name=user.name)
     return user
 
 
@@ -280,7 +281,8 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> User:
     with transaction():
         user.active = active
         user.end_sessions()
-        record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip())
+        record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip(),
+                     name=user.name, reason=reason.strip())
     return user
 
 
@@ -418,7 +420,8 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             logo_note = " logo removed"
         db.session.flush()
         record_event(actor, "cooperative.update", coop,
-                     f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}")
+                     f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}",
+                     name=coop.name)
     if old_logo != coop.logo_hash:
         release_photo(old_logo)
     return coop

@@ -173,7 +173,8 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *
         order.total = _reserve(order, wanted, products, actor)
         db.session.add(OrderEvent(order_id=order.id, from_status="", to_status=states.PENDING,
                                   reason=states.reason(states.REASON_PLACED, payment_method), actor_id=None))
-        record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}")
+        record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}",
+                     number=order.number, total=order.total)
         once.remember(once_key, order.id)
     return order
 
@@ -260,7 +261,8 @@ def apply_gateway_status(order_id: int, status: dict) -> Order:
         if outcome == midtrans.SUCCESS:
             if _move(order, states.PAY, actor=None, reason=states.REASON_MIDTRANS, paid_at=utcnow()):
                 _convert_reservation_to_sale(order, actor, PAY_ONLINE)
-                record_event(actor, "order.paid", order, f"{order.number} {order.total}")
+                record_event(actor, "order.paid", order, f"{order.number} {order.total}",
+                             number=order.number, total=order.total)
             else:
                 _late_payment(order, actor)
         elif outcome == midtrans.FAILED:
@@ -287,9 +289,10 @@ def _late_payment(order: Order, actor: User) -> None:
     except DomainError:  # the units are gone: the savepoint (and the move to paid) is rolled back
         db.session.expire(order)
         if _move(order, states.FLAG_REFUND, actor=None, reason=states.REASON_LATE_NO_STOCK):
-            record_event(actor, "order.refund_needed", order, order.number)
+            record_event(actor, "order.refund_needed", order, order.number, number=order.number)
         return
-    record_event(actor, "order.paid", order, f"{order.number} {order.total} (late)")
+    record_event(actor, "order.paid", order, f"{order.number} {order.total} (late)",
+                 number=order.number, total=order.total)
 
 
 def _rereserve(order: Order, actor: User) -> None:
@@ -338,7 +341,7 @@ def mark_ready(actor: User, order_id: int) -> Order:
         values = {"expires_at": utcnow() + limits.confirmed_hold()} if order.payment_method == PAY_AT_GERAI else {}
         if not _move(order, states.MARK_READY, actor=actor, reason=states.REASON_READY, **values):
             raise DomainError(_("This order cannot be marked ready now."))
-        record_event(actor, "order.ready", order, order.number)
+        record_event(actor, "order.ready", order, order.number, number=order.number)
     return order
 
 
@@ -348,7 +351,7 @@ def mark_delivered(actor: User, order_id: int) -> Order:
         order = _get(order_id)
         if not _move(order, states.DELIVER, actor=actor, reason=states.REASON_HANDED_OVER):
             raise DomainError(_("This order cannot be marked delivered now."))
-        record_event(actor, "order.completed", order, order.number)
+        record_event(actor, "order.completed", order, order.number, number=order.number, total=order.total)
     return order
 
 
@@ -373,7 +376,8 @@ def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_re
             raise DomainError(_("This order is no longer open."))
         _convert_reservation_to_sale(order, actor, payment_method,
                                      cash_received if payment_method == "cash" else None, payment_reference)
-        record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}")
+        record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}",
+                     number=order.number, total=order.total)
         once.remember(once_key, order.id)
     db.session.refresh(order)
     return order
@@ -390,7 +394,7 @@ def cancel_order(actor: User, order_id: int, reason: str) -> Order:
             raise DomainError(_("Only unpaid orders can be cancelled here; refund paid orders in the Midtrans "
                                 "dashboard and the refund will be recorded."))
         _release(order, actor, reason)
-        record_event(actor, "order.cancel", order, f"{order.number}: {reason}")
+        record_event(actor, "order.cancel", order, f"{order.number}: {reason}", number=order.number, reason=reason)
     return order
 
 
