@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
