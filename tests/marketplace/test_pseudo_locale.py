@@ -48,6 +48,16 @@ def app_config(app_config, tmp_path):
     return {**app_config, "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "pseudo")}
 
 
+@pytest.fixture
+def app(app):
+    """Flask-Babel caches loaded catalogues per locale for the whole process: start from and leave an
+    empty cache, so this test sees the pseudo catalogue and later tests the real one."""
+    cache = app.extensions["babel"].instance.domain_instance.cache
+    cache.clear()
+    yield app
+    cache.clear()
+
+
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
