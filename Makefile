@@ -10,7 +10,7 @@ PORT    ?= 5000
 PO      := marketplace/translations/id/LC_MESSAGES/messages.po
 MO      := $(PO:.po=.mo)
 
-.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration clean
+.PHONY: run serve setup install install-test db seed translations test test-pg bench bench-small extract-messages migration screenshots clean
 
 run: setup serve
 
@@ -71,6 +71,11 @@ extract-messages: install
 	$(VENV)/bin/pybabel update -i $(POT) -d marketplace/translations -D messages -l id -w 100 \
 	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(VENV)/bin/pybabel compile -d marketplace/translations -D messages --statistics
+
+# Screenshots of each role's ten busiest screens on a 360-px phone, from a fresh demo, into screenshots/.
+screenshots: install-test translations
+	bash scripts/ensure-chromium.sh
+	$(PY) scripts/screenshots.py
 
 # Benchmarks at cooperative scale (data generated once and cached under bench/data/).
 bench: $(VENV)/.installed-bench translations

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from marketplace.forms import select_choices
 from marketplace.money import parse_rupiah
 
-from .models import MAX_PHOTOS
+from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT
 
 
 def _optional_int(value):
@@ -39,9 +39,9 @@ class ProductForm(FlaskForm):
     member_id = SelectField(_l("Business (UMKM)"), coerce=_optional_int, validators=[Optional()])
     name = StringField(_l("Product name"), validators=[DataRequired(), Length(max=200)])
     price = RupiahField(_l("Price (Rp)"), validators=[DataRequired()])
-    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=50)], default="pcs")
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=MAX_UNIT)], default="pcs")
     category_id = SelectField(_l("Category"), coerce=_optional_int, validators=[Optional()])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
     status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
                                                                  ("published", _l("Published")),
                                                                  ("archived", _l("Archived"))]), default="draft")

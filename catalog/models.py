@@ -20,6 +20,8 @@ STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED, STATUS_ARCHIVED)
 # Products and news posts share these statuses; pages show them with `publication_label`.
 STATUS_LABELS = {STATUS_DRAFT: _l("Draft"), STATUS_PUBLISHED: _l("Published"), STATUS_ARCHIVED: _l("Archived")}
 MAX_PHOTOS = 8
+MAX_UNIT = 50  # the unit column's size
+MAX_DESCRIPTION = 5000  # characters
 
 
 class Category(db.Model):

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import pending_photos
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import select_choices
@@ -16,7 +17,7 @@ from marketplace.views import show_domain_error
 
 from . import services
 from .forms import CategoryForm, ProductForm
-from .models import Product
+from .models import MAX_PHOTOS, Product
 
 bp = Blueprint("catalog", __name__, url_prefix="/kelola", template_folder="templates")
 PAGE_SIZE = 50
@@ -24,6 +25,12 @@ PAGE_SIZE = 50
 
 def _uploads() -> list[services.Upload]:
     return [services.Upload(f.filename or "foto", f.read()) for f in request.files.getlist("photos") if f and f.filename]
+
+
+def _keep_photos(form: ProductForm, uploads: list[services.Upload], kept, existing: int):
+    """After a failed POST, keep the chosen photos for the next submit."""
+    return pending_photos.keep_uploads([(u.filename, u.data) for u in uploads], kept, current_user.id,
+                                       form.photos, MAX_PHOTOS - existing)
 
 
 def _product_form(obj=None) -> ProductForm:
@@ -75,16 +82,19 @@ def product_list():
 @roles_required(ROLE_MEMBER, ROLE_PENGURUS)
 def product_new():
     form = _product_form()
+    uploads, kept = _uploads(), pending_photos.from_form(current_user.id)
     if form.validate_on_submit():
         member_id = form.member_id.data if "member_id" in form else None
         try:
-            product = services.create_product(current_user, _data(form), _uploads(), member_id=member_id)
+            product = services.create_product(current_user, _data(form), uploads, member_id=member_id, kept=kept)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash(_("Product “%(name)s” was saved.", name=product.name), "success")
             return redirect(url_for("catalog.product_edit", product_id=product.id))
-    return render_template("catalog/product_form.html", form=form, product=None), 200 if not form.errors else 422
+    kept = _keep_photos(form, uploads, kept, 0)
+    return render_template("catalog/product_form.html", form=form, product=None,
+                           kept=kept), 200 if not form.errors else 422
 
 
 @bp.route("/produk/<int:product_id>/ubah", methods=["GET", "POST"])
@@ -94,9 +104,10 @@ def product_edit(product_id: int):
     form = _product_form(obj=product)
     if request.method == "GET" and "member_id" in form:
         form.member_id.data = product.member_id
+    uploads, kept = _uploads(), pending_photos.from_form(current_user.id)
     if form.validate_on_submit():
         try:
-            services.update_product(current_user, product, _data(form), _uploads())
+            services.update_product(current_user, product, _data(form), uploads, kept=kept)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
@@ -104,8 +115,9 @@ def product_edit(product_id: int):
             return redirect(url_for("catalog.product_edit", product_id=product.id))
     from consignment.services import format_percent, member_share_per_unit
 
+    kept = _keep_photos(form, uploads, kept, len(product.photos))
     rate, share = member_share_per_unit(product)
-    return render_template("catalog/product_form.html", form=form, product=product,
+    return render_template("catalog/product_form.html", form=form, product=product, kept=kept,
                            share=share, rate=format_percent(rate)), 200 if not form.errors else 422
 
 

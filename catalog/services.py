@@ -10,19 +10,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from marketplace import pending_photos
 from marketplace import photos as photo_store
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, PermissionDenied
 from marketplace.extensions import db
 from marketplace.transaction import transaction
 from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGURUS, Member, User
-from marketplace.text import slugify
+from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 
-from .models import MAX_PHOTOS, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
+from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
 from .search import drain_outbox_quietly, queue_reindex
 
 MAX_PRICE = 1_000_000_000
+
 
 
 @dataclass
@@ -80,14 +82,15 @@ def _clean(data: ProductData) -> ProductData:
         raise DomainError(_("The price must be a whole number of Rupiah."), field="price")
     if data.price <= 0 or data.price > MAX_PRICE:
         raise DomainError(_("The price must be more than Rp0."), field="price")
-    unit = (data.unit or "").strip()
+    unit = limited(data.unit, MAX_UNIT, "unit", _("Unit"))
     if not unit:
         raise DomainError(_("The unit is required, e.g. pcs or bungkus 250 g."), field="unit")
     if data.status not in STATUSES:
         raise DomainError(_("Unknown product status."), field="status")
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         raise DomainError(_("Category not found."), field="category_id")
-    return ProductData(name=name, price=data.price, unit=unit[:50], description=(data.description or "").strip(),
+    description = limited(data.description, MAX_DESCRIPTION, "description", _("Description"))
+    return ProductData(name=name, price=data.price, unit=unit, description=description,
                        category_id=data.category_id, status=data.status)
 
 
@@ -98,12 +101,14 @@ def _unique_slug(model, base: str) -> str:
     return slug
 
 
-def _store_uploads(uploads: list[Upload], existing: int) -> list[photo_store.StoredPhoto]:
+def _store_uploads(actor: User, uploads: list[Upload], existing: int,
+                   kept: list[pending_photos.PendingPhoto]) -> list[photo_store.StoredPhoto]:
     """Validate and store every upload before anything is written to the database (an empty file is
-    refused by name, never skipped)."""
-    if existing + len(uploads) > MAX_PHOTOS:
+    refused by name, never skipped); photos kept from a failed submit come first, already validated."""
+    if existing + len(kept) + len(uploads) > MAX_PHOTOS:
         raise DomainError(_("At most %(n)d photos per product.", n=MAX_PHOTOS), field="photos")
-    return [photo_store.store_upload(upload.data, upload.filename, "photos") for upload in uploads]
+    return ([pending_photos.store(k, actor.id, "photos") for k in kept]
+            + [photo_store.store_upload(upload.data, upload.filename, "photos") for upload in uploads])
 
 
 def _attach(product: Product, stored: list[photo_store.StoredPhoto]) -> None:
@@ -115,11 +120,13 @@ def _attach(product: Product, stored: list[photo_store.StoredPhoto]) -> None:
 
 # --- product lifecycle -------------------------------------------------------------------------
 
-def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), member_id: int | None = None) -> Product:
+def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), member_id: int | None = None,
+                   kept: list[pending_photos.PendingPhoto] = ()) -> Product:
+    """`kept`: photos kept from an earlier failed submit of the same form (see marketplace.pending_photos)."""
     with transaction(after_commit=drain_outbox_quietly):
         owner = owner_for_new_product(actor, member_id)
         data = _clean(data)
-        stored = _store_uploads(list(uploads), 0)
+        stored = _store_uploads(actor, list(uploads), 0, list(kept))
         product = Product(member=owner, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
                           description=data.description, price=data.price, unit=data.unit,
                           category_id=data.category_id, status=data.status,
@@ -130,6 +137,7 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
         queue_reindex(product)
         record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}",
                      product=product.name, price=product.price)
+    pending_photos.discard(list(kept))
     return product
 
 
@@ -165,11 +173,12 @@ def register_product_for_intake(actor: User, member_id: int, name: str, price: i
     return product
 
 
-def update_product(actor: User, product: Product, data: ProductData, uploads: list[Upload] = ()) -> Product:
+def update_product(actor: User, product: Product, data: ProductData, uploads: list[Upload] = (),
+                   kept: list[pending_photos.PendingPhoto] = ()) -> Product:
     with transaction(after_commit=drain_outbox_quietly):
         _require_manage(actor, product)
         data = _clean(data)
-        stored = _store_uploads(list(uploads), len(product.photos))
+        stored = _store_uploads(actor, list(uploads), len(product.photos), list(kept))
         before = f"{product.name} price={product.price} status={product.status}"
         product.name, product.description = data.name, data.description
         product.price, product.unit, product.category_id = data.price, data.unit, data.category_id
@@ -179,6 +188,7 @@ def update_product(actor: User, product: Product, data: ProductData, uploads: li
         record_event(actor, "product.update", product, f"{before} -> {product.name} price={product.price} "
                                                        f"status={product.status}", product=product.name,
                      price=product.price)
+    pending_photos.discard(list(kept))
     return product
 
 

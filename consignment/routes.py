@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from catalog import services as catalog_services
 from catalog.models import Product
+from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.money import format_rupiah
 from marketplace.security import roles_required
-from marketplace.text import whatsapp_link
+from marketplace.text import normalise_phone, whatsapp_link
 from marketplace.timeutil import local_today
 from marketplace.views import csv_download, show_domain_error
 
@@ -25,6 +26,7 @@ from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, Ret
                     adjustment_reason_labels, payment_method_labels)
 from .labels import code128_svg
 from .models import ConsignmentAgreement, ConsignmentLot, ReturnSlip
+from .receipt_text import receipt_text
 
 bp = Blueprint("consignment", __name__, url_prefix="/gerai", template_folder="templates")
 
@@ -285,7 +287,13 @@ def pos_checkout():
 @roles_required(*READERS)
 def receipt(sale_id: int):
     sale = _sale_or_404(sale_id)
-    return render_template("consignment/receipt.html", sale=sale)
+    number = normalise_phone(request.args.get("wa", ""))[:20]
+    coop = current_cooperative()
+    text = receipt_text(sale, coop.name if coop else "")
+    wrong_number = bool(request.args.get("wa")) and len(number) < 10
+    link = whatsapp_link("" if wrong_number else number, text)
+    return render_template("consignment/receipt.html", sale=sale, whatsapp=link, wa_number=request.args.get("wa", ""),
+                           wrong_number=wrong_number)
 
 
 @bp.get("/penjualan/<int:sale_id>")

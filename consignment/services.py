@@ -116,8 +116,9 @@ def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_f
 # --- the ledger ------------------------------------------------------------------------------------
 
 def on_hand(lot_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
-                             .where(StockMovement.lot_id == lot_id))
+    # int(): PostgreSQL's SUM over a BIGINT column is NUMERIC, which arrives as a Decimal.
+    return int(db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                 .where(StockMovement.lot_id == lot_id)))
 
 
 def on_hand_by_lot(lot_ids) -> dict[int, int]:

@@ -21,7 +21,8 @@ from .audit import record_event
 from .errors import DomainError, PermissionDenied
 from .extensions import db
 from .transaction import transaction
-from .photos import release_photo, store_upload
+from .pending_photos import PendingPhoto, discard, store_chosen
+from .photos import release_photo
 from .models import (ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, SYSTEM_EMAIL, LoginAttempt, Member,
                      User)
 from .text import normalise_phone, slugify
@@ -374,7 +375,7 @@ class CooperativeDetails:
     time_zone: str = ""  # "" keeps the current setting
 
 
-def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, bytes] | None = None,
+def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, bytes] | PendingPhoto | None = None,
                      remove_logo: bool = False):
     """Create or update the cooperative's profile, its logo and its default commission.
 
@@ -383,7 +384,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
     """
     from .models import Cooperative
 
-    stored = store_upload(logo[1], logo[0], "logo") if logo else None
+    stored = store_chosen(logo, actor.id, "logo")
     with transaction():
         if not details.name.strip():
             raise DomainError(_("The name is required."), field="name")
@@ -422,6 +423,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
         record_event(actor, "cooperative.update", coop,
                      f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}",
                      name=coop.name)
+    discard([logo])
     if old_logo != coop.logo_hash:
         release_photo(old_logo)
     return coop

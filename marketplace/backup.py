@@ -44,6 +44,7 @@ from sqlalchemy.engine import Engine, make_url
 from .accounts import SYSTEM_EMAIL
 from .errors import DomainError
 from .extensions import db
+from .pending_photos import pending_root
 
 FORMAT = "pasar-koperasi-backup"
 FORMAT_VERSION = 1
@@ -170,13 +171,14 @@ def _snapshot_postgresql(destination: Path) -> None:
 
 
 def _copy_media(media_root: Path, destination: Path) -> int:
-    """Copy MEDIA_ROOT file by file, keeping modes; files deleted meanwhile and half-written
-    temporary files (`.tmp-*`) are skipped."""
+    """Copy MEDIA_ROOT file by file, keeping modes; files deleted meanwhile, half-written temporary
+    files (`.tmp-*`) and photos kept for a form's next submit (private/pending, gone within hours) are skipped."""
     count = 0
     if not media_root.is_dir():
         return 0
+    pending = pending_root(media_root)
     for source in sorted(media_root.rglob("*")):
-        if source.is_symlink() or not source.is_file() or source.name.startswith(".tmp-"):
+        if source.is_symlink() or not source.is_file() or source.name.startswith(".tmp-") or pending in source.parents:
             continue
         target = destination / source.relative_to(media_root)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

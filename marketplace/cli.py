@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app wsgi create-user|seed-demo|reindex|expire-orders|backup|restore`."""
+"""Command-line tools: `flask --app wsgi create-user|seed-demo|reindex|expire-orders|backup|restore|
+purge-pending-photos`."""
 from __future__ import annotations
 
 import click
@@ -92,3 +93,11 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(exc.message)
         click.echo(f"Restored the {result.database} database (revision {result.revision}) and "
                    f"{result.media_files} media files; indexed {result.indexed} published products.")
+
+    @app.cli.command("purge-pending-photos")
+    def purge_pending_photos_command():
+        """Remove photos kept from failed forms once they are older than PENDING_PHOTO_HOURS (2)."""
+        from .pending_photos import purge_expired
+
+        removed = purge_expired(app.config["MEDIA_ROOT"], float(app.config.get("PENDING_PHOTO_HOURS", 2)) * 3600)
+        click.echo(f"Removed {removed} expired kept photos.")

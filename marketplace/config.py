@@ -48,6 +48,7 @@ def from_environment(instance_path: str) -> dict:
         # Image memory one upload may need while it is decoded and resized, judged from its header
         # before decoding (bench/photo_memory.py: the worker's extra peak stays under 150 MB).
         "MAX_DECODE_MB": _int("MAX_DECODE_MB", 100),
+        "PENDING_PHOTO_HOURS": _int("PENDING_PHOTO_HOURS", 2),
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
         # Where pg_dump/pg_restore live for `flask backup|restore`; empty: Debian's newest
         # /usr/lib/postgresql/*/bin, then the PATH.

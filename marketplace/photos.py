@@ -416,21 +416,34 @@ def _variants(checked: _Checked, label: str) -> dict[int, bytes]:
     return out
 
 
-def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLimits) -> StoredPhoto:
-    """Validate and store one uploaded photo; idempotent for identical bytes."""
+def prepare_photo(data: bytes, label: str, limits: PhotoLimits) -> tuple[StoredPhoto, dict[int, bytes]]:
+    """Validate and decode one upload (the only place a photo is decoded): what it will be stored as,
+    and the WebP bytes of its variants. Nothing is written."""
     checked = check_photo(data, label, limits)
     with _DECODE_LOCK:
         variants = _variants(checked, label)
-    content_hash = hashlib.sha256(data).hexdigest()
-    original = _original_path(media_root, content_hash, checked.ext)
+    width, height = _upright(checked)
+    stored = StoredPhoto(content_hash=hashlib.sha256(data).hexdigest(), original_ext=checked.ext,
+                         width=width, height=height)
+    return stored, variants
+
+
+def write_photo(media_root: str | Path, stored: StoredPhoto, data: bytes, variants: dict[int, bytes]) -> None:
+    """Write a prepared photo's original (private) and variants (public) under their content hash."""
+    original = _original_path(media_root, stored.content_hash, stored.original_ext)
     if not original.exists():
         _atomic_write(original, data, PRIVATE_FILE_MODE)
     for width, webp in variants.items():
-        path = public_dir(media_root) / variant_name(content_hash, width)
+        path = public_dir(media_root) / variant_name(stored.content_hash, width)
         if not path.exists():
             _atomic_write(path, webp, PUBLIC_FILE_MODE)
-    width, height = _upright(checked)
-    return StoredPhoto(content_hash=content_hash, original_ext=checked.ext, width=width, height=height)
+
+
+def store_photo(data: bytes, label: str, media_root: str | Path, limits: PhotoLimits) -> StoredPhoto:
+    """Validate and store one uploaded photo; idempotent for identical bytes."""
+    stored, variants = prepare_photo(data, label, limits)
+    write_photo(media_root, stored, data, variants)
+    return stored
 
 
 def store_upload(data: bytes | None, filename: str, field: str) -> StoredPhoto | None:

@@ -1,16 +1,19 @@
 """Core routes: health, sign-in, language, media files, dashboard, member accounts."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   send_from_directory, session, url_for)
+                   send_file, send_from_directory, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text
 
-from . import accounts
+from . import accounts, pending_photos
+from . import app_icon as app_icon_module
+from .cooperative import current_cooperative
 from .errors import DomainError
 from .extensions import db
 from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, NewMemberForm, NewPasswordForm,
@@ -18,7 +21,7 @@ from .forms import (ChangePasswordForm, CooperativeForm, LoginForm, MemberForm, 
 from .models import ROLE_KASIR, ROLE_PENGAWAS, ROLE_PENGURUS, Member, User
 from .security import public, roles_required, signed_in
 from .text import whatsapp_link
-from .views import absolute_url, safe_next, show_domain_error, uploaded_file
+from .views import absolute_url, safe_next, show_domain_error
 
 bp = Blueprint("core", __name__)
 
@@ -33,6 +36,44 @@ def healthz():
     except Exception as exc:  # pragma: no cover - needs a broken database
         return {"status": "error", "database": str(exc.__class__.__name__)}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/foto-tersimpan/<token>")
+@signed_in
+def pending_photo(token: str):
+    """Preview of a photo kept from a failed form, for the user who sent it only."""
+    path = pending_photos.preview(token, current_user.id)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/webp", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/favicon.ico", defaults={"size": 32})
+@bp.get("/ikon-<int:size>.png")
+@public
+def app_icon(size: int):
+    """The site icon, drawn from the cooperative's initials (see app_icon.py)."""
+    if size not in app_icon_module.ICON_SIZES:
+        abort(404)
+    coop = current_cooperative()
+    response = make_response(app_icon_module.icon_png(size, app_icon_module.initials(coop.name if coop else "")))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest():
+    coop = current_cooperative()
+    body = app_icon_module.manifest(coop.name if coop else "Pasar Koperasi",
+                                    lambda size: url_for("core.app_icon", size=size))
+    response = make_response(json.dumps(body, ensure_ascii=False))
+    response.headers["Content-Type"] = "application/manifest+json"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/media/photos/<path:name>")
@@ -314,6 +355,7 @@ def cooperative_save():
     from consignment.services import parse_percent
 
     coop, form = _cooperative_form()
+    chosen, kept = pending_photos.one_photo(form.logo)
     if form.validate_on_submit():
         try:
             accounts.save_cooperative(current_user, accounts.CooperativeDetails(
@@ -324,7 +366,7 @@ def cooperative_save():
                 hero_text=form.hero_text.data or "", vision=form.vision.data or "",
                 mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or "",
                 time_zone=form.time_zone.data or ""),
-                logo=uploaded_file("logo"), remove_logo=form.remove_logo.data)
+                logo=chosen, remove_logo=form.remove_logo.data)
         except DomainError as exc:
             if exc.field == "commission":
                 exc.field = "default_commission"
@@ -332,4 +374,5 @@ def cooperative_save():
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("core.cooperative_settings"))
-    return render_template("admin/cooperative.html", form=form, coop=coop)
+    return render_template("admin/cooperative.html", form=form, coop=coop,
+                           kept=pending_photos.keep_one(chosen, kept, form.logo))

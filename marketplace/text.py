@@ -5,6 +5,10 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from flask_babel import gettext as _
+
+from .errors import DomainError
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -27,3 +31,13 @@ def normalise_phone(raw: str) -> str:
 def whatsapp_link(number: str, text: str) -> str:
     """A wa.me link that opens a chat with `number` (international form, no '+') with `text` typed in."""
     return f"https://wa.me/{number}?text={quote(text)}"
+
+
+def limited(value: str | None, limit: int, field: str, label: str) -> str:
+    """`value` stripped, or a DomainError on `field` when it is longer than `limit` characters: long text
+    is refused with a message saying by how much, never cut without a word."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise DomainError(_("%(label)s is too long: %(n)d characters, at most %(max)d.", label=label, n=len(text),
+                            max=limit), field=field)
+    return text

@@ -246,7 +246,7 @@ def staff_order_action(order_id: int):
         elif action == states.DELIVER:
             orders.mark_delivered(current_user, order.id)
         elif action == states.COMPLETE and pay_form.validate_on_submit():
-            orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
+            order = orders.complete_at_counter(current_user, order.id, pay_form.payment_method.data,
                                        pay_form.cash_received.amount, pay_form.payment_reference.data or "",
                                        once_key=pay_form.once.data)
         elif action == states.CANCEL and cancel_form.validate_on_submit():
@@ -257,6 +257,9 @@ def staff_order_action(order_id: int):
         show_domain_error(pay_form if action == states.COMPLETE else cancel_form, exc)
         db.session.refresh(order)
         return _render_staff_order(order, pay_form, cancel_form, 422)
+    if action == states.COMPLETE and order.sale_id:
+        # The receipt shows the total, the cash received and the change, ready to print or hand over.
+        return redirect(url_for("consignment.receipt", sale_id=order.sale_id))
     flash(_("Order %(number)s updated.", number=order.number), "success")
     return redirect(url_for("orders.staff_order", order_id=order.id))
 

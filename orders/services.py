@@ -39,7 +39,7 @@ from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.money import format_rupiah
 from marketplace.numbering import add_numbered
-from marketplace.text import normalise_phone
+from marketplace.text import limited, normalise_phone
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 
@@ -64,7 +64,7 @@ class Customer:
 # --- placing ---------------------------------------------------------------------------------------
 
 def _clean_customer(customer: Customer) -> Customer:
-    name = (customer.name or "").strip()
+    name = limited(customer.name, 200, "name", _("Your name"))
     if len(name) < 2:
         raise DomainError(_("Write your name."), field="name")
     phone = normalise_phone(customer.phone)
@@ -72,11 +72,11 @@ def _clean_customer(customer: Customer) -> Customer:
         raise DomainError(_("That WhatsApp number is not valid, e.g. 0812 3456 7890."), field="phone")
     if customer.fulfilment not in ("pickup", "delivery"):
         raise DomainError(_("Choose pickup or delivery."), field="fulfilment")
-    address = (customer.address or "").strip()
+    address = limited(customer.address, 1000, "address", _("Delivery address"))
+    notes = limited(customer.notes, 1000, "notes", _("Notes"))
     if customer.fulfilment == "delivery" and len(address) < 10:
         raise DomainError(_("Write the delivery address."), field="address")
-    return Customer(name=name[:200], phone=phone, fulfilment=customer.fulfilment, address=address[:1000],
-                    notes=(customer.notes or "").strip()[:1000])
+    return Customer(name=name, phone=phone, fulfilment=customer.fulfilment, address=address, notes=notes)
 
 
 def _move(order: Order, action: str, *, actor: User | None, reason: str = "", **values) -> bool:

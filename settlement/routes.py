@@ -55,15 +55,17 @@ def _readable_payout(payout_id: int):
 
 
 def _render_periods(form: OpenPeriodForm, status: int = 200):
-    return render_template("settlement/periods.html", periods=services.periods(), form=form), status
+    draft = services.open_draft()
+    live = services.draft_figures(draft.cutoff_date) if draft else None
+    return render_template("settlement/periods.html", periods=services.periods(), form=form, open_draft=draft,
+                           live=live), status
 
 
 @bp.get("/penyelesaian")
 @roles_required(*BOARD)
 def periods():
     form = OpenPeriodForm()
-    today = local_today()
-    form.cutoff_date.data = today.replace(day=1) - timedelta(days=1)  # end of last month
+    form.cutoff_date.data = services.default_cutoff(local_today())
     return _render_periods(form)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, exists, func, insert, literal, select, update
@@ -134,7 +134,40 @@ def compute_statements(cutoff: date, member_id: int | None = None) -> list[State
     return sorted(drafts, key=lambda d: d.member.business_name)
 
 
+@dataclass(frozen=True)
+class DraftFigures:
+    """What the open settlement would freeze if it closed now."""
+    statements: int
+    payable: int
+
+
+def draft_figures(cutoff: date) -> DraftFigures:
+    """Live figures of an open settlement: the statements it would make and what they would pay
+    (a few set-wise queries, whatever the number of members or lines)."""
+    drafts = compute_statements(cutoff)
+    return DraftFigures(statements=len(drafts), payable=sum(d.payable for d in drafts))
+
+
 # --- periods ---------------------------------------------------------------------------------------
+
+def last_closed_cutoff() -> date | None:
+    return db.session.scalar(select(func.max(SettlementPeriod.cutoff_date))
+                             .where(SettlementPeriod.status == STATUS_CLOSED))
+
+
+def default_cutoff(today: date) -> date:
+    """The cut-off offered when opening a settlement: the end of last month, or today when the last
+    closed settlement already reaches that far (a cut-off before it would be refused)."""
+    end_of_last_month = today.replace(day=1) - timedelta(days=1)
+    last = last_closed_cutoff()
+    return end_of_last_month if last is None or end_of_last_month > last else today
+
+
+def open_draft() -> SettlementPeriod | None:
+    """The settlement that is open (at most one at a time)."""
+    return db.session.scalar(select(SettlementPeriod).where(SettlementPeriod.status == STATUS_DRAFT)
+                             .order_by(SettlementPeriod.id).limit(1))
+
 
 def open_period(actor: User, cutoff: date, note: str = "", once_key: str | None = None) -> SettlementPeriod:
     with transaction():
@@ -145,8 +178,7 @@ def open_period(actor: User, cutoff: date, note: str = "", once_key: str | None 
             raise DomainError(_("The cut-off date cannot be in the future."), field="cutoff_date")
         if db.session.scalar(select(SettlementPeriod.id).where(SettlementPeriod.status == STATUS_DRAFT)):
             raise DomainError(_("Another settlement is still open; close it first."), field="cutoff_date")
-        last = db.session.scalar(select(func.max(SettlementPeriod.cutoff_date))
-                                 .where(SettlementPeriod.status == STATUS_CLOSED))
+        last = last_closed_cutoff()
         if last is not None and cutoff < last:
             raise DomainError(_("The cut-off date is before the last closed settlement (%(date)s).",
                                 date=last.isoformat()), field="cutoff_date")

@@ -12,16 +12,20 @@ import nh3
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace import pending_photos
 from marketplace import photos as photo_store
+from marketplace.pending_photos import PendingPhoto
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import User
-from marketplace.text import slugify
+from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 
 from .models import BoardMember, NewsPost, SitePage
+
+MAX_BODY = 50000  # characters of Markdown in a page or news post
 
 PAGE_KEYS = {
     "tentang": "Tentang koperasi",
@@ -51,10 +55,10 @@ def save_page(actor: User, key: str, title: str, body_markdown: str) -> SitePage
     if key not in PAGE_KEYS:
         raise NotFound(_("Page not found."))
     with transaction():
-        title = (title or "").strip() or PAGE_KEYS[key]
+        title = limited(title, 200, "title", _("Title")) or PAGE_KEYS[key]
         item = page(key) or SitePage(key=key, title=title)
         db.session.add(item)
-        item.title, item.body_markdown = title[:200], body_markdown or ""
+        item.title, item.body_markdown = title, limited(body_markdown, MAX_BODY, "body", _("Text"))
         item.body_html = render_markdown(item.body_markdown)
         db.session.flush()
         record_event(actor, "site.page", item, key, title=item.title)
@@ -76,25 +80,29 @@ def board() -> list[BoardMember]:
                                                                BoardMember.id)))
 
 
-def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | None = None,
+def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, bytes] | PendingPhoto | None = None,
                       member_id: int | None = None) -> BoardMember:
-    if not (data.name or "").strip() or not (data.position or "").strip():
+    """`photo`: a new upload (filename, bytes) or a photo kept from a failed submit, or None."""
+    name = limited(data.name, 200, "name", _("Name"))
+    position = limited(data.position, 200, "position", _("Position"))
+    if not name or not position:
         raise DomainError(_("Fill in the name and the position."), field="name")
     if data.body not in ("pengurus", "pengawas"):
         raise DomainError(_("Choose pengurus or pengawas."), field="body")
-    stored = photo_store.store_upload(photo[1], photo[0], "photo") if photo else None  # validated before the transaction
+    stored = pending_photos.store_chosen(photo, actor.id, "photo")  # validated before the transaction
     with transaction():
         item = db.session.get(BoardMember, member_id) if member_id else BoardMember()
         if item is None:
             raise NotFound(_("Not found."))
         db.session.add(item)
-        item.name, item.position = data.name.strip()[:200], data.position.strip()[:200]
+        item.name, item.position = name, position
         item.body, item.position_order = data.body, data.position_order
         old_photo = item.photo_hash
         if stored:
             item.photo_hash, item.photo_width, item.photo_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.board", item, f"{item.name} – {item.position}", name=item.name)
+    pending_photos.discard([photo])
     if old_photo != item.photo_hash:
         photo_store.release_photo(old_photo)
     return item
@@ -121,13 +129,16 @@ class NewsData:
     status: str = "draft"
 
 
-def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = None, post_id: int | None = None) -> NewsPost:
-    title = (data.title or "").strip()
+def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPhoto | None = None,
+              post_id: int | None = None) -> NewsPost:
+    title = limited(data.title, 200, "title", _("Title"))
+    summary = limited(data.summary, 300, "summary", _("Summary"))
+    body = limited(data.body_markdown, MAX_BODY, "body", _("Text"))
     if len(title) < 3:
         raise DomainError(_("Write a title."), field="title")
     if data.status not in ("draft", "published"):
         raise DomainError(_("Unknown status."), field="status")
-    stored = photo_store.store_upload(cover[1], cover[0], "cover") if cover else None
+    stored = pending_photos.store_chosen(cover, actor.id, "cover")
     with transaction():
         post = db.session.get(NewsPost, post_id) if post_id else None
         if post_id and post is None:
@@ -138,8 +149,8 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = Non
                 slug, n = f"{base}-{n}", n + 1
             post = NewsPost(slug=slug, title=title)
             db.session.add(post)
-        post.title, post.summary = title[:200], (data.summary or "").strip()[:300]
-        post.body_markdown = data.body_markdown or ""
+        post.title, post.summary = title, summary
+        post.body_markdown = body
         post.body_html = render_markdown(post.body_markdown)
         if data.status == "published" and post.published_at is None:
             post.published_at = utcnow()
@@ -149,6 +160,7 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | None = Non
             post.cover_hash, post.cover_width, post.cover_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
         record_event(actor, "site.news", post, f"{post.title} ({post.status})", title=post.title)
+    pending_photos.discard([cover])
     if old_cover != post.cover_hash:
         photo_store.release_photo(old_cover)
     return post

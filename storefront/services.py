@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_PUBLISHED, Category, Product
@@ -38,6 +38,16 @@ def published_by_ids(ids: list[int]) -> list[Product]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _in_stock(product_id):
+    """1 when some lot of the product has stock on hand, else 0 (for ORDER BY: buyable products first)."""
+    from consignment.models import ConsignmentLot, StockMovement
+
+    on_hand = (select(func.coalesce(func.sum(StockMovement.quantity), 0))
+               .join(ConsignmentLot, StockMovement.lot_id == ConsignmentLot.id)
+               .where(ConsignmentLot.product_id == product_id).correlate(Product).scalar_subquery())
+    return case((on_hand > 0, 1), else_=0)
+
+
 def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
     filters = filters or SearchFilters()
     page = max(page, 1)
@@ -46,6 +56,9 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         found = search_products(text, filters, limit=PAGE_SIZE, offset=offset)
         products, total, any_word = published_by_ids(found.ids), found.total, found.corrected
         approximate = found.approximate
+        if filters.sort == "relevance":  # best matches first, and within this page what can be bought now first
+            stock = stock_for(products)
+            products = sorted(products, key=lambda p: stock.get(p.id, 0) <= 0)
     else:
         stmt = select(Product).where(Product.status == STATUS_PUBLISHED)
         if filters.category_id:
@@ -57,7 +70,7 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
         order = {"price_asc": (Product.price.asc(), Product.id.asc()),
                  "price_desc": (Product.price.desc(), Product.id.desc())}.get(
-            filters.sort, (Product.published_at.desc(), Product.id.desc()))
+            filters.sort, (_in_stock(Product.id).desc(), Product.published_at.desc(), Product.id.desc()))
         products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
         any_word, approximate = False, False
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)

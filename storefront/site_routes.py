@@ -15,11 +15,13 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_PENGAWAS, ROLE_PENGURUS, Member
+from marketplace import pending_photos
 from marketplace.security import public, roles_required
-from marketplace.views import absolute_url, show_domain_error, uploaded_file
+from marketplace.views import absolute_url, show_domain_error
 
 from .page_cache import cached_page
 from . import microsite
+from .microsite import MAX_BODY
 from .models import BoardMember, NewsPost
 from .routes import bp
 
@@ -27,7 +29,7 @@ from .routes import bp
 class PageForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Text (Markdown: **bold**, lists with -, links [text](https://…))"),
-                         validators=[Optional(), Length(max=50000)])
+                         validators=[Optional(), Length(max=MAX_BODY)])
 
 
 class BoardMemberForm(FlaskForm):
@@ -42,7 +44,7 @@ class BoardMemberForm(FlaskForm):
 class NewsForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     summary = StringField(_l("Summary (for the list and link previews)"), validators=[Optional(), Length(max=300)])
-    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=50000)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=MAX_BODY)])
     status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
                                                                ("published", _l("Published"))]))
     cover = FileField(_l("Cover photo"))
@@ -178,18 +180,19 @@ def site_board_edit(member_id: int | None):
         microsite.delete_board_member(current_user, item.id)
         flash(_("Removed."), "success")
         return redirect(url_for("storefront.site_admin"))
+    chosen, kept = pending_photos.one_photo(form.photo)
     if form.validate_on_submit():
         try:
             microsite.save_board_member(current_user, microsite.BoardMemberData(
                 name=form.name.data, position=form.position.data, body=form.body.data,
-                position_order=form.position_order.data or 0), uploaded_file("photo"), member_id)
+                position_order=form.position_order.data or 0), chosen, member_id)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("storefront.site_admin"))
     return render_template("storefront/admin_form.html", form=form, multipart=True, deletable=item is not None,
-                           title=_("Board member"))
+                           title=_("Board member"), kept=pending_photos.keep_one(chosen, kept, form.photo))
 
 
 @bp.route("/admin/situs/berita/baru", methods=["GET", "POST"], defaults={"post_id": None})
@@ -201,15 +204,17 @@ def site_news_edit(post_id: int | None):
         abort(404)
     form = NewsForm(data={"title": post.title, "summary": post.summary, "body": post.body_markdown,
                           "status": post.status} if post else None)
+    chosen, kept = pending_photos.one_photo(form.cover)
     if form.validate_on_submit():
         try:
             saved = microsite.save_news(current_user, microsite.NewsData(
                 title=form.title.data, summary=form.summary.data or "", body_markdown=form.body.data or "",
-                status=form.status.data), uploaded_file("cover"), post_id)
+                status=form.status.data), chosen, post_id)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("storefront.site_news_edit", post_id=saved.id))
     return render_template("storefront/admin_form.html", form=form, multipart=True, title=_("News"),
+                           kept=pending_photos.keep_one(chosen, kept, form.cover),
                            preview=url_for("storefront.news_detail", slug=post.slug) if post and post.status == "published" else None)

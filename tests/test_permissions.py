@@ -21,13 +21,13 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from consignment import services as gerai
-from marketplace import accounts
+from marketplace import accounts, pending_photos
 from marketplace.extensions import db
 from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, roles_required
 from marketplace.timeutil import local_today
 from settlement import services as settlement
 from storefront import microsite
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, jpeg_bytes
 
 from orders import services as orders
 
@@ -47,6 +47,10 @@ OBJECT_LEVEL = {
     ("catalog.photo_delete", "POST"): 403,
     ("settlement.statement", "GET"): 403,
     ("settlement.statement_pdf_download", "GET"): 403,
+}
+# What every signed-in account but the owner gets: a photo kept from a failed form is its uploader's alone.
+OWNER_ONLY = {
+    ("core.pending_photo", "GET"): 404,
 }
 
 # --- the walker --------------------------------------------------------------------------------------
@@ -143,7 +147,8 @@ def walk(app, client, role, identifier, url_args, only=lambda rule: True) -> lis
             continue
         with app.test_request_context():
             url = url_for(endpoint, **args)
-        expected = OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None
+        expected = (OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None) or \
+            (OWNER_ONLY.get((endpoint, method)) if role not in (None, "member") else None)
         must_not_change = method != "GET" and (expected is not None or not allowed(access, role))
         before = database_state() if must_not_change else None
         response = client.open(url, method=method, data=None if method == "GET" else {})
@@ -178,6 +183,7 @@ def world(app, make_user, make_member, make_product, make_lot):
                                                             status="published"))
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))
     order = orders.place_order({product.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
+    kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
@@ -188,7 +194,9 @@ def world(app, make_user, make_member, make_product, make_lot):
         "/berita/<slug>": {"slug": post.slug},
         "/bahasa/<code>": {"code": "id"},
         "/atur-sandi/<token>": {"token": token},
+        "/foto-tersimpan/<token>": {"token": kept.token},
         "/admin/situs/pengurus/<int:member_id>": {"member_id": board.id},
+        "/ikon-<int:size>.png": {"size": 192},
     }
 
     def url_args(rule) -> dict:

@@ -1,4 +1,6 @@
 """Request tests: what the gerai pages do (who may use them: tests/test_permissions.py)."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -128,3 +130,26 @@ def test_reports_show_totals_and_download_csv(client, login_as, shop):
     assert ",1,15000," in csv_text
     stock_csv = client.get("/gerai/laporan/stok?format=csv").get_data(as_text=True)
     assert ",8,120000" in stock_csv
+
+
+def test_receipt_goes_to_the_shoppers_whatsapp_as_text_and_reads_on_a_phone(client, login_as, make_lot):
+    from urllib.parse import parse_qs, urlsplit
+
+    from marketplace.models import AuditEvent
+
+    lot = make_lot(quantity=10, product=None)
+    kasir = login_as("kasir")
+    sale = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 3)], "cash", cash_received=50000)
+    events = db.session.scalar(select(func.count(AuditEvent.id)))
+    page = client.get(f"/gerai/penjualan/{sale.id}/struk?wa=0812-3333-4444").get_data(as_text=True)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    link = re.search(r'href="(https://wa\.me/[^"]+)"', page).group(1).replace("&amp;", "&")
+    parts = urlsplit(link)
+    assert parts.path == "/6281233334444"
+    text = parse_qs(parts.query)["text"][0]
+    assert sale.number in text and lot.product.name in text
+    assert "3 × Rp15.000 = Rp45.000" in text and "Total: Rp45.000" in text and "Kembalian: Rp5.000" in text
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events  # nothing written, nothing sent
+
+    without_number = client.get(f"/gerai/penjualan/{sale.id}/struk?wa=12").get_data(as_text=True)
+    assert 'href="https://wa.me/?text=' in without_number and 'role="alert"' in without_number

@@ -106,6 +106,9 @@ def test_backup_taken_during_counter_sales_restores_every_sale_committed_before_
 
 
 def test_manifest_lists_version_revision_kind_and_a_checksum_of_every_file(app, shop, tmp_path):
+    kept = Path(app.config["MEDIA_ROOT"]) / "private" / "pending" / ("k" * 32)  # a photo kept for a form: not backed up
+    kept.mkdir(parents=True)
+    (kept / "original").write_bytes(b"x")
     result = create_backup(tmp_path / "backups")
     manifest = json.loads((result.path / MANIFEST).read_text())
     assert manifest["database"] == db.engine.dialect.name

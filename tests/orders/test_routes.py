@@ -156,6 +156,21 @@ def test_kasir_completes_a_pay_at_gerai_order(client, auth, make_user, stocked):
     assert db.session.get(Order, order.id).status == "completed"
 
 
+def test_completing_a_pay_at_gerai_order_in_cash_shows_the_change_on_its_receipt(client, auth, make_user, stocked):
+    order = orders.place_order({stocked.id: 2}, orders.Customer("Budi", "081211112222"), "gerai")
+    auth.login(make_user("kasir").email)
+    response = client.post(f"/gerai/pesanan/{order.id}", data={
+        "action": "complete", "pay-payment_method": "cash", "pay-cash_received": "100.000", "pay-once": new_key()})
+    db.session.expire_all()
+    sale_id = db.session.get(Order, order.id).sale_id
+    assert response.status_code == 302 and response.location.endswith(f"/gerai/penjualan/{sale_id}/struk")
+    receipt = client.get(response.location).get_data(as_text=True)
+    assert "Rp90.000" in receipt and "Rp100.000" in receipt and "Rp10.000" in receipt  # total, cash, change
+    page = client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)
+    counter = page.split('id="counter-payment"', 1)[1].split("</p>", 1)[0]
+    assert "Rp10.000" in counter and f"/gerai/penjualan/{sale_id}/struk" in counter
+
+
 # --- GET reads only; Midtrans failing -------------------------------------------------------------
 
 def _overdue(order):
@@ -250,3 +265,9 @@ def test_the_migrations_create_the_system_user_once(tmp_path):
 def test_adding_to_the_cart_returns_only_to_a_page_of_this_site(client, stocked, target, followed):
     response = client.post("/keranjang/tambah", data={"product_id": stocked.id, "next": target})
     assert response.headers["Location"] == (target if followed else "/keranjang")
+
+
+def test_checkout_with_an_empty_cart_goes_back_to_the_products(client):
+    response = client.get("/checkout")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/produk")

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -76,3 +78,23 @@ def test_member_sees_what_they_receive_per_unit_while_editing(client, login_as, 
     product = make_product(member, price=20000)
     page = client.get(f"/kelola/produk/{product.id}/ubah").get_data(as_text=True)
     assert "Rp17.000" in page and "15%" in page
+
+
+def test_settlement_list_shows_the_open_drafts_live_figures_and_no_open_form(client, login_as, settled):
+    login_as("pengurus")
+    page = client.get("/penyelesaian").get_data(as_text=True)
+    draft_row = page.split(f'/penyelesaian/{settled["draft"].id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Rp12.750" in draft_row and ">1 <" in draft_row  # one statement of Rp12.750, not "0, Rp0"
+    assert 'name="cutoff_date"' not in page
+    assert f'href="/penyelesaian/{settled["draft"].id}"' in page.split("</table>", 1)[1]
+
+
+def test_open_form_offers_a_cutoff_never_before_the_last_closed_one(client, login_as, make_user):
+    pengurus = login_as("pengurus")
+    today = local_today()
+    end_of_last_month = today.replace(day=1).toordinal() - 1
+    page = client.get("/penyelesaian").get_data(as_text=True)
+    assert f'value="{today.fromordinal(end_of_last_month).isoformat()}"' in page
+    services.close_period(pengurus, services.open_period(pengurus, today).id)
+    page = client.get("/penyelesaian").get_data(as_text=True)
+    assert re.search(r'name="cutoff_date"[^>]*value="' + today.isoformat(), page)

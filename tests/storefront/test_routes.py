@@ -79,3 +79,28 @@ def test_srcset_lists_each_width_once_for_small_photos(client, make_member, make
     srcset = re.search(r'srcset="([^"]+)"', page).group(1)
     widths = [part.strip().rsplit(" ", 1)[1] for part in srcset.split(",")]
     assert widths == ["320w", "600w"]
+
+
+def test_product_list_shows_products_a_shopper_can_buy_first(client, make_product, make_lot):
+    on_shelf = make_product(name="Bingka Kentang")
+    make_lot(product=on_shelf, quantity=5)
+    make_product(name="Kue Baru Habis")  # newer, but nothing on the shelf
+    page = client.get("/produk").get_data(as_text=True)
+    assert page.index("Bingka Kentang") < page.index("Kue Baru Habis")
+
+
+def test_search_shows_matches_a_shopper_can_buy_first(client, make_product, make_lot):
+    on_shelf = make_product(name="Keripik Pisang Kepok")
+    make_lot(product=on_shelf, quantity=5)
+    make_product(name="Keripik Pisang Kepok Manis")  # matches as well, but sold out
+    page = client.get("/produk?q=keripik+pisang").get_data(as_text=True)
+    assert page.index("Keripik Pisang Kepok</p>") < page.index("Keripik Pisang Kepok Manis</p>")
+
+
+def test_filters_are_folded_away_after_a_search_and_count_what_applies(client, make_product, make_category):
+    category = make_category("Kue")
+    make_product(name="Bingka Kentang", category_id=category.id)
+    searched = client.get(f"/produk?q=bingka&kategori={category.id}").get_data(as_text=True)
+    assert '<details class="more-filters" >' in searched and "(1 aktif)" in searched
+    browsing = client.get(f"/produk?kategori={category.id}").get_data(as_text=True)
+    assert '<details class="more-filters" open>' in browsing
