@@ -60,9 +60,17 @@ test-pg: install-test translations
 	bash scripts/ensure-chromium.sh
 	. scripts/start-postgres.sh && TEST_DATABASE_URL="$$PASAR_PG_URL" $(VENV)/bin/pytest -q
 
+# messages.po is the source of truth: extract the template from the code, merge it into the .po
+# (new messages arrive empty, never fuzzy-guessed; messages gone from the code are dropped), then show
+# the counts. Translate the empty msgstr entries in the .po; tests/marketplace/test_i18n.py fails on any
+# untranslated or fuzzy entry and when the .po is out of date with the code.
+POT     := $(VENV)/messages.pot
 extract-messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
-	$(VENV)/bin/python scripts/update_translations.py /tmp/messages.pot
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --add-location=file --sort-output -w 100 \
+	    --project=pasar-koperasi --version=0.1 --copyright-holder="Pasar Koperasi developers" -o $(POT) .
+	$(VENV)/bin/pybabel update -i $(POT) -d marketplace/translations -D messages -l id -w 100 \
+	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(VENV)/bin/pybabel compile -d marketplace/translations -D messages --statistics
 
 # Screenshots of each role's ten busiest screens on a 360-px phone, from a fresh demo, into screenshots/.
 screenshots: install-test translations

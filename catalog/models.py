@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,8 @@ STATUS_DRAFT = "draft"
 STATUS_PUBLISHED = "published"
 STATUS_ARCHIVED = "archived"
 STATUSES = (STATUS_DRAFT, STATUS_PUBLISHED, STATUS_ARCHIVED)
+# Products and news posts share these statuses; pages show them with `publication_label`.
+STATUS_LABELS = {STATUS_DRAFT: _l("Draft"), STATUS_PUBLISHED: _l("Published"), STATUS_ARCHIVED: _l("Archived")}
 MAX_PHOTOS = 8
 MAX_UNIT = 50  # the unit column's size
 MAX_DESCRIPTION = 5000  # characters

@@ -135,7 +135,8 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
         _attach(product, stored)
         db.session.flush()
         queue_reindex(product)
-        record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}")
+        record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}",
+                     product=product.name, price=product.price)
     pending_photos.discard(list(kept))
     return product
 
@@ -167,7 +168,8 @@ def register_product_for_intake(actor: User, member_id: int, name: str, price: i
     db.session.add(product)
     db.session.flush()
     queue_reindex(product)
-    record_event(actor, "product.create", product, f"{product.name} price={product.price} (intake)")
+    record_event(actor, "product.create", product, f"{product.name} price={product.price} (intake)",
+                 product=product.name, price=product.price)
     return product
 
 
@@ -184,7 +186,8 @@ def update_product(actor: User, product: Product, data: ProductData, uploads: li
         _attach(product, stored)
         queue_reindex(product)
         record_event(actor, "product.update", product, f"{before} -> {product.name} price={product.price} "
-                                                       f"status={product.status}")
+                                                       f"status={product.status}", product=product.name,
+                     price=product.price)
     pending_photos.discard(list(kept))
     return product
 
@@ -203,7 +206,7 @@ def change_status(actor: User, product: Product, status: str) -> Product:
         before = product.status
         _set_status(product, status)
         queue_reindex(product)
-        record_event(actor, "product.status", product, f"{before} -> {status}")
+        record_event(actor, "product.status", product, f"{before} -> {status}", product=product.name, status=status)
     return product
 
 
@@ -234,7 +237,8 @@ def move_photo(actor: User, product: Product, photo_id: int, offset: int) -> Non
         j = min(max(i + offset, 0), len(ordered) - 1)
         ordered.insert(j, ordered.pop(i))
         _renumber(product, ordered)
-        record_event(actor, "product.photo_move", product, f"photo {photo_id} -> position {j}")
+        record_event(actor, "product.photo_move", product, f"photo {photo_id} -> position {j}",
+                     product=product.name)
 
 
 def delete_photo(actor: User, product: Product, photo_id: int) -> None:
@@ -245,7 +249,8 @@ def delete_photo(actor: User, product: Product, photo_id: int) -> None:
         product.photos.remove(photo)
         db.session.flush()
         _renumber(product, sorted(product.photos, key=lambda p: p.position))
-        record_event(actor, "product.photo_delete", product, f"photo {photo_id} ({content_hash[:12]})")
+        record_event(actor, "product.photo_delete", product, f"photo {photo_id} ({content_hash[:12]})",
+                     product=product.name)
     photo_store.release_photo(content_hash)
 
 
@@ -270,7 +275,7 @@ def create_category(actor: User, name: str) -> Category:
         category = Category(name=name, slug=_unique_slug(Category, slugify(name)), position=position)
         db.session.add(category)
         db.session.flush()
-        record_event(actor, "category.create", category, name)
+        record_event(actor, "category.create", category, name, name=name)
     return category
 
 
@@ -281,7 +286,7 @@ def rename_category(actor: User, category: Category, name: str) -> Category:
         category.name = name
         for product_id in db.session.scalars(select(Product.id).where(Product.category_id == category.id)):
             db.session.add(SearchOutbox(product_id=product_id))
-        record_event(actor, "category.rename", category, f"{before} -> {name}")
+        record_event(actor, "category.rename", category, f"{before} -> {name}", before=before, name=name)
     return category
 
 

@@ -10,7 +10,7 @@ from catalog.forms import RupiahField, _optional_int
 from marketplace.forms import select_choices
 from marketplace.once import OnceForm
 
-from .models import ADJUSTMENT_REASONS, PAYMENT_METHODS
+from .models import ADJUSTMENT_REASON_LABELS, ADJUSTMENT_REASONS, PAYMENT_METHODS
 
 
 def payment_method_labels() -> dict:
@@ -18,8 +18,7 @@ def payment_method_labels() -> dict:
 
 
 def adjustment_reason_labels() -> dict:
-    return {"damaged": _l("Damaged"), "lost": _l("Lost"), "expired": _l("Expired"),
-            "count_correction": _l("Count correction")}
+    return dict(ADJUSTMENT_REASON_LABELS)
 
 
 class AgreementForm(FlaskForm):

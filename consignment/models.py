@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,8 +29,16 @@ KIND_RELEASE = "release"  # gives reserved units back (before the online_sale, o
 MOVEMENT_KINDS = (KIND_INTAKE, KIND_SALE, KIND_ONLINE_SALE, KIND_RETURN, KIND_ADJUSTMENT, KIND_VOID, KIND_RESERVE,
                   KIND_RELEASE)
 
+MOVEMENT_KIND_LABELS = {
+    KIND_INTAKE: _l("Intake"), KIND_SALE: _l("Sale"), KIND_ONLINE_SALE: _l("Online sale"),
+    KIND_RETURN: _l("Return to member"), KIND_ADJUSTMENT: _l("Adjustment"), KIND_VOID: _l("Void"),
+    KIND_RESERVE: _l("Held for an online order"), KIND_RELEASE: _l("Released from an online order"),
+}
+
 PAYMENT_METHODS = ("cash", "qris", "transfer")
 ADJUSTMENT_REASONS = ("damaged", "lost", "expired", "count_correction")
+ADJUSTMENT_REASON_LABELS = {"damaged": _l("Damaged"), "lost": _l("Lost"), "expired": _l("Expired"),
+                            "count_correction": _l("Count correction")}
 
 
 class ConsignmentAgreement(db.Model):
@@ -109,6 +119,31 @@ class StockMovement(db.Model):
 
     lot: Mapped[ConsignmentLot] = relationship()
     actor: Mapped[User] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return str(MOVEMENT_KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language. Stored: codes and numbers ("damaged: sobek", "void PJ…: …",
+        "PK…: expired"); the words after a code are what a person typed and are shown as typed."""
+        reason = self.reason or ""
+        code, sep, rest = reason.partition(": ")
+        if self.kind == KIND_INTAKE and reason in (KIND_INTAKE, "penerimaan"):
+            return ""  # the kind says it; rows written before codes hold the translated word
+        if self.kind == KIND_ADJUSTMENT and code in ADJUSTMENT_REASON_LABELS:
+            return f"{ADJUSTMENT_REASON_LABELS[code]}: {rest}" if sep else str(ADJUSTMENT_REASON_LABELS[code])
+        if self.kind == KIND_VOID and code.startswith("void "):
+            return _("voids %(sale)s: %(reason)s", sale=code.removeprefix("void "), reason=rest)
+        if self.kind == KIND_RESERVE and reason.endswith(" (late)"):
+            return _("%(order)s, paid late", order=reason.removesuffix(" (late)"))
+        if self.kind == KIND_RELEASE and sep:
+            from orders.states import STATUS_LABELS
+
+            if rest in STATUS_LABELS:
+                return f"{code}: {STATUS_LABELS[rest]}"
+        return reason
 
 
 class Sale(db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, literal_column, select
 
@@ -103,6 +104,7 @@ def daily_chart_svg(daily: list[SalesRow], start: date, end: date, width: int = 
     first, last = days[0].strftime("%d/%m"), days[-1].strftime("%d/%m")
     axis = (f'<text x="{pad_left}" y="{height - 4}" font-size="11">{first}</text>'
             f'<text x="{width - 4}" y="{height - 4}" font-size="11" text-anchor="end">{last}</text>')
-    label = f"{format_rupiah(sum(values))} · max {format_rupiah(max(values) if values else 0)}"
+    label = _("%(total)s in all, at most %(top)s a day", total=format_rupiah(sum(values)),
+              top=format_rupiah(max(values) if values else 0))
     return Markup(f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}">'
                   f'{"".join(bars)}{axis}</svg>')

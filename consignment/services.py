@@ -108,7 +108,8 @@ def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_f
         db.session.flush()
         record_event(actor, "agreement.create", agreement,
                      f"member={member.business_name} rate={format_percent(commission_bp)} "
-                     f"category={category_id} from={valid_from} to={valid_to}")
+                     f"category={category_id} from={valid_from} to={valid_to}",
+                     member=member.business_name, commission=format_percent(commission_bp))
     return agreement
 
 
@@ -225,9 +226,10 @@ def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, un
                              note=(note or "").strip(), received_by_id=actor.id)
         db.session.add(lot)
         db.session.flush()
-        append_movement(lot, KIND_INTAKE, quantity, actor, reason=_("intake"))
+        append_movement(lot, KIND_INTAKE, quantity, actor, reason=KIND_INTAKE)  # a code: shown translated
         record_event(actor, "lot.receive", lot, f"{lot.code} {product.name} qty={quantity} "
-                                                f"price={price} commission_bp={rate}")
+                                                f"price={price} commission_bp={rate}",
+                     lot=lot.code, product=product.name, quantity=quantity, price=price)
         once.remember(once_key, lot.id)
     return lot
 
@@ -338,7 +340,8 @@ def _sell_at_counter(actor: User, lines: list[LineRequest], payment_method: str,
         sell_from_lot(sale, lots[lot_id], qty, actor)
     assert_stock_not_negative(lots, wanted)
     record_event(actor, "sale.record", sale, f"{sale.number} {payment_method} total={total} "
-                                             f"lines={[(lots[i].code, q) for i, q in wanted.items()]}")
+                                             f"lines={[(lots[i].code, q) for i, q in wanted.items()]}",
+                 items=[(q, lots[i].product.name, lots[i].code) for i, q in wanted.items()], total=total)
     return sale
 
 
@@ -442,7 +445,8 @@ def void_sale_in_transaction(actor: User, sale_id: int, reason: str) -> Sale:
     for line in sale.lines:
         append_movement(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
                         sale_line_id=line.id)
-    record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}")
+    record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}",
+                 number=sale.number, total=sale.total, reason=reason)
     return sale
 
 
@@ -476,7 +480,8 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
             append_movement(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
         assert_stock_not_negative(lots, wanted)
         record_event(actor, "stock.return", slip, f"{slip.number} {member.business_name} "
-                                                  f"{[(lots[i].code, q) for i, q in wanted.items()]}")
+                                                  f"{[(lots[i].code, q) for i, q in wanted.items()]}", number=slip.number,
+                     member=member.business_name, items=[(q, lots[i].product.name, lots[i].code) for i, q in wanted.items()])
         once.remember(once_key, slip.id)
     return slip
 
@@ -504,7 +509,8 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
         lock_lots([lot.id])
         movement = append_movement(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
         assert_stock_not_negative({lot.id: lot}, {lot.id: -quantity})
-        record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}")
+        record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}",
+                     lot=lot.code, product=lot.product.name, quantity=quantity, reason_code=reason_code, note=note)
         once.remember(once_key, movement.id)
     return movement
 

@@ -81,8 +81,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
+    from .timeutil import zone_name
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=zone_name,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    from . import i18n
+
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = None

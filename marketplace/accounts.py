@@ -23,7 +23,8 @@ from .extensions import db
 from .transaction import transaction
 from .pending_photos import PendingPhoto, discard, store_chosen
 from .photos import release_photo
-from .models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, LoginAttempt, Member, User
+from .models import (ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, SYSTEM_EMAIL, LoginAttempt, Member,
+                     User)
 from .text import normalise_phone, slugify
 from .timeutil import utcnow
 
@@ -86,7 +87,7 @@ def create_user(*, name: str, email: str | None = None, phone: str | None = None
     with transaction():
         user = _new_user(name=name, email=email, phone=phone, password=password, role=role)
         db.session.flush()
-        record_event(actor, "user.create", user, f"role={role}")
+        record_event(actor, "user.create", user, f"role={role}", name=user.name, role=role)
     return user
 
 
@@ -151,7 +152,7 @@ def create_member_account(*, details: MemberDetails, email: str | None, phone: s
         user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
                          password=password, role=ROLE_MEMBER)
         member = _new_member(user, details, whatsapp)
-        record_event(actor, "member.create", member, member.business_name)
+        record_event(actor, "member.create", member, member.business_name, member=member.business_name)
     return member
 
 
@@ -167,7 +168,8 @@ def add_business_profile(actor: User, user: User, details: MemberDetails) -> Mem
         raise DomainError(_("This account already has a business profile."))
     with transaction():
         member = _new_member(user, details, _check_member_details(details))
-        record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})")
+        record_event(actor, "member.create", member, f"{member.business_name} (profile of {user.role} {user.login_name})",
+                     member=member.business_name)
     return member
 
 
@@ -177,7 +179,7 @@ def update_member(member: Member, details: MemberDetails, actor: User) -> Member
         before = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
         _apply_member_details(member, details, whatsapp)
         after = f"{member.business_name}|{member.whatsapp}|{member.bank_name} {member.bank_account_number}"
-        record_event(actor, "member.update", member, f"{before} -> {after}")
+        record_event(actor, "member.update", member, f"{before} -> {after}", member=member.business_name)
     return member
 
 
@@ -205,7 +207,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
         user.end_sessions()  # a thief's copied cookie stops working; the route signs this device in again
-        record_event(user, "user.password_change", user, "")
+        record_event(user, "user.password_change", user, "", name=user.name)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -228,7 +230,7 @@ def create_reset_link_token(actor: User, user: User) -> str:
     if not user.active:
         raise DomainError(_("This account is switched off; switch it on first."))
     with transaction():
-        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}")
+        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}", name=user.name)
     return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
 
 
@@ -253,7 +255,7 @@ def reset_password(token: str, new: str, confirm: str) -> User:
         _check_new_password(new, confirm)
         user.password_hash = hash_password(new)
         user.end_sessions()
-        record_event(user, "user.password_reset", user, "with a link")
+        record_event(user, "user.password_reset", user, "with a link", name=user.name)
     return user
 
 
@@ -280,7 +282,8 @@ def set_active(actor: User, user: User, active: bool, reason: str = "") -> User:
     with transaction():
         user.active = active
         user.end_sessions()
-        record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip())
+        record_event(actor, "user.activate" if active else "user.deactivate", user, reason.strip(),
+                     name=user.name, reason=reason.strip())
     return user
 
 
@@ -369,6 +372,7 @@ class CooperativeDetails:
     mission: str = ""
     email: str = ""
     map_url: str = ""
+    time_zone: str = ""  # "" keeps the current setting
 
 
 def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, bytes] | PendingPhoto | None = None,
@@ -393,7 +397,7 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
         if coop is None:
             coop = Cooperative(name=details.name)
             db.session.add(coop)
-        before = f"{coop.name}|{coop.default_commission_bp}"
+        before = f"{coop.name}|{coop.default_commission_bp}|{coop.time_zone}"
         coop.name, coop.legal_number = details.name.strip(), details.legal_number.strip()
         coop.address, coop.village, coop.whatsapp = details.address.strip(), details.village.strip(), whatsapp
         coop.about, coop.default_commission_bp = details.about.strip(), details.default_commission_bp
@@ -402,6 +406,12 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             raise DomainError(_("The map link must start with https://"), field="map_url")
         coop.hero_text, coop.vision, coop.mission = details.hero_text.strip(), details.vision.strip(), details.mission.strip()
         coop.email, coop.map_url = details.email.strip(), map_url
+        if details.time_zone:
+            from .timeutil import ZONE_CHOICES
+
+            if details.time_zone not in dict(ZONE_CHOICES):
+                raise DomainError(_("Choose WIB, WITA or WIT."), field="time_zone")
+            coop.time_zone = details.time_zone
         logo_note, old_logo = "", coop.logo_hash
         if stored is not None:
             coop.set_logo(stored)
@@ -411,15 +421,15 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             logo_note = " logo removed"
         db.session.flush()
         record_event(actor, "cooperative.update", coop,
-                     f"{before} -> {coop.name}|{coop.default_commission_bp}{logo_note}")
+                     f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}",
+                     name=coop.name)
     discard([logo])
     if old_logo != coop.logo_hash:
         release_photo(old_logo)
     return coop
 
 
-SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"
-SYSTEM_NAME = "Sistem (pesanan daring)"
+SYSTEM_NAME = "Sistem (pesanan daring)"  # stored name; pages show User.display_name in their language
 
 
 def system_user() -> User:

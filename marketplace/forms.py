@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, FileField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from .timeutil import ZONE_CHOICES
+
 try:  # WTForms >= 3.3 declares options as SelectChoice; tuples are deprecated there
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover
@@ -70,5 +72,6 @@ class CooperativeForm(FlaskForm):
     email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     map_url = StringField(_l("Map link (e.g. Google Maps)"), validators=[Optional(), Length(max=500)])
     default_commission = StringField(_l("Default commission (%)"), validators=[DataRequired(), Length(max=8)])
+    time_zone = SelectField(_l("Time zone"), choices=select_choices(ZONE_CHOICES), validate_choice=False)  # the service checks
     logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
     remove_logo = BooleanField(_l("Remove the logo"))

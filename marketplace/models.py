@@ -5,6 +5,7 @@ import secrets
 from datetime import date, datetime
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,8 @@ ROLE_MEMBER = "member"
 ROLE_KASIR = "kasir"
 ROLE_PENGURUS = "pengurus"
 ROLE_PENGAWAS = "pengawas"
+ROLE_LABELS = {ROLE_MEMBER: _l("member (UMKM)"), ROLE_KASIR: _l("cashier"), ROLE_PENGURUS: _l("board (pengurus)"),
+               ROLE_PENGAWAS: _l("supervisor (pengawas)")}
 ROLES = (ROLE_MEMBER, ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
 
 
@@ -46,6 +49,8 @@ class Cooperative(db.Model):
     logo_hash: Mapped[str] = mapped_column(String(64), default="", server_default="", info=PHOTO_REFERENCE)
     logo_width: Mapped[int] = mapped_column(default=0, server_default="0")
     logo_height: Mapped[int] = mapped_column(default=0, server_default="0")
+    # IANA name (Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT); "" = BABEL_DEFAULT_TIMEZONE.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -56,6 +61,9 @@ class Cooperative(db.Model):
         """Use a photo stored by marketplace.photos as the logo; None removes it."""
         self.logo_hash, self.logo_width, self.logo_height = (
             (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
+
+
+SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"  # the account recorded for what no person did (accounts.system_user)
 
 
 def new_session_token() -> str:
@@ -104,6 +112,15 @@ class User(UserMixin, db.Model):
     def login_name(self) -> str:
         return self.email or self.phone or ""
 
+    @property
+    def display_name(self) -> str:
+        """The name pages show: the system account (online orders, payment notices) in the reader's language."""
+        if self.email == SYSTEM_EMAIL:
+            from flask_babel import gettext
+
+            return gettext("System (online orders)")
+        return self.name
+
 
 class Member(db.Model):
     """An UMKM that consigns goods: the business, its owner and where payouts go."""
@@ -138,6 +155,9 @@ class AuditEvent(db.Model):
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[Optional[int]]
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The event's parameters as JSON; the audit page turns action + params into a sentence in the reader's
+    # language (marketplace.audit.describe). "" on rows written before: those show their summary.
+    params: Mapped[str] = mapped_column(Text, default="", server_default="")
     ip: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -340,9 +340,12 @@ def _cooperative_form():
 def cooperative_settings():
     from consignment.services import format_percent
 
+    from .timeutil import zone_name
+
     coop, form = _cooperative_form()
     if coop is not None:
         form.default_commission.data = format_percent(coop.default_commission_bp).rstrip("%")
+    form.time_zone.data = zone_name()
     return render_template("admin/cooperative.html", form=form, coop=coop)
 
 
@@ -361,7 +364,8 @@ def cooperative_save():
                 whatsapp=form.whatsapp.data or "", about=form.about.data or "",
                 default_commission_bp=parse_percent(form.default_commission.data),
                 hero_text=form.hero_text.data or "", vision=form.vision.data or "",
-                mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or ""),
+                mission=form.mission.data or "", email=form.email.data or "", map_url=form.map_url.data or "",
+                time_zone=form.time_zone.data or ""),
                 logo=chosen, remove_logo=form.remove_logo.data)
         except DomainError as exc:
             if exc.field == "commission":

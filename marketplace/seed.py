@@ -185,6 +185,7 @@ def _ensure_cooperative() -> Cooperative:
             about="Koperasi produsen UMKM kuliner dan kerajinan sasirangan. Produk anggota dititipkan di gerai "
                   "koperasi dan dijual secara langsung maupun daring.",
             default_commission_bp=1500,
+            time_zone="Asia/Makassar",  # Banjarmasin: WITA
         )
         db.session.add(coop)
         db.session.commit()

@@ -1,21 +1,52 @@
-"""Time helpers: the database stores naive UTC; templates localise with Flask-Babel."""
+"""Time: the database stores naive UTC; everything shown or counted by day uses the cooperative's time zone.
+
+The single place the zone is decided: `zone_name()` — the cooperative's setting (Cooperative.time_zone,
+editable in /admin/koperasi), or BABEL_DEFAULT_TIMEZONE when it is not set. Flask-Babel's date filters,
+report days, settlement cut-offs and receipts all go through it.
+"""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+DEFAULT_ZONE = "Asia/Jakarta"
+# Indonesia's three zones, as people name them.
+ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+ZONE_CHOICES = (
+    ("Asia/Jakarta", _l("WIB: Sumatra, Java, West and Central Kalimantan")),
+    ("Asia/Makassar", _l("WITA: Bali, Nusa Tenggara, South, East and North Kalimantan, Sulawesi")),
+    ("Asia/Jayapura", _l("WIT: Maluku and Papua")),
+)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _zone():
-    """The cooperative's time zone (BABEL_DEFAULT_TIMEZONE; Asia/Jakarta by default)."""
-    from zoneinfo import ZoneInfo
-
+def zone_name() -> str:
+    """The cooperative's time zone name (e.g. "Asia/Makassar")."""
     from flask import current_app, has_app_context
 
-    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
-    return ZoneInfo(name)
+    if not has_app_context():
+        return DEFAULT_ZONE
+    from .cooperative import current_cooperative
+
+    coop = current_cooperative()
+    if coop is not None and coop.time_zone:
+        return coop.time_zone
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE
+
+
+def zone_abbreviation() -> str:
+    """WIB, WITA or WIT (other zones: their own abbreviation, e.g. "+08")."""
+    name = zone_name()
+    return ZONE_ABBREVIATIONS.get(name) or datetime.now(ZoneInfo(name)).strftime("%Z")
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(zone_name())
 
 
 def local_now() -> datetime:

@@ -117,6 +117,18 @@ class OrderEvent(db.Model):
     order: Mapped[Order] = relationship(back_populates="events")
     actor: Mapped[Optional[User]] = relationship()
 
+    @property
+    def from_label(self) -> str:
+        return str(states.STATUS_LABELS[self.from_status]) if self.from_status in states.STATUS_LABELS else "—"
+
+    @property
+    def to_label(self) -> str:
+        return str(states.STATUS_LABELS.get(self.to_status, self.to_status))
+
+    @property
+    def reason_label(self) -> str:
+        return states.reason_label(self.reason, placed=not self.from_status)
+
 
 class PaymentEvent(db.Model):
     """A payment status seen from Midtrans. The unique key makes repeated notifications harmless."""

@@ -172,8 +172,9 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *
         add_numbered(order, lambda order_id: f"PK{now:%y%m%d}-{order_id:06d}")
         order.total = _reserve(order, wanted, products, actor)
         db.session.add(OrderEvent(order_id=order.id, from_status="", to_status=states.PENDING,
-                                  reason=payment_method, actor_id=None))
-        record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}")
+                                  reason=states.reason(states.REASON_PLACED, payment_method), actor_id=None))
+        record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}",
+                     number=order.number, total=order.total)
         once.remember(once_key, order.id)
     return order
 
@@ -258,17 +259,18 @@ def apply_gateway_status(order_id: int, status: dict) -> Order:
         actor = system_user()
         transaction_status = status.get("transaction_status")
         if outcome == midtrans.SUCCESS:
-            if _move(order, states.PAY, actor=None, reason="midtrans", paid_at=utcnow()):
+            if _move(order, states.PAY, actor=None, reason=states.REASON_MIDTRANS, paid_at=utcnow()):
                 _convert_reservation_to_sale(order, actor, PAY_ONLINE)
-                record_event(actor, "order.paid", order, f"{order.number} {order.total}")
+                record_event(actor, "order.paid", order, f"{order.number} {order.total}",
+                             number=order.number, total=order.total)
             else:
                 _late_payment(order, actor)
         elif outcome == midtrans.FAILED:
             action = states.EXPIRE if transaction_status == "expire" else states.CANCEL
-            if _move(order, action, actor=None, reason=f"midtrans {transaction_status}"):
+            if _move(order, action, actor=None, reason=states.reason(states.REASON_MIDTRANS, transaction_status)):
                 _release(order, actor, order.status)
         elif outcome == midtrans.REFUNDED:
-            if _move(order, states.REFUND, actor=None, reason=f"midtrans {transaction_status}") and order.sale_id:
+            if _move(order, states.REFUND, actor=None, reason=states.reason(states.REASON_MIDTRANS, transaction_status)) and order.sale_id:
                 gerai.void_sale_in_transaction(actor, order.sale_id, f"refund {order.number}")
     db.session.refresh(order)
     return order
@@ -280,16 +282,17 @@ def _late_payment(order: Order, actor: User) -> None:
     failing the stock, `flag_refund`) acts: concurrent notifications make one sale, or none."""
     try:
         with db.session.begin_nested():
-            if not _move(order, states.PAY_LATE, actor=None, reason="midtrans (late)", paid_at=utcnow()):
+            if not _move(order, states.PAY_LATE, actor=None, reason=states.REASON_PAID_LATE, paid_at=utcnow()):
                 return  # not cancelled or expired (already paid, or another request is handling it)
             _rereserve(order, actor)
             _convert_reservation_to_sale(order, actor, PAY_ONLINE)
     except DomainError:  # the units are gone: the savepoint (and the move to paid) is rolled back
         db.session.expire(order)
-        if _move(order, states.FLAG_REFUND, actor=None, reason="paid after expiry; stock no longer available"):
-            record_event(actor, "order.refund_needed", order, order.number)
+        if _move(order, states.FLAG_REFUND, actor=None, reason=states.REASON_LATE_NO_STOCK):
+            record_event(actor, "order.refund_needed", order, order.number, number=order.number)
         return
-    record_event(actor, "order.paid", order, f"{order.number} {order.total} (late)")
+    record_event(actor, "order.paid", order, f"{order.number} {order.total} (late)",
+                 number=order.number, total=order.total)
 
 
 def _rereserve(order: Order, actor: User) -> None:
@@ -336,9 +339,9 @@ def mark_ready(actor: User, order_id: int) -> Order:
     with transaction():
         order = _get(order_id)
         values = {"expires_at": utcnow() + limits.confirmed_hold()} if order.payment_method == PAY_AT_GERAI else {}
-        if not _move(order, states.MARK_READY, actor=actor, reason="ready for pickup/delivery", **values):
+        if not _move(order, states.MARK_READY, actor=actor, reason=states.REASON_READY, **values):
             raise DomainError(_("This order cannot be marked ready now."))
-        record_event(actor, "order.ready", order, order.number)
+        record_event(actor, "order.ready", order, order.number, number=order.number)
     return order
 
 
@@ -346,9 +349,9 @@ def mark_delivered(actor: User, order_id: int) -> Order:
     """An online-paid order handed over (picked up or delivered)."""
     with transaction():
         order = _get(order_id)
-        if not _move(order, states.DELIVER, actor=actor, reason="handed over"):
+        if not _move(order, states.DELIVER, actor=actor, reason=states.REASON_HANDED_OVER):
             raise DomainError(_("This order cannot be marked delivered now."))
-        record_event(actor, "order.completed", order, order.number)
+        record_event(actor, "order.completed", order, order.number, number=order.number, total=order.total)
     return order
 
 
@@ -368,12 +371,13 @@ def complete_at_counter(actor: User, order_id: int, payment_method: str, cash_re
             raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
                                 cash=format_rupiah(cash_received), total=format_rupiah(order.total)),
                               field="cash_received")
-        if not _move(order, states.COMPLETE, actor=actor, reason=f"paid at the gerai ({payment_method})",
+        if not _move(order, states.COMPLETE, actor=actor, reason=states.reason(states.REASON_PAID_AT_GERAI, payment_method),
                      paid_at=utcnow()):
             raise DomainError(_("This order is no longer open."))
         _convert_reservation_to_sale(order, actor, payment_method,
                                      cash_received if payment_method == "cash" else None, payment_reference)
-        record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}")
+        record_event(actor, "order.completed", order, f"{order.number} at counter {payment_method}",
+                     number=order.number, total=order.total)
         once.remember(once_key, order.id)
     db.session.refresh(order)
     return order
@@ -390,7 +394,7 @@ def cancel_order(actor: User, order_id: int, reason: str) -> Order:
             raise DomainError(_("Only unpaid orders can be cancelled here; refund paid orders in the Midtrans "
                                 "dashboard and the refund will be recorded."))
         _release(order, actor, reason)
-        record_event(actor, "order.cancel", order, f"{order.number}: {reason}")
+        record_event(actor, "order.cancel", order, f"{order.number}: {reason}", number=order.number, reason=reason)
     return order
 
 
@@ -412,7 +416,7 @@ def expire_stale_orders() -> ExpiryRun:
         try:
             order = refresh_payment(order)
             with transaction():
-                if _move(order, states.EXPIRE, actor=None, reason="not paid in time"):
+                if _move(order, states.EXPIRE, actor=None, reason=states.REASON_NOT_PAID):
                     _release(order, system_user(), states.EXPIRED)
                     run.expired += 1
         except Exception as exc:  # noqa: BLE001 - one order's trouble must not stop the others from expiring

@@ -67,6 +67,48 @@ STATUS_LABELS = {
 }
 
 
+# Why a status changed. OrderEvent.reason stores a code ("placed:gerai", "paid_at_gerai:cash",
+# "midtrans:settlement"); the page shows it in the reader's language. A cancellation stores the words the
+# staff typed, and rows written before codes existed hold English text: both are shown as stored.
+REASON_PLACED, REASON_PAID_AT_GERAI, REASON_MIDTRANS = "placed", "paid_at_gerai", "midtrans"
+REASON_READY, REASON_HANDED_OVER, REASON_NOT_PAID = "ready", "handed_over", "not_paid_in_time"
+REASON_PAID_LATE, REASON_LATE_NO_STOCK = "midtrans_late", "paid_late_no_stock"
+REASON_LABELS = {
+    REASON_READY: _l("ready for pickup or delivery"), "ready for pickup/delivery": _l("ready for pickup or delivery"),
+    REASON_HANDED_OVER: _l("handed over to the shopper"), "handed over": _l("handed over to the shopper"),
+    REASON_NOT_PAID: _l("not paid in time"), "not paid in time": _l("not paid in time"),
+    REASON_PAID_LATE: _l("paid through Midtrans after the order had lapsed"),
+    "midtrans (late)": _l("paid through Midtrans after the order had lapsed"),
+    REASON_LATE_NO_STOCK: _l("paid after it had lapsed; the stock is no longer available"),
+    "paid after expiry; stock no longer available": _l("paid after it had lapsed; the stock is no longer available"),
+}
+
+
+def reason(code: str, detail: str = "") -> str:
+    """The stored form of a reason code with its detail: reason("paid_at_gerai", "cash") -> "paid_at_gerai:cash"."""
+    return f"{code}:{detail}" if detail else code
+
+
+def reason_label(stored: str, *, placed: bool = False) -> str:
+    """A stored reason in the reader's language (`placed`: the event that created the order)."""
+    from flask_babel import gettext as _
+
+    code, _sep, detail = (stored or "").partition(":")
+    if placed and stored in PAYMENT_METHODS:  # rows written before codes: the payment method
+        code, detail = REASON_PLACED, stored
+    if code == REASON_PLACED:
+        return _("ordered, to pay online") if detail == PAY_ONLINE else _("ordered, to pay at the gerai")
+    if code == REASON_PAID_AT_GERAI:
+        from consignment.forms import payment_method_labels
+
+        return _("paid at the gerai (%(method)s)", method=payment_method_labels().get(detail, detail))
+    if code == REASON_MIDTRANS or stored.startswith("midtrans "):
+        detail = detail or stored.removeprefix("midtrans").strip()
+        return _("Midtrans reports: %(status)s", status=detail) if detail else _("paid through Midtrans")
+    label = REASON_LABELS.get(stored)
+    return str(label) if label is not None else stored
+
+
 def rule(payment_method: str, action: str) -> tuple[tuple[str, ...], str]:
     """(from statuses, to status) of `action` for orders paid by `payment_method`; ((), "") if not allowed."""
     return TRANSITIONS[payment_method].get(action, ((), ""))

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from marketplace.audit import ACTION_GROUPS, describe, group_prefixes
 from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
@@ -193,7 +194,7 @@ def audit_log():
     actor_id = request.args.get("oleh", type=int)
     stmt = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
     if action:
-        stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
+        stmt = stmt.where(or_(*(AuditEvent.action.like(f"{prefix}%") for prefix in group_prefixes(action))))
     if actor_id:
         stmt = stmt.where(AuditEvent.actor_id == actor_id)
     for arg, op in (("dari", "ge"), ("sampai", "lt")):
@@ -206,4 +207,4 @@ def audit_log():
     events = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()
     actors = db.session.execute(select(User.id, User.name).where(User.role != ROLE_MEMBER).order_by(User.name)).all()
     return render_template("settlement/audit.html", events=events[:100], has_next=len(events) > 100, page=page,
-                           actors=actors, action=action, actor_id=actor_id)
+                           actors=actors, action=action, actor_id=actor_id, groups=ACTION_GROUPS, describe=describe)

@@ -185,7 +185,7 @@ def open_period(actor: User, cutoff: date, note: str = "", once_key: str | None 
         period = SettlementPeriod(cutoff_date=cutoff, note=(note or "").strip(), created_by_id=actor.id)
         db.session.add(period)
         db.session.flush()
-        record_event(actor, "settlement.open", period, f"cutoff={cutoff}")
+        record_event(actor, "settlement.open", period, f"cutoff={cutoff}", cutoff=cutoff)
         once.remember(once_key, period.id)
     return period
 
@@ -249,7 +249,8 @@ def close_period(actor: User, period_id: int, once_key: str | None = None) -> Se
             db.session.flush()
             db.session.expire(period, ["payouts"])
             record_event(actor, "settlement.close", period, f"cutoff={period.cutoff_date} members={len(drafts)} "
-                                                            f"gross={total_gross} payable={total_payable}")
+                                                            f"gross={total_gross} payable={total_payable}",
+                         cutoff=period.cutoff_date, members=len(drafts), payable=total_payable)
         once.remember(once_key, period_id)
     return period
 
@@ -284,7 +285,8 @@ def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", ack
             db.session.add(payment)
             db.session.flush()
             record_event(actor, "payout.paid", payout, f"member={payout.member_id} amount={payout.payable} "
-                                                       f"{method} {reference} {acknowledged_by}".strip())
+                                                       f"{method} {reference} {acknowledged_by}".strip(),
+                         member=payout.member.business_name, amount=payout.payable, method=method)
             once.remember(once_key, payment.id)
     except IntegrityError:
         raise DomainError(_("This statement was already paid."))

@@ -61,7 +61,7 @@ def save_page(actor: User, key: str, title: str, body_markdown: str) -> SitePage
         item.title, item.body_markdown = title, limited(body_markdown, MAX_BODY, "body", _("Text"))
         item.body_html = render_markdown(item.body_markdown)
         db.session.flush()
-        record_event(actor, "site.page", item, key)
+        record_event(actor, "site.page", item, key, title=item.title)
     return item
 
 
@@ -101,7 +101,7 @@ def save_board_member(actor: User, data: BoardMemberData, photo: tuple[str, byte
         if stored:
             item.photo_hash, item.photo_width, item.photo_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
-        record_event(actor, "site.board", item, f"{item.name} – {item.position}")
+        record_event(actor, "site.board", item, f"{item.name} – {item.position}", name=item.name)
     pending_photos.discard([photo])
     if old_photo != item.photo_hash:
         photo_store.release_photo(old_photo)
@@ -113,7 +113,7 @@ def delete_board_member(actor: User, member_id: int) -> None:
         item = db.session.get(BoardMember, member_id)
         if item is None:
             raise NotFound(_("Not found."))
-        record_event(actor, "site.board_delete", item, item.name)
+        record_event(actor, "site.board_delete", item, item.name, name=item.name)
         photo = item.photo_hash
         db.session.delete(item)
     photo_store.release_photo(photo)
@@ -159,7 +159,7 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPho
         if stored:
             post.cover_hash, post.cover_width, post.cover_height = stored.content_hash, stored.width, stored.height
         db.session.flush()
-        record_event(actor, "site.news", post, f"{post.title} ({post.status})")
+        record_event(actor, "site.news", post, f"{post.title} ({post.status})", title=post.title)
     pending_photos.discard([cover])
     if old_cover != post.cover_hash:
         photo_store.release_photo(old_cover)

@@ -35,7 +35,8 @@ class PageForm(FlaskForm):
 class BoardMemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Position"), validators=[DataRequired(), Length(max=200)])
-    body = SelectField(_l("Body"), choices=select_choices([("pengurus", "Pengurus"), ("pengawas", "Pengawas")]))
+    body = SelectField(_l("Body"), choices=select_choices([("pengurus", _l("Board (pengurus)")),
+                                                                      ("pengawas", _l("Supervisors (pengawas)"))]))
     position_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
     photo = FileField(_l("Photo"))
 

@@ -1,14 +1,15 @@
-// POS: show the change to give as the cashier types the cash received. Optional sugar.
+// POS: show the change to give as the cashier types the cash received ("50000", "50.000", "50rb"...).
+// Reads money with PasarMoney (money.js), the same rules as the server. Optional sugar.
 (function () {
   var cash = document.getElementById("cash_received");
   var out = document.getElementById("change");
   var totalEl = document.getElementById("total");
-  if (!cash || !out || !totalEl) return;
+  if (!cash || !out || !totalEl || !window.PasarMoney) return;
   var total = parseInt(totalEl.dataset.total, 10) || 0;
-  function rupiah(n) { return (n < 0 ? "-" : "") + "Rp" + Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
   function update() {
-    var digits = cash.value.replace(/,\d*$/, "").replace(/\D/g, "");
-    out.textContent = digits ? rupiah(parseInt(digits, 10) - total) : "–";
+    var typed = cash.value.trim();
+    var result = typed ? window.PasarMoney.parseRupiah(typed) : {};
+    out.textContent = result.amount !== undefined ? window.PasarMoney.formatRupiah(result.amount - total) : "–";
   }
   cash.addEventListener("input", update);
   update();

@@ -36,8 +36,9 @@ def test_intake_labels_counter_sale_by_code_and_stock_decreases(page, live_serve
         scan.press("Enter")
         page.wait_for_load_state()
     assert page.locator("#total").inner_text() == "Rp45.000"
-    page.get_by_label("Uang diterima (Rp)").fill("50000")
-    assert page.locator("#change").inner_text() == "Rp5.000"
+    for typed in ("50rb", "Rp 50.000,-", "50000"):  # as cashiers write cash: the same rules as the server
+        page.get_by_label("Uang diterima (Rp)").fill(typed)
+        assert page.locator("#change").inner_text() == "Rp5.000"
     page.get_by_role("button", name="Catat penjualan").click()
     assert "Rp45.000" in page.content() and "Rp5.000" in page.content()
 

@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
@@ -50,7 +51,16 @@ def test_price_typed_with_cents_is_explained(client, login_as):
     login_as("member")
     response = client.post("/kelola/produk/baru", data={"name": "Kue Lam", "price": "60.000,50", "unit": "loyang",
                                                         "status": "draft", "category_id": ""})
-    assert "tanpa sen" in response.get_data(as_text=True)
+    assert "tidak memakai sen: tulis mis. 15.000" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["15rb", "Rp 15.000,-", "15 ribu"])
+def test_price_typed_the_indonesian_way_is_saved_as_whole_rupiah(client, login_as, typed):
+    login_as("member")
+    response = client.post("/kelola/produk/baru", data={"name": "Kue Lam", "price": typed, "unit": "loyang",
+                                                        "status": "draft", "category_id": ""})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Product.price).where(Product.name == "Kue Lam")) == 15000
 
 
 def test_member_list_shows_only_own_products(client, login_as, make_product):

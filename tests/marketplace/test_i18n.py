@@ -10,16 +10,51 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_message_in_the_code_is_translated_to_indonesian(tmp_path):
+PO = ROOT / "marketplace/translations/id/LC_MESSAGES/messages.po"
+FIX = "run `make extract-messages`, then translate the empty entries in messages.po"
+
+
+def _extract_template(tmp_path):
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
     subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
                    cwd=ROOT, check=True, capture_output=True)
     with open(pot, "rb") as fh:
-        wanted = {m.id for m in read_po(fh) if m.id}
-    with open(ROOT / "marketplace/translations/id/LC_MESSAGES/messages.po", "rb") as fh:
-        translated = {m.id for m in read_po(fh) if m.id and m.string}
-    assert sorted(wanted - translated) == [], "run `make extract-messages` and translate in scripts/translations_id.py"
+        return read_po(fh)
+
+
+def _catalog():
+    with open(PO, "rb") as fh:
+        return read_po(fh, locale="id")
+
+
+def _translated(message) -> bool:
+    strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+    return all(strings)
+
+
+def test_every_message_in_the_code_is_translated_to_indonesian(tmp_path):
+    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in _extract_template(tmp_path) if m.id}
+    catalog = _catalog()
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and _translated(m)}
+    assert sorted(wanted - translated) == [], FIX
+
+
+def test_messages_po_holds_exactly_the_messages_of_the_code(tmp_path):
+    wanted = {m.id for m in _extract_template(tmp_path) if m.id}
+    have = {m.id for m in _catalog() if m.id}
+    assert sorted(map(str, have - wanted)) == [], "messages.po is out of date with the code: " + FIX
+    assert sorted(map(str, wanted - have)) == [], "messages.po is out of date with the code: " + FIX
+
+
+def test_no_translation_is_fuzzy_or_empty_or_breaks_its_placeholders():
+    catalog = _catalog()
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    empty = [m.id for m in catalog if m.id and not _translated(m)]
+    assert fuzzy == [], "fuzzy entries are guesses: check the translation and remove the `#, fuzzy` line"
+    assert empty == [], FIX
+    broken = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+    assert broken == []
 
 
 def test_service_messages_follow_the_chosen_language(app, make_member):
@@ -35,3 +70,16 @@ def test_service_messages_follow_the_chosen_language(app, make_member):
             with pytest.raises(DomainError) as exc:
                 create_product(member.user, ProductData(name="", price=1000, unit="pcs"))
             assert exc.value.message == message
+
+
+@pytest.mark.parametrize("lang, required, too_long", [
+    ("id", "Harus diisi.", "Paling banyak 200 karakter."),
+    ("en", "This field is required.", "Field cannot be longer than 200 characters."),
+])
+def test_wtforms_built_in_messages_speak_the_page_language(client, login_as, lang, required, too_long):
+    login_as("member")
+    with client.session_transaction() as session:
+        session["lang"] = lang
+    page = client.post("/kelola/produk/baru", data={"name": "x" * 201, "price": "", "unit": "pcs",
+                                                     "status": "draft"}).get_data(as_text=True)
+    assert required in page and too_long in page

@@ -60,8 +60,8 @@ def test_pengurus_marks_paid_with_reference_and_whatsapp_summary(client, login_a
 
 def test_audit_log_filters_by_action(client, login_as, settled):
     login_as("pengawas")
-    page = client.get("/admin/audit?aksi=settlement").get_data(as_text=True)
-    assert "settlement.close" in page and "sale.record" not in page
+    page = client.get("/admin/audit?aksi=penyelesaian").get_data(as_text=True)
+    assert "menutup periode penyelesaian" in page and "menjual" not in page
 
 
 def test_transparency_page_shows_totals_and_no_personal_data(client, settled, make_user):
