@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_ARCHIVED, Product
@@ -33,7 +33,7 @@ from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
 from marketplace.transaction import dialect_insert, transaction
 
-from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_RETURN, KIND_SALE, KIND_VOID,
+from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_ONLINE_SALE, KIND_RETURN, KIND_SALE, KIND_VOID,
                      PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, PosCartLine, ReturnSlip, Sale, SaleLine,
                      SaleVoid, StockMovement)
 
@@ -115,16 +115,15 @@ def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_f
 # --- the ledger ------------------------------------------------------------------------------------
 
 def on_hand(lot_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
-                             .where(StockMovement.lot_id == lot_id))
+    """Units of a lot on hand: its maintained balance (= SUM of its movements, see check_ledger)."""
+    return int(db.session.scalar(select(ConsignmentLot.on_hand).where(ConsignmentLot.id == lot_id)) or 0)
 
 
 def on_hand_by_lot(lot_ids) -> dict[int, int]:
     lot_ids = list(lot_ids)
     if not lot_ids:
         return {}
-    rows = db.session.execute(select(StockMovement.lot_id, func.sum(StockMovement.quantity))
-                              .where(StockMovement.lot_id.in_(lot_ids)).group_by(StockMovement.lot_id))
+    rows = db.session.execute(select(ConsignmentLot.id, ConsignmentLot.on_hand).where(ConsignmentLot.id.in_(lot_ids)))
     result = {lot_id: 0 for lot_id in lot_ids}
     result.update({lot_id: int(qty) for lot_id, qty in rows})
     return result
@@ -141,7 +140,7 @@ def assert_stock_not_negative(lots: dict[int, ConsignmentLot], taken: dict[int, 
     """After appending movements: refuse if any lot went below zero. `taken` is what this
     transaction took out per lot, so the message can say what was on hand before it."""
     db.session.flush()
-    for lot_id, qty in on_hand_by_lot(lots).items():
+    for lot_id, qty in on_hand_by_lot(lots).items():  # the balances, updated under this transaction's locks
         if qty < 0:
             lot = lots[lot_id]
             raise DomainError(_("Not enough stock of %(product)s (lot %(code)s): only %(n)d left.",
@@ -150,10 +149,50 @@ def assert_stock_not_negative(lots: dict[int, ConsignmentLot], taken: dict[int, 
 
 
 def append_movement(lot: ConsignmentLot, kind: str, quantity: int, actor: User, reason: str = "", **refs) -> StockMovement:
+    """The one place stock moves: append the movement and add its quantity to the lot's balance, in the
+    caller's transaction (under the lot's lock where stock goes out). The balance changes by one atomic
+    UPDATE … SET on_hand = on_hand + :q, never by a value computed in Python."""
     movement = StockMovement(lot=lot, lot_id=lot.id, kind=kind, quantity=quantity, reason=reason,
                              actor_id=actor.id, **refs)
     db.session.add(movement)
+    db.session.execute(update(ConsignmentLot).where(ConsignmentLot.id == lot.id)
+                       .values(on_hand=ConsignmentLot.on_hand + quantity)
+                       .execution_options(synchronize_session=False))
+    if lot in db.session:
+        db.session.expire(lot, ["on_hand"])
     return movement
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    lot_id: int
+    code: str
+    balance: int
+    ledger: int
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Lots whose maintained balance differs from the SUM of their movements (the ledger). Empty when
+    everything agrees; read in one statement, so it sees one consistent snapshot."""
+    ledger = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
+              .group_by(StockMovement.lot_id).subquery())
+    summed = func.coalesce(ledger.c.qty, 0)
+    rows = db.session.execute(
+        select(ConsignmentLot.id, ConsignmentLot.code, ConsignmentLot.on_hand, summed)
+        .outerjoin(ledger, ledger.c.lot_id == ConsignmentLot.id)
+        .where(ConsignmentLot.on_hand != summed).order_by(ConsignmentLot.id))
+    return [LedgerMismatch(lot_id, code, int(balance), int(qty)) for lot_id, code, balance, qty in rows]
+
+
+def rebuild_balances() -> int:
+    """Set every lot's balance from its movements (after a bulk load that bypassed append_movement).
+    Returns how many lots changed. Run while nothing else writes stock."""
+    with transaction():
+        ledger = (select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                  .where(StockMovement.lot_id == ConsignmentLot.id).scalar_subquery())
+        changed = db.session.execute(update(ConsignmentLot).where(ConsignmentLot.on_hand != ledger)
+                                     .values(on_hand=ledger).execution_options(synchronize_session=False)).rowcount
+    return changed
 
 
 def _check_quantity(quantity, field: str = "quantity") -> int:
@@ -509,10 +548,10 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
 
 
 # --- reading the ledger ----------------------------------------------------------------------------
+# Pages read the lots' balances (ConsignmentLot.on_hand) and scope before they aggregate: a page's lots
+# first, then only those lots' movements. Nothing here sums the whole ledger.
 
-def _stock_subquery():
-    return (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
-            .group_by(StockMovement.lot_id).subquery())
+SOLD_KINDS = (KIND_SALE, KIND_ONLINE_SALE, KIND_VOID)
 
 
 def product_stock(product_ids) -> dict[int, int]:
@@ -521,8 +560,7 @@ def product_stock(product_ids) -> dict[int, int]:
     if not product_ids:
         return {}
     rows = db.session.execute(
-        select(ConsignmentLot.product_id, func.sum(StockMovement.quantity))
-        .join(StockMovement, StockMovement.lot_id == ConsignmentLot.id)
+        select(ConsignmentLot.product_id, func.sum(ConsignmentLot.on_hand))
         .where(ConsignmentLot.product_id.in_(product_ids)).group_by(ConsignmentLot.product_id))
     result = {pid: 0 for pid in product_ids}
     result.update({pid: int(q) for pid, q in rows})
@@ -540,43 +578,75 @@ class LotRow:
         return (utcnow() - self.lot.received_at).days
 
 
+def sold_by_lot(lot_ids) -> dict[int, int]:
+    """Units sold (net of voids) per lot, read from those lots' movements only."""
+    lot_ids = list(lot_ids)
+    if not lot_ids:
+        return {}
+    rows = db.session.execute(select(StockMovement.lot_id, func.sum(-StockMovement.quantity))
+                              .where(StockMovement.lot_id.in_(lot_ids), StockMovement.kind.in_(SOLD_KINDS))
+                              .group_by(StockMovement.lot_id))
+    return {lot_id: int(sold) for lot_id, sold in rows}
+
+
+def _lot_rows(stmt, with_sold: bool = True) -> list[LotRow]:
+    rows = db.session.execute(stmt.add_columns(ConsignmentLot.on_hand).options(
+        selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))).all()
+    sold = sold_by_lot(lot.id for lot, _qty in rows) if with_sold else {}
+    return [LotRow(lot, int(qty), sold.get(lot.id, 0)) for lot, qty in rows]
+
+
 def lots_overview(member_id: int | None = None, only_in_stock: bool = False, limit: int = 200,
                   offset: int = 0) -> list[LotRow]:
-    stock = _stock_subquery()
-    sold = (select(StockMovement.lot_id, func.sum(-StockMovement.quantity).label("sold"))
-            .where(StockMovement.kind.in_((KIND_SALE, "online_sale", KIND_VOID)))
-            .group_by(StockMovement.lot_id).subquery())
-    stmt = (select(ConsignmentLot, func.coalesce(stock.c.qty, 0), func.coalesce(sold.c.sold, 0))
-            .outerjoin(stock, stock.c.lot_id == ConsignmentLot.id).outerjoin(sold, sold.c.lot_id == ConsignmentLot.id)
-            .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-            .order_by(ConsignmentLot.received_at.desc(), ConsignmentLot.id.desc()).limit(limit).offset(offset))
+    """Lots newest first (one member's, or everyone's), with their balance and units sold."""
+    stmt = (select(ConsignmentLot).order_by(ConsignmentLot.received_at.desc(), ConsignmentLot.id.desc())
+            .limit(limit).offset(offset))
     if member_id is not None:
         stmt = stmt.where(ConsignmentLot.member_id == member_id)
     if only_in_stock:
-        stmt = stmt.where(stock.c.qty > 0)
-    return [LotRow(lot, int(q), int(s)) for lot, q, s in db.session.execute(stmt)]
+        stmt = stmt.where(ConsignmentLot.on_hand > 0)
+    return _lot_rows(stmt)
+
+
+def _aging_select(older_than_days: int, today: date | None, member_id: int | None):
+    today = today or local_today()
+    cutoff = local_midnight_utc(today - timedelta(days=older_than_days))
+    stmt = (select(ConsignmentLot)
+            .where(ConsignmentLot.on_hand > 0, or_(ConsignmentLot.received_at < cutoff,
+                                                   ConsignmentLot.expiry_date <= today + timedelta(days=7)))
+            .order_by(ConsignmentLot.member_id, ConsignmentLot.received_at, ConsignmentLot.id))
+    if member_id is not None:
+        stmt = stmt.where(ConsignmentLot.member_id == member_id)
+    return stmt
+
+
+def aging_lots(older_than_days: int, today: date | None = None, member_id: int | None = None,
+               limit: int | None = None, offset: int = 0) -> list[LotRow]:
+    """Lots still on the shelf that are older than N days or past (or within 7 days of) expiry, by member."""
+    stmt = _aging_select(older_than_days, today, member_id).limit(limit).offset(offset)
+    return _lot_rows(stmt, with_sold=False)
+
+
+def aging_report(older_than_days: int, today: date | None = None, member_id: int | None = None,
+                 limit: int | None = None, offset: int = 0) -> dict[Member, list[LotRow]]:
+    """aging_lots grouped by member (in the order read)."""
+    report: dict[Member, list[LotRow]] = {}
+    for row in aging_lots(older_than_days, today, member_id, limit, offset):
+        report.setdefault(row.lot.member, []).append(row)
+    return report
+
+
+def aging_export(older_than_days: int, member_id: int | None = None):
+    """A SELECT of every aging row, for a streamed CSV export (marketplace.views.csv_download)."""
+    return (_aging_select(older_than_days, None, member_id)
+            .with_only_columns(Member.business_name, ConsignmentLot.code, Product.name, ConsignmentLot.received_at,
+                               ConsignmentLot.expiry_date, ConsignmentLot.on_hand, ConsignmentLot.unit_price)
+            .select_from(ConsignmentLot).join(Member, Member.id == ConsignmentLot.member_id).join(Product, Product.id == ConsignmentLot.product_id))
 
 
 def lot_movements(lot_id: int) -> list[StockMovement]:
     return list(db.session.scalars(select(StockMovement).where(StockMovement.lot_id == lot_id)
                                    .options(selectinload(StockMovement.actor)).order_by(StockMovement.id)))
-
-
-def aging_report(older_than_days: int, today: date | None = None) -> dict[Member, list[LotRow]]:
-    """Lots still on the shelf that are older than N days or past (or within 7 days of) expiry."""
-    today = today or local_today()
-    cutoff = local_midnight_utc(today - timedelta(days=older_than_days))
-    stock = _stock_subquery()
-    rows = db.session.execute(
-        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
-        .where(stock.c.qty > 0, or_(ConsignmentLot.received_at < cutoff,
-                                    ConsignmentLot.expiry_date <= today + timedelta(days=7)))
-        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-        .order_by(ConsignmentLot.member_id, ConsignmentLot.received_at))
-    report: dict[Member, list[LotRow]] = {}
-    for lot, qty in rows:
-        report.setdefault(lot.member, []).append(LotRow(lot, int(qty), 0))
-    return report
 
 
 def member_sales(member_id: int, limit: int = 100) -> list[SaleLine]:
