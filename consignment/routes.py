@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from catalog import services as catalog_services
 from catalog.models import Product
@@ -115,19 +116,17 @@ def agreement_create():
 
 # --- intake ----------------------------------------------------------------------------------------
 
-def _product_choices():
-    rows = db.session.execute(select(Product.id, Product.name, Member.business_name, Product.price)
-                              .join(Member, Member.id == Product.member_id).where(Product.status != "archived")
-                              .order_by(Member.business_name, Product.name)).all()
-    return select_choices([(None, _("— choose, or register a new product below —"))]
-                          + [(r.id, f"{r.business_name} · {r.name} ({format_rupiah(r.price)})") for r in rows])
+def _chosen_product(product_id: int | None) -> Product | None:
+    if not product_id:
+        return None
+    return db.session.scalar(select(Product).where(Product.id == product_id)
+                             .options(selectinload(Product.member), selectinload(Product.photos)))
 
 
 @bp.route("/terima", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def intake():
     form = IntakeForm()
-    form.product_id.choices = _product_choices()
     form.new_member_id.choices = _member_choices(_("— choose —"))
     if request.method == "GET" and request.args.get("produk", type=int):
         form.product_id.data = request.args.get("produk", type=int)
@@ -149,7 +148,18 @@ def intake():
                     product=lot.product.name, code=lot.code), "success")
             return redirect(url_for("consignment.lot_detail", code=lot.code))
     status = 422 if form.errors else 200
-    return render_template("consignment/intake.html", form=form), status
+    query = request.args.get("cari", "").strip()
+    return render_template("consignment/intake.html", form=form, query=query,
+                           found=services.find_products(query) if query else [],
+                           chosen=_chosen_product(form.product_id.data)), status
+
+
+@bp.get("/terima/produk")
+@roles_required(*STAFF)
+def intake_product_search():
+    """The intake's product picker as you type: an HTML fragment of the products found (member, price, photo)."""
+    query = request.args.get("q", "").strip()
+    return render_template("consignment/_product_picks.html", found=services.find_products(query), query=query)
 
 
 def _render_lot(lot: ConsignmentLot, form: AdjustmentForm, status: int = 200):

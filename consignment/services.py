@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from catalog.models import STATUS_ARCHIVED, Product
-from catalog.search import drain_outbox_quietly
+from catalog.models import STATUS_ARCHIVED, STATUS_DRAFT, Product
+from catalog.search import drain_outbox_quietly, search_products
 from catalog.services import register_product_for_intake
 from marketplace import once
 from marketplace.audit import record_event
@@ -275,20 +275,43 @@ def find_lot(code: str) -> ConsignmentLot | None:
                              .options(selectinload(ConsignmentLot.product)))
 
 
-def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
-    """Lots with stock whose product name matches, for the POS search."""
+def find_products(text: str, limit: int = 20) -> list[Product]:
+    """Products matching a search, best first, for the counter and the intake: the search engine's
+    matches (typo-tolerant, stemmed, by name, category or business name) among published products,
+    then drafts (not in the public index) whose name contains the text. Archived products are left out."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
-    stock = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
-             .group_by(StockMovement.lot_id).subquery())
+    ids = search_products(text, limit=limit).ids
+    drafts = db.session.scalars(select(Product.id).where(Product.status == STATUS_DRAFT,
+                                                         Product.name.ilike(f"%{text}%"))
+                                .order_by(Product.name).limit(limit))
+    ids += [pid for pid in drafts if pid not in ids]
+    if not ids:
+        return []
+    products = {p.id: p for p in db.session.scalars(
+        select(Product).where(Product.id.in_(ids), Product.status != STATUS_ARCHIVED)
+        .options(selectinload(Product.member), selectinload(Product.photos)))}
+    return [products[pid] for pid in ids if pid in products]
+
+
+def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
+    """Lots with stock for the POS search: a label code typed in full, or the lots of the products the
+    search engine finds (oldest lot first within a product, products in the engine's order). Reads the
+    balances of those products' lots only."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    rank = {p.id: i for i, p in enumerate(find_products(text))}
+    in_stock = ConsignmentLot.on_hand > 0
+    found = or_(ConsignmentLot.product_id.in_(rank), ConsignmentLot.code == text.upper()) if rank \
+        else ConsignmentLot.code == text.upper()
     rows = db.session.execute(
-        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
-        .join(Product, Product.id == ConsignmentLot.product_id)
-        .where(stock.c.qty > 0, or_(Product.name.ilike(f"%{text}%"), ConsignmentLot.code == text.upper()))
+        select(ConsignmentLot, ConsignmentLot.on_hand).where(in_stock, found)
         .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-        .order_by(Product.name, ConsignmentLot.received_at).limit(limit)).all()
-    return [(lot, int(qty)) for lot, qty in rows]
+        .order_by(ConsignmentLot.received_at, ConsignmentLot.id).limit(limit * 5)).all()
+    rows.sort(key=lambda row: rank.get(row[0].product_id, -1))  # stable: oldest lot first within a product
+    return [(lot, int(qty)) for lot, qty in rows[:limit]]
 
 
 # --- counter sale ----------------------------------------------------------------------------------
