@@ -113,7 +113,7 @@ def _populate(size: Size, rng: random.Random) -> None:
     from marketplace.photos import PhotoLimits, store_photo
     from catalog.search import reindex_all
     from consignment.models import ConsignmentLot, Sale, SaleLine, StockMovement
-    from consignment.services import CODE_ALPHABET, commission_amount
+    from consignment.services import CODE_ALPHABET, commission_amount, rebuild_balances
     from flask import current_app
     from marketplace.accounts import create_user, hash_password
     from marketplace.extensions import db
@@ -229,6 +229,7 @@ def _populate(size: Size, rng: random.Random) -> None:
     _bulk(SaleLine.__table__, lines)
     _bulk(StockMovement.__table__, movements)
     db.session.commit()
+    rebuild_balances()  # bulk rows bypassed append_movement: each lot's on_hand from its movements
 
     # Settle the first half of the sales: the benchmarks then close the second half.
     cutoff = local_today() - timedelta(days=31)
