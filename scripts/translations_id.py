@@ -537,3 +537,18 @@ ID.update({
     'Text': 'Teks',
     'Summary': 'Ringkasan',
 })
+
+# --- pages cost what they show (issue 10: ledgerperf) ---
+ID.update({
+    "draft": "draf",
+    "Choose": "Pilih",
+    "No product matches “%(q)s”. Register it below if it is new.":
+        "Tidak ada produk yang cocok dengan “%(q)s”. Daftarkan di bawah jika produknya baru.",
+    "— every member —": "— semua anggota —",
+    "Find the product: its name or the member's business (typos are fine)":
+        "Cari produknya: namanya atau nama usaha anggota (salah ketik tidak apa-apa)",
+    "No product chosen yet: search above, or register a new product below.":
+        "Belum ada produk yang dipilih: cari di atas, atau daftarkan produk baru di bawah.",
+    "Total on this page": "Total di halaman ini",
+    "Page %(n)d": "Halaman %(n)d",
+})
