@@ -397,10 +397,8 @@ def aging():
                                                  "on_hand", "unit_price_idr"], services.aging_export(days, member_id))
     page = Page.of(lambda limit, offset: services.aging_lots(days, member_id=member_id, limit=limit, offset=offset),
                    page_arg(), LOTS_PER_PAGE)
-    report: dict[Member, list] = {}
-    for row in page.items:
-        report.setdefault(row.lot.member, []).append(row)
-    return render_template("consignment/aging.html", report=report, days=days, page=page, **_report_filters())
+    return render_template("consignment/aging.html", report=services.by_member(page.items), days=days, page=page,
+                           **_report_filters())
 
 
 @bp.get("/laporan/stok")

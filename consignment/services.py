@@ -650,13 +650,18 @@ def aging_lots(older_than_days: int, today: date | None = None, member_id: int |
     return _lot_rows(stmt, with_sold=False)
 
 
+def by_member(rows: list[LotRow]) -> dict[Member, list[LotRow]]:
+    """Lot rows grouped by their member, in the order read."""
+    grouped: dict[Member, list[LotRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.lot.member, []).append(row)
+    return grouped
+
+
 def aging_report(older_than_days: int, today: date | None = None, member_id: int | None = None,
                  limit: int | None = None, offset: int = 0) -> dict[Member, list[LotRow]]:
-    """aging_lots grouped by member (in the order read)."""
-    report: dict[Member, list[LotRow]] = {}
-    for row in aging_lots(older_than_days, today, member_id, limit, offset):
-        report.setdefault(row.lot.member, []).append(row)
-    return report
+    """aging_lots grouped by member."""
+    return by_member(aging_lots(older_than_days, today, member_id, limit, offset))
 
 
 def aging_export(older_than_days: int, member_id: int | None = None):
