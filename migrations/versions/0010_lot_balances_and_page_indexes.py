@@ -39,4 +39,5 @@ def downgrade():
         batch_op.drop_index('ix_products_status_published')
     with op.batch_alter_table('consignment_lots', schema=None) as batch_op:
         batch_op.drop_index('ix_consignment_lots_received')
-        batch_op.drop_column('on_hand')
+    # A plain DROP COLUMN (SQLite >= 3.35): batch mode would copy the table, which other tables reference.
+    op.drop_column('consignment_lots', 'on_hand')
