@@ -2,8 +2,10 @@
 
 Concurrency (no oversell): a stock-reducing service
   1. locks the lots it touches — PostgreSQL: SELECT … FOR UPDATE in id order (no deadlocks);
-  2. appends its movements;
-  3. re-reads on-hand from the ledger and refuses (rolling everything back) if any lot went negative.
+  2. appends its movements (append_movement also adds each one to its lot's balance, `on_hand`, with an
+     atomic UPDATE in the same transaction);
+  3. re-reads the lots' balances and refuses (rolling everything back) if any lot went negative.
+The ledger stays the source of truth: `flask check-ledger` proves balance = SUM(movements) for every lot.
 On SQLite the first INSERT takes the database's single write lock (the driver opens the
 transaction at the first write, and busy_timeout makes a second writer wait rather than fail), so
 steps 2–3 run alone and see every sale committed before them. Either way two kasir selling the last
@@ -304,7 +306,7 @@ def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLo
         return []
     rank = {p.id: i for i, p in enumerate(find_products(text))}
     in_stock = ConsignmentLot.on_hand > 0
-    found = or_(ConsignmentLot.product_id.in_(rank), ConsignmentLot.code == text.upper()) if rank \
+    found = or_(ConsignmentLot.product_id.in_(list(rank)), ConsignmentLot.code == text.upper()) if rank \
         else ConsignmentLot.code == text.upper()
     rows = db.session.execute(
         select(ConsignmentLot, ConsignmentLot.on_hand).where(in_stock, found)
