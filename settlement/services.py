@@ -90,9 +90,10 @@ def _line_totals(end: datetime, member_ids: list[int] | None = None) -> dict[int
 def _late_voids(end: datetime, member_ids: list[int] | None = None) -> list[tuple[SaleLine, SaleVoid]]:
     """Settled lines whose sale was voided afterwards, not yet carried into a statement."""
     source = literal("void:") + cast(SaleLine.id, String)
+    voided = select(SaleVoid.sale_id).where(SaleVoid.created_at < end)  # few: the query starts from them
     stmt = (select(SaleLine, SaleVoid).join(SaleVoid, SaleVoid.sale_id == SaleLine.sale_id)
             .join(PayoutLine, PayoutLine.sale_line_id == SaleLine.id)
-            .where(SaleVoid.created_at < end, ~exists().where(PayoutAdjustment.source == source))
+            .where(SaleLine.sale_id.in_(voided), ~exists().where(PayoutAdjustment.source == source))
             .options(selectinload(SaleLine.sale), selectinload(SaleLine.product)).order_by(SaleLine.id))
     if member_ids is not None:
         stmt = stmt.where(SaleLine.member_id.in_(member_ids))
