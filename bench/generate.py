@@ -169,7 +169,7 @@ def _populate(size: Size, rng: random.Random) -> None:
     from marketplace.photos import PhotoLimits, store_photo
     from catalog.search import reindex_all
     from consignment.models import ConsignmentLot, Sale, SaleLine, StockMovement
-    from consignment.services import CODE_ALPHABET, commission_amount
+    from consignment.services import CODE_ALPHABET, commission_amount, rebuild_balances
     from flask import current_app
     from marketplace.accounts import create_user, hash_password
     from marketplace.extensions import db
@@ -323,6 +323,7 @@ def _populate(size: Size, rng: random.Random) -> None:
                             "quantity": 1, "unit_price": lot["unit_price"], "line_total": lot["unit_price"]})
     flush()
     db.session.commit()
+    rebuild_balances()  # bulk rows bypassed append_movement: each lot's on_hand from its movements
 
     # Settle the first half of the sales: the benchmarks then close the second half. A second period
     # stays open as a draft (its page shows the draft statements of every member).

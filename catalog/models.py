@@ -39,6 +39,7 @@ class Product(db.Model):
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("status IN ('draft','published','archived')", name="status_known"),
         Index("ix_products_status_category", "status", "category_id"),
+        Index("ix_products_status_published", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from catalog.forms import RupiahField, _optional_int
@@ -31,7 +32,7 @@ class AgreementForm(FlaskForm):
 
 
 class IntakeForm(OnceForm):
-    product_id = SelectField(_l("Product"), coerce=_optional_int, validators=[Optional()])
+    product_id = IntegerField(_l("Product"), validators=[Optional()], widget=HiddenInput())  # picked by searching
     new_member_id = SelectField(_l("Member"), coerce=_optional_int, validators=[Optional()])
     new_name = StringField(_l("New product name"), validators=[Optional(), Length(max=200)])
     new_unit = StringField(_l("Unit"), validators=[Optional(), Length(max=50)])

@@ -2,6 +2,11 @@
 
 On-hand stock of a lot is SUM(stock_movements.quantity); a sale is corrected by a SaleVoid and
 reversing movements; a return or an adjustment is a new movement with its reason.
+
+`ConsignmentLot.on_hand` is that sum kept ready for reading: `consignment.services.append_movement` (the only
+place movements are written) adds each movement's quantity to it with one atomic UPDATE in the same
+transaction, under the lot's lock. The ledger stays the source of truth: `flask check-ledger` proves
+on_hand = SUM(movements) for every lot.
 """
 from __future__ import annotations
 
@@ -74,6 +79,7 @@ class ConsignmentLot(db.Model):
         CheckConstraint("unit_price > 0", name="price_positive"),
         CheckConstraint("commission_bp >= 0 AND commission_bp <= 10000", name="commission_range"),
         Index("ix_consignment_lots_member_received", "member_id", "received_at"),
+        Index("ix_consignment_lots_received", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +94,8 @@ class ConsignmentLot(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     received_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # = SUM(stock_movements.quantity) of this lot, maintained by append_movement (see the module doc)
+    on_hand: Mapped[int] = mapped_column(default=0, server_default="0")
 
     member: Mapped[Member] = relationship()
     product: Mapped[Product] = relationship()
@@ -192,7 +200,7 @@ class SaleLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("consignment_lots.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

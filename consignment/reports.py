@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import exists, func, literal_column, select
 
 from catalog.models import Category, Product
 from marketplace.extensions import db
@@ -27,17 +27,40 @@ class StockRow:
     value: int  # at consignment prices, integer Rupiah
 
 
-def stock_by_member_category() -> list[StockRow]:
-    stock = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
-             .group_by(StockMovement.lot_id).subquery())
-    rows = db.session.execute(
-        select(Member.business_name, func.coalesce(Category.name, ""), func.sum(stock.c.qty),
-               func.sum(stock.c.qty * ConsignmentLot.unit_price))
-        .select_from(ConsignmentLot).join(stock, stock.c.lot_id == ConsignmentLot.id)
-        .join(Member, Member.id == ConsignmentLot.member_id).join(Product, Product.id == ConsignmentLot.product_id)
-        .outerjoin(Category, Category.id == Product.category_id).where(stock.c.qty > 0)
-        .group_by(Member.business_name, Category.name).order_by(Member.business_name, Category.name))
-    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in rows]
+def _stock_select(member_id: int | None = None, category_id: int | None = None):
+    """Units and value on hand per member and category, from the lots' balances."""
+    stmt = (select(Member.business_name, func.coalesce(Category.name, ""), func.sum(ConsignmentLot.on_hand),
+                   func.sum(ConsignmentLot.on_hand * ConsignmentLot.unit_price))
+            .select_from(ConsignmentLot).join(Member, Member.id == ConsignmentLot.member_id)
+            .join(Product, Product.id == ConsignmentLot.product_id)
+            .outerjoin(Category, Category.id == Product.category_id).where(ConsignmentLot.on_hand > 0)
+            .group_by(Member.business_name, Category.name).order_by(Member.business_name, Category.name))
+    if member_id is not None:
+        stmt = stmt.where(ConsignmentLot.member_id == member_id)
+    if category_id is not None:
+        stmt = stmt.where(Product.category_id == category_id)
+    return stmt
+
+
+def stock_by_member_category(member_id: int | None = None, category_id: int | None = None) -> list[StockRow]:
+    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in db.session.execute(_stock_select(member_id, category_id))]
+
+
+def stock_page(page: int, members_per_page: int, category_id: int | None = None) -> tuple[list[StockRow], bool]:
+    """One page of the report: the rows of a page of members with stock (in name order), and whether more
+    members follow. Scoped to those members' lots first, so a page does not read every lot."""
+    with_stock = exists().where(ConsignmentLot.member_id == Member.id, ConsignmentLot.on_hand > 0)
+    ids = list(db.session.scalars(select(Member.id).where(with_stock).order_by(Member.business_name, Member.id)
+                                  .limit(members_per_page + 1).offset((page - 1) * members_per_page)))
+    if not ids:
+        return [], False
+    stmt = _stock_select(None, category_id).where(ConsignmentLot.member_id.in_(ids[:members_per_page]))
+    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in db.session.execute(stmt)], len(ids) > members_per_page
+
+
+def stock_export(member_id: int | None = None, category_id: int | None = None):
+    """The whole report as a SELECT, for a streamed CSV download."""
+    return _stock_select(member_id, category_id)
 
 
 @dataclass
@@ -62,8 +85,7 @@ def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
 
 
-def sales_summary(start: date, end: date, group: str = "day") -> list[SalesRow]:
-    """Paid, non-voided sale lines between two local dates (inclusive), grouped."""
+def _sales_select(start: date, end: date, group: str, member_id: int | None, category_id: int | None):
     lo, hi = utc_bounds(start, end)
     if group == "member":
         key, label = Member.id, Member.business_name
@@ -72,18 +94,42 @@ def sales_summary(start: date, end: date, group: str = "day") -> list[SalesRow]:
     else:
         key = label = _local_day(Sale.created_at)
     stmt = (select(key, label, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total), func.sum(SaleLine.commission))
-            .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+            .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
             .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
             .where(Sale.created_at >= lo, Sale.created_at < hi, SaleVoid.id.is_(None)))
+    if member_id is not None:
+        stmt = stmt.where(SaleLine.member_id == member_id)
+    if group == "product" or category_id is not None:
+        stmt = stmt.join(Product, Product.id == SaleLine.product_id)
+    if category_id is not None:
+        stmt = stmt.where(Product.category_id == category_id)
     if group == "member":
         stmt = stmt.join(Member, Member.id == SaleLine.member_id).group_by(Member.id, Member.business_name)
-        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc())
+        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc(), Member.id)
     elif group == "product":
-        stmt = stmt.join(Product, Product.id == SaleLine.product_id).group_by(Product.id, Product.name)
-        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc())
+        stmt = stmt.group_by(Product.id, Product.name).order_by(func.sum(SaleLine.line_total).desc(), Product.id)
     else:
         stmt = stmt.group_by(key).order_by(key)
+    return stmt
+
+
+def sales_summary(start: date, end: date, group: str = "day", member_id: int | None = None,
+                  category_id: int | None = None, limit: int | None = None, offset: int = 0) -> list[SalesRow]:
+    """Paid, non-voided sale lines between two local dates (inclusive), grouped; optionally one member's or
+    one category's, and one page of the groups."""
+    stmt = _sales_select(start, end, group, member_id, category_id).limit(limit).offset(offset)
     return [SalesRow(str(k), str(lbl), int(u), int(g), int(c)) for k, lbl, u, g, c in db.session.execute(stmt)]
+
+
+def sales_export(start: date, end: date, group: str = "day", member_id: int | None = None,
+                 category_id: int | None = None):
+    """Every group as a SELECT, for a streamed CSV download."""
+    return _sales_select(start, end, group, member_id, category_id)
+
+
+def sales_csv_cells(row) -> tuple:
+    key, label, units, gross, commission = row
+    return (str(key), str(label), int(units), int(gross), int(commission), int(gross) - int(commission))
 
 
 def daily_chart_svg(daily: list[SalesRow], start: date, end: date, width: int = 640, height: int = 180) -> Markup:

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import click
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from catalog import services as catalog_services
 from catalog.models import Product
@@ -19,7 +22,7 @@ from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.text import normalise_phone, whatsapp_link
 from marketplace.timeutil import local_today
-from marketplace.views import csv_download, show_domain_error
+from marketplace.views import Page, csv_download, page_arg, show_domain_error
 
 from . import reports, services
 from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, ReturnForm, VoidForm,
@@ -28,11 +31,14 @@ from .labels import code128_svg
 from .models import ConsignmentAgreement, ConsignmentLot, ReturnSlip
 from .receipt_text import receipt_text
 
-bp = Blueprint("consignment", __name__, url_prefix="/gerai", template_folder="templates")
+bp = Blueprint("consignment", __name__, url_prefix="/gerai", template_folder="templates", cli_group=None)
 
 STAFF = (ROLE_KASIR, ROLE_PENGURUS)
 READERS = (ROLE_KASIR, ROLE_PENGURUS, ROLE_PENGAWAS)
 BOARD = (ROLE_PENGURUS, ROLE_PENGAWAS)
+LOTS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 25
+GROUPS_PER_PAGE = 100
 
 
 @bp.app_context_processor
@@ -62,8 +68,9 @@ def _sale_or_404(sale_id: int):
 @roles_required(*READERS)
 def home():
     only = request.args.get("stok") == "1"
-    return render_template("consignment/home.html", rows=services.lots_overview(only_in_stock=only, limit=100),
-                           only_in_stock=only)
+    page = Page.of(lambda limit, offset: services.lots_overview(only_in_stock=only, limit=limit, offset=offset),
+                   page_arg(), LOTS_PER_PAGE)
+    return render_template("consignment/home.html", rows=page.items, page=page, only_in_stock=only)
 
 
 # --- agreements ------------------------------------------------------------------------------------
@@ -111,19 +118,17 @@ def agreement_create():
 
 # --- intake ----------------------------------------------------------------------------------------
 
-def _product_choices():
-    rows = db.session.execute(select(Product.id, Product.name, Member.business_name, Product.price)
-                              .join(Member, Member.id == Product.member_id).where(Product.status != "archived")
-                              .order_by(Member.business_name, Product.name)).all()
-    return select_choices([(None, _("— choose, or register a new product below —"))]
-                          + [(r.id, f"{r.business_name} · {r.name} ({format_rupiah(r.price)})") for r in rows])
+def _chosen_product(product_id: int | None) -> Product | None:
+    if not product_id:
+        return None
+    return db.session.scalar(select(Product).where(Product.id == product_id)
+                             .options(selectinload(Product.member), selectinload(Product.photos)))
 
 
 @bp.route("/terima", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def intake():
     form = IntakeForm()
-    form.product_id.choices = _product_choices()
     form.new_member_id.choices = _member_choices(_("— choose —"))
     if request.method == "GET" and request.args.get("produk", type=int):
         form.product_id.data = request.args.get("produk", type=int)
@@ -145,7 +150,18 @@ def intake():
                     product=lot.product.name, code=lot.code), "success")
             return redirect(url_for("consignment.lot_detail", code=lot.code))
     status = 422 if form.errors else 200
-    return render_template("consignment/intake.html", form=form), status
+    query = request.args.get("cari", "").strip()
+    return render_template("consignment/intake.html", form=form, query=query,
+                           found=services.find_products(query) if query else [],
+                           chosen=_chosen_product(form.product_id.data)), status
+
+
+@bp.get("/terima/produk")
+@roles_required(*STAFF)
+def intake_product_search():
+    """The intake's product picker as you type: an HTML fragment of the products found (member, price, photo)."""
+    query = request.args.get("q", "").strip()
+    return render_template("consignment/_product_picks.html", found=services.find_products(query), query=query)
 
 
 def _render_lot(lot: ConsignmentLot, form: AdjustmentForm, status: int = 200):
@@ -368,21 +384,44 @@ def return_slip(slip_id: int):
 
 # --- reports ---------------------------------------------------------------------------------------
 
+def _filter_arg(name: str) -> int | None:
+    return request.args.get(name, type=int) or None
+
+
+def _report_filters():
+    """The member and category filters of the reports: their choices, and what was asked for."""
+    members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
+    return {"members": members, "categories": catalog_services.list_categories(),
+            "member_id": _filter_arg("anggota"), "category_id": _filter_arg("kategori")}
+
+
 @bp.get("/laporan/umur")
 @roles_required(*READERS)
 def aging():
     days = min(max(request.args.get("hari", 30, type=int) or 30, 0), 3650)
-    return render_template("consignment/aging.html", report=services.aging_report(days), days=days)
+    member_id = _filter_arg("anggota")
+    if request.args.get("format") == "csv":
+        return csv_download(f"umur-{days}.csv", ["member", "lot", "product", "received_at", "best_before",
+                                                 "on_hand", "unit_price_idr"], services.aging_export(days, member_id))
+    page = Page.of(lambda limit, offset: services.aging_lots(days, member_id=member_id, limit=limit, offset=offset),
+                   page_arg(), LOTS_PER_PAGE)
+    return render_template("consignment/aging.html", report=services.by_member(page.items), days=days, page=page,
+                           **_report_filters())
 
 
 @bp.get("/laporan/stok")
 @roles_required(*BOARD)
 def stock_report():
-    rows = reports.stock_by_member_category()
+    filters = _report_filters()
     if request.args.get("format") == "csv":
         return csv_download("stok.csv", ["member", "category", "units_on_hand", "value_idr"],
-                    [(r.member, r.category, r.units, r.value) for r in rows])
-    return render_template("consignment/report_stock.html", rows=rows)
+                            reports.stock_export(filters["member_id"], filters["category_id"]))
+    if filters["member_id"]:
+        rows, has_next = reports.stock_by_member_category(filters["member_id"], filters["category_id"]), False
+    else:
+        rows, has_next = reports.stock_page(page_arg(), MEMBERS_PER_PAGE, filters["category_id"])
+    page = Page(page_arg(), MEMBERS_PER_PAGE, rows, has_next)
+    return render_template("consignment/report_stock.html", rows=rows, page=page, **filters)
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -403,14 +442,20 @@ def sales_report():
     group = request.args.get("per", "day")
     if group not in reports.GROUPINGS:
         group = "day"
-    rows = reports.sales_summary(start, end, group)
+    filters = _report_filters()
+    scope = {"member_id": filters["member_id"], "category_id": filters["category_id"]}
     if request.args.get("format") == "csv":
         return csv_download(f"penjualan-{start}-{end}-{group}.csv",
-                    ["key", "label", "units", "gross_idr", "commission_idr", "member_share_idr"],
-                    [(r.key, r.label, r.units, r.gross, r.commission, r.gross - r.commission) for r in rows])
-    daily = reports.sales_summary(start, end, "day")
-    return render_template("consignment/report_sales.html", rows=rows, start=start, end=end, group=group,
-                           chart=reports.daily_chart_svg(daily, start, end))
+                            ["key", "label", "units", "gross_idr", "commission_idr", "member_share_idr"],
+                            reports.sales_export(start, end, group, **scope), convert=reports.sales_csv_cells)
+    daily = reports.sales_summary(start, end, "day", **scope)  # the chart and the totals; the table when per day
+    if group == "day":
+        page = Page(1, len(daily), daily, False)
+    else:
+        page = Page.of(lambda limit, offset: reports.sales_summary(start, end, group, limit=limit, offset=offset,
+                                                                   **scope), page_arg(), GROUPS_PER_PAGE)
+    return render_template("consignment/report_sales.html", rows=page.items, daily=daily, page=page, start=start,
+                           end=end, group=group, chart=reports.daily_chart_svg(daily, start, end), **filters)
 
 
 # --- the member's own view -------------------------------------------------------------------------
@@ -419,6 +464,23 @@ def sales_report():
 @roles_required(ROLE_MEMBER)
 def my_consignment():
     member = current_user.member or abort(404)
-    return render_template("consignment/mine.html", member=member,
-                           rows=services.lots_overview(member.id, limit=200),
-                           sales=services.member_sales(member.id, limit=100))
+    page = Page.of(lambda limit, offset: services.lots_overview(member.id, limit=limit, offset=offset),
+                   page_arg(), LOTS_PER_PAGE)
+    return render_template("consignment/mine.html", member=member, rows=page.items, page=page,
+                           sales=services.member_sales(member.id, limit=50))
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+@bp.cli.command("check-ledger")
+@click.option("--repair", is_flag=True, help="Set every lot's balance from its movements (after a bulk load).")
+def check_ledger_command(repair):
+    """Prove every lot's balance (on_hand) equals the SUM of its movements; exit 1 listing any lot that differs."""
+    if repair:
+        click.echo(f"Balances set from the ledger: {services.rebuild_balances()} lots changed.")
+    mismatches = services.ledger_mismatches()
+    for m in mismatches:
+        click.echo(f"lot {m.code} (id {m.lot_id}): balance {m.balance}, ledger {m.ledger}", err=True)
+    if mismatches:
+        raise SystemExit(1)
+    click.echo("Ledger OK: every lot's balance equals the sum of its movements.")

@@ -2,8 +2,10 @@
 
 Concurrency (no oversell): a stock-reducing service
   1. locks the lots it touches — PostgreSQL: SELECT … FOR UPDATE in id order (no deadlocks);
-  2. appends its movements;
-  3. re-reads on-hand from the ledger and refuses (rolling everything back) if any lot went negative.
+  2. appends its movements (append_movement also adds each one to its lot's balance, `on_hand`, with an
+     atomic UPDATE in the same transaction);
+  3. re-reads the lots' balances and refuses (rolling everything back) if any lot went negative.
+The ledger stays the source of truth: `flask check-ledger` proves balance = SUM(movements) for every lot.
 On SQLite the first INSERT takes the database's single write lock (the driver opens the
 transaction at the first write, and busy_timeout makes a second writer wait rather than fail), so
 steps 2–3 run alone and see every sale committed before them. Either way two kasir selling the last
@@ -16,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from catalog.models import STATUS_ARCHIVED, Product
-from catalog.search import drain_outbox_quietly
+from catalog.models import STATUS_ARCHIVED, STATUS_DRAFT, Product
+from catalog.search import drain_outbox_quietly, search_products
 from catalog.services import register_product_for_intake
 from marketplace import once
 from marketplace.audit import record_event
@@ -33,7 +35,7 @@ from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
 from marketplace.transaction import dialect_insert, transaction
 
-from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_RETURN, KIND_SALE, KIND_VOID,
+from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_ONLINE_SALE, KIND_RETURN, KIND_SALE, KIND_VOID,
                      PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, PosCartLine, ReturnSlip, Sale, SaleLine,
                      SaleVoid, StockMovement)
 
@@ -116,17 +118,15 @@ def create_agreement(actor: User, *, member_id: int, commission_bp: int, valid_f
 # --- the ledger ------------------------------------------------------------------------------------
 
 def on_hand(lot_id: int) -> int:
-    # int(): PostgreSQL's SUM over a BIGINT column is NUMERIC, which arrives as a Decimal.
-    return int(db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
-                                 .where(StockMovement.lot_id == lot_id)))
+    """Units of a lot on hand: its maintained balance (= SUM of its movements, see check_ledger)."""
+    return int(db.session.scalar(select(ConsignmentLot.on_hand).where(ConsignmentLot.id == lot_id)) or 0)
 
 
 def on_hand_by_lot(lot_ids) -> dict[int, int]:
     lot_ids = list(lot_ids)
     if not lot_ids:
         return {}
-    rows = db.session.execute(select(StockMovement.lot_id, func.sum(StockMovement.quantity))
-                              .where(StockMovement.lot_id.in_(lot_ids)).group_by(StockMovement.lot_id))
+    rows = db.session.execute(select(ConsignmentLot.id, ConsignmentLot.on_hand).where(ConsignmentLot.id.in_(lot_ids)))
     result = {lot_id: 0 for lot_id in lot_ids}
     result.update({lot_id: int(qty) for lot_id, qty in rows})
     return result
@@ -143,7 +143,7 @@ def assert_stock_not_negative(lots: dict[int, ConsignmentLot], taken: dict[int, 
     """After appending movements: refuse if any lot went below zero. `taken` is what this
     transaction took out per lot, so the message can say what was on hand before it."""
     db.session.flush()
-    for lot_id, qty in on_hand_by_lot(lots).items():
+    for lot_id, qty in on_hand_by_lot(lots).items():  # the balances, updated under this transaction's locks
         if qty < 0:
             lot = lots[lot_id]
             raise DomainError(_("Not enough stock of %(product)s (lot %(code)s): only %(n)d left.",
@@ -152,10 +152,50 @@ def assert_stock_not_negative(lots: dict[int, ConsignmentLot], taken: dict[int, 
 
 
 def append_movement(lot: ConsignmentLot, kind: str, quantity: int, actor: User, reason: str = "", **refs) -> StockMovement:
+    """The one place stock moves: append the movement and add its quantity to the lot's balance, in the
+    caller's transaction (under the lot's lock where stock goes out). The balance changes by one atomic
+    UPDATE … SET on_hand = on_hand + :q, never by a value computed in Python."""
     movement = StockMovement(lot=lot, lot_id=lot.id, kind=kind, quantity=quantity, reason=reason,
                              actor_id=actor.id, **refs)
     db.session.add(movement)
+    db.session.execute(update(ConsignmentLot).where(ConsignmentLot.id == lot.id)
+                       .values(on_hand=ConsignmentLot.on_hand + quantity)
+                       .execution_options(synchronize_session=False))
+    if lot in db.session:
+        db.session.expire(lot, ["on_hand"])
     return movement
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    lot_id: int
+    code: str
+    balance: int
+    ledger: int
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Lots whose maintained balance differs from the SUM of their movements (the ledger). Empty when
+    everything agrees; read in one statement, so it sees one consistent snapshot."""
+    ledger = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
+              .group_by(StockMovement.lot_id).subquery())
+    summed = func.coalesce(ledger.c.qty, 0)
+    rows = db.session.execute(
+        select(ConsignmentLot.id, ConsignmentLot.code, ConsignmentLot.on_hand, summed)
+        .outerjoin(ledger, ledger.c.lot_id == ConsignmentLot.id)
+        .where(ConsignmentLot.on_hand != summed).order_by(ConsignmentLot.id))
+    return [LedgerMismatch(lot_id, code, int(balance), int(qty)) for lot_id, code, balance, qty in rows]
+
+
+def rebuild_balances() -> int:
+    """Set every lot's balance from its movements (after a bulk load that bypassed append_movement).
+    Returns how many lots changed. Run while nothing else writes stock."""
+    with transaction():
+        ledger = (select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                  .where(StockMovement.lot_id == ConsignmentLot.id).scalar_subquery())
+        changed = db.session.execute(update(ConsignmentLot).where(ConsignmentLot.on_hand != ledger)
+                                     .values(on_hand=ledger).execution_options(synchronize_session=False)).rowcount
+    return changed
 
 
 def _check_quantity(quantity, field: str = "quantity") -> int:
@@ -239,20 +279,43 @@ def find_lot(code: str) -> ConsignmentLot | None:
                              .options(selectinload(ConsignmentLot.product)))
 
 
-def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
-    """Lots with stock whose product name matches, for the POS search."""
+def find_products(text: str, limit: int = 20) -> list[Product]:
+    """Products matching a search, best first, for the counter and the intake: the search engine's
+    matches (typo-tolerant, stemmed, by name, category or business name) among published products,
+    then drafts (not in the public index) whose name contains the text. Archived products are left out."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
-    stock = (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
-             .group_by(StockMovement.lot_id).subquery())
+    ids = search_products(text, limit=limit).ids
+    drafts = db.session.scalars(select(Product.id).where(Product.status == STATUS_DRAFT,
+                                                         Product.name.ilike(f"%{text}%"))
+                                .order_by(Product.name).limit(limit))
+    ids += [pid for pid in drafts if pid not in ids]
+    if not ids:
+        return []
+    products = {p.id: p for p in db.session.scalars(
+        select(Product).where(Product.id.in_(ids), Product.status != STATUS_ARCHIVED)
+        .options(selectinload(Product.member), selectinload(Product.photos)))}
+    return [products[pid] for pid in ids if pid in products]
+
+
+def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
+    """Lots with stock for the POS search: a label code typed in full, or the lots of the products the
+    search engine finds (oldest lot first within a product, products in the engine's order). Reads the
+    balances of those products' lots only."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    rank = {p.id: i for i, p in enumerate(find_products(text))}
+    in_stock = ConsignmentLot.on_hand > 0
+    found = or_(ConsignmentLot.product_id.in_(list(rank)), ConsignmentLot.code == text.upper()) if rank \
+        else ConsignmentLot.code == text.upper()
     rows = db.session.execute(
-        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
-        .join(Product, Product.id == ConsignmentLot.product_id)
-        .where(stock.c.qty > 0, or_(Product.name.ilike(f"%{text}%"), ConsignmentLot.code == text.upper()))
+        select(ConsignmentLot, ConsignmentLot.on_hand).where(in_stock, found)
         .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-        .order_by(Product.name, ConsignmentLot.received_at).limit(limit)).all()
-    return [(lot, int(qty)) for lot, qty in rows]
+        .order_by(ConsignmentLot.received_at, ConsignmentLot.id).limit(limit * 5)).all()
+    rows.sort(key=lambda row: rank.get(row[0].product_id, -1))  # stable: oldest lot first within a product
+    return [(lot, int(qty)) for lot, qty in rows[:limit]]
 
 
 # --- counter sale ----------------------------------------------------------------------------------
@@ -516,10 +579,10 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
 
 
 # --- reading the ledger ----------------------------------------------------------------------------
+# Pages read the lots' balances (ConsignmentLot.on_hand) and scope before they aggregate: a page's lots
+# first, then only those lots' movements. Nothing here sums the whole ledger.
 
-def _stock_subquery():
-    return (select(StockMovement.lot_id, func.sum(StockMovement.quantity).label("qty"))
-            .group_by(StockMovement.lot_id).subquery())
+SOLD_KINDS = (KIND_SALE, KIND_ONLINE_SALE, KIND_VOID)
 
 
 def product_stock(product_ids) -> dict[int, int]:
@@ -528,8 +591,7 @@ def product_stock(product_ids) -> dict[int, int]:
     if not product_ids:
         return {}
     rows = db.session.execute(
-        select(ConsignmentLot.product_id, func.sum(StockMovement.quantity))
-        .join(StockMovement, StockMovement.lot_id == ConsignmentLot.id)
+        select(ConsignmentLot.product_id, func.sum(ConsignmentLot.on_hand))
         .where(ConsignmentLot.product_id.in_(product_ids)).group_by(ConsignmentLot.product_id))
     result = {pid: 0 for pid in product_ids}
     result.update({pid: int(q) for pid, q in rows})
@@ -547,43 +609,80 @@ class LotRow:
         return (utcnow() - self.lot.received_at).days
 
 
+def sold_by_lot(lot_ids) -> dict[int, int]:
+    """Units sold (net of voids) per lot, read from those lots' movements only."""
+    lot_ids = list(lot_ids)
+    if not lot_ids:
+        return {}
+    rows = db.session.execute(select(StockMovement.lot_id, func.sum(-StockMovement.quantity))
+                              .where(StockMovement.lot_id.in_(lot_ids), StockMovement.kind.in_(SOLD_KINDS))
+                              .group_by(StockMovement.lot_id))
+    return {lot_id: int(sold) for lot_id, sold in rows}
+
+
+def _lot_rows(stmt, with_sold: bool = True) -> list[LotRow]:
+    rows = db.session.execute(stmt.add_columns(ConsignmentLot.on_hand).options(
+        selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))).all()
+    sold = sold_by_lot(lot.id for lot, _qty in rows) if with_sold else {}
+    return [LotRow(lot, int(qty), sold.get(lot.id, 0)) for lot, qty in rows]
+
+
 def lots_overview(member_id: int | None = None, only_in_stock: bool = False, limit: int = 200,
                   offset: int = 0) -> list[LotRow]:
-    stock = _stock_subquery()
-    sold = (select(StockMovement.lot_id, func.sum(-StockMovement.quantity).label("sold"))
-            .where(StockMovement.kind.in_((KIND_SALE, "online_sale", KIND_VOID)))
-            .group_by(StockMovement.lot_id).subquery())
-    stmt = (select(ConsignmentLot, func.coalesce(stock.c.qty, 0), func.coalesce(sold.c.sold, 0))
-            .outerjoin(stock, stock.c.lot_id == ConsignmentLot.id).outerjoin(sold, sold.c.lot_id == ConsignmentLot.id)
-            .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-            .order_by(ConsignmentLot.received_at.desc(), ConsignmentLot.id.desc()).limit(limit).offset(offset))
+    """Lots newest first (one member's, or everyone's), with their balance and units sold."""
+    stmt = (select(ConsignmentLot).order_by(ConsignmentLot.received_at.desc(), ConsignmentLot.id.desc())
+            .limit(limit).offset(offset))
     if member_id is not None:
         stmt = stmt.where(ConsignmentLot.member_id == member_id)
     if only_in_stock:
-        stmt = stmt.where(stock.c.qty > 0)
-    return [LotRow(lot, int(q), int(s)) for lot, q, s in db.session.execute(stmt)]
+        stmt = stmt.where(ConsignmentLot.on_hand > 0)
+    return _lot_rows(stmt)
+
+
+def _aging_select(older_than_days: int, today: date | None, member_id: int | None):
+    today = today or local_today()
+    cutoff = local_midnight_utc(today - timedelta(days=older_than_days))
+    stmt = (select(ConsignmentLot)
+            .where(ConsignmentLot.on_hand > 0, or_(ConsignmentLot.received_at < cutoff,
+                                                   ConsignmentLot.expiry_date <= today + timedelta(days=7)))
+            .order_by(ConsignmentLot.member_id, ConsignmentLot.received_at, ConsignmentLot.id))
+    if member_id is not None:
+        stmt = stmt.where(ConsignmentLot.member_id == member_id)
+    return stmt
+
+
+def aging_lots(older_than_days: int, today: date | None = None, member_id: int | None = None,
+               limit: int | None = None, offset: int = 0) -> list[LotRow]:
+    """Lots still on the shelf that are older than N days or past (or within 7 days of) expiry, by member."""
+    stmt = _aging_select(older_than_days, today, member_id).limit(limit).offset(offset)
+    return _lot_rows(stmt, with_sold=False)
+
+
+def by_member(rows: list[LotRow]) -> dict[Member, list[LotRow]]:
+    """Lot rows grouped by their member, in the order read."""
+    grouped: dict[Member, list[LotRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.lot.member, []).append(row)
+    return grouped
+
+
+def aging_report(older_than_days: int, today: date | None = None, member_id: int | None = None,
+                 limit: int | None = None, offset: int = 0) -> dict[Member, list[LotRow]]:
+    """aging_lots grouped by member."""
+    return by_member(aging_lots(older_than_days, today, member_id, limit, offset))
+
+
+def aging_export(older_than_days: int, member_id: int | None = None):
+    """A SELECT of every aging row, for a streamed CSV export (marketplace.views.csv_download)."""
+    return (_aging_select(older_than_days, None, member_id)
+            .with_only_columns(Member.business_name, ConsignmentLot.code, Product.name, ConsignmentLot.received_at,
+                               ConsignmentLot.expiry_date, ConsignmentLot.on_hand, ConsignmentLot.unit_price)
+            .select_from(ConsignmentLot).join(Member, Member.id == ConsignmentLot.member_id).join(Product, Product.id == ConsignmentLot.product_id))
 
 
 def lot_movements(lot_id: int) -> list[StockMovement]:
     return list(db.session.scalars(select(StockMovement).where(StockMovement.lot_id == lot_id)
                                    .options(selectinload(StockMovement.actor)).order_by(StockMovement.id)))
-
-
-def aging_report(older_than_days: int, today: date | None = None) -> dict[Member, list[LotRow]]:
-    """Lots still on the shelf that are older than N days or past (or within 7 days of) expiry."""
-    today = today or local_today()
-    cutoff = local_midnight_utc(today - timedelta(days=older_than_days))
-    stock = _stock_subquery()
-    rows = db.session.execute(
-        select(ConsignmentLot, stock.c.qty).join(stock, stock.c.lot_id == ConsignmentLot.id)
-        .where(stock.c.qty > 0, or_(ConsignmentLot.received_at < cutoff,
-                                    ConsignmentLot.expiry_date <= today + timedelta(days=7)))
-        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
-        .order_by(ConsignmentLot.member_id, ConsignmentLot.received_at))
-    report: dict[Member, list[LotRow]] = {}
-    for lot, qty in rows:
-        report.setdefault(lot.member, []).append(LotRow(lot, int(qty), 0))
-    return report
 
 
 def member_sales(member_id: int, limit: int = 100) -> list[SaleLine]:

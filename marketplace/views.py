@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, request, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy.sql import Executable
 
 from .errors import DomainError
+from .extensions import db
 
 
 def show_domain_error(form: FlaskForm | None, error: DomainError) -> None:
@@ -62,11 +65,58 @@ def absolute_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def csv_download(filename: str, header: list[str], rows) -> Response:
-    """A CSV file download of `rows` under `header`; every text cell is made spreadsheet-safe."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([spreadsheet_safe(cell) for cell in header])
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-    return Response(out.getvalue(), mimetype="text/csv",
+CSV_CHUNK_ROWS = 500
+
+
+def csv_download(filename: str, header: list[str], rows, convert=None) -> Response:
+    """A CSV file download of `rows` under `header`; every text cell is made spreadsheet-safe.
+
+    `rows` is a list, or a SELECT statement: that one is run as the file is sent, on a connection of its
+    own with a server-side cursor, so a long export is streamed row by row and never held in memory
+    (`convert` turns each result row into the cells written)."""
+    engine = db.engine if isinstance(rows, Executable) else None
+
+    def lines(source):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([spreadsheet_safe(cell) for cell in header])
+        for n, row in enumerate(source, start=1):
+            writer.writerow([spreadsheet_safe(cell) for cell in (convert(row) if convert else row)])
+            if n % CSV_CHUNK_ROWS == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate(0)
+        yield out.getvalue()
+
+    def generate():
+        if engine is None:
+            yield from lines(rows)
+            return
+        with engine.connect() as connection:  # not the request's session: this runs after the view returned
+            yield from lines(connection.execution_options(yield_per=CSV_CHUNK_ROWS).execute(rows))
+
+    return Response(generate(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    """One page of a listing, read with one row more than it shows: a next page costs no COUNT(*)."""
+    number: int
+    size: int
+    items: list
+    has_next: bool
+
+    @classmethod
+    def of(cls, read, number: int, size: int = PAGE_SIZE) -> "Page":
+        """`read(limit, offset)` returns the rows of a listing from `offset` on, at most `limit` of them."""
+        rows = list(read(size + 1, (number - 1) * size))
+        return cls(number, size, rows[:size], len(rows) > size)
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number asked for in the query string (1 when missing or nonsense), capped."""
+    return min(max(request.args.get(name, 1, type=int) or 1, 1), 100_000)

@@ -222,8 +222,7 @@ def _convert_reservation_to_sale(order: Order, actor: User, payment_method: str,
 
 def _release(order: Order, actor: User, reason: str) -> None:
     """Side effect of cancelling or expiring: the reserved units go back on the shelf."""
-    for line in db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
-                                   .options(selectinload(OrderLine.lot))):
+    for line in _lines(order):  # the lots locked in id order: their balances change
         gerai.append_movement(line.lot, KIND_RELEASE, line.quantity, actor, reason=f"{order.number}: {reason}",
                               order_line_id=line.id)
 

@@ -19,7 +19,7 @@ from marketplace.money import format_rupiah
 from marketplace.security import roles_required
 from marketplace.text import whatsapp_link
 from marketplace.timeutil import local_midnight_utc, local_today
-from marketplace.views import absolute_url, csv_download, show_domain_error
+from marketplace.views import Page, absolute_url, csv_download, page_arg, show_domain_error
 
 from . import services
 from .forms import ClosePeriodForm, OpenPeriodForm, PaymentForm, payout_method_labels
@@ -27,6 +27,7 @@ from .pdf import statement_pdf
 
 bp = Blueprint("settlement", __name__, template_folder="templates")
 BOARD = (ROLE_PENGURUS, ROLE_PENGAWAS)
+MEMBERS_PER_PAGE = 50
 
 
 @bp.app_context_processor
@@ -88,8 +89,12 @@ def period_open():
 @roles_required(*BOARD)
 def period_detail(period_id: int):
     period = _period_or_404(period_id)
-    drafts = [] if period.is_closed else services.compute_statements(period.cutoff_date)
-    return render_template("settlement/period.html", period=period, drafts=drafts, close_form=ClosePeriodForm())
+    page = None
+    if not period.is_closed:
+        drafts, has_next = services.statements_page(period.cutoff_date, page_arg(), MEMBERS_PER_PAGE)
+        page = Page(page_arg(), MEMBERS_PER_PAGE, drafts, has_next)
+    return render_template("settlement/period.html", period=period, drafts=page.items if page else [], page=page,
+                           close_form=ClosePeriodForm())
 
 
 @bp.post("/penyelesaian/<int:period_id>/tutup")

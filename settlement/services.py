@@ -76,47 +76,53 @@ def _unsettled(end: datetime):
                 ~exists().where(PayoutLine.sale_line_id == SaleLine.id))
 
 
-def _line_totals(end: datetime, member_id: int | None = None) -> dict[int, tuple[int, int, int]]:
-    """member_id -> (gross, commission, lines) of the unsettled lines, aggregated in SQL."""
+def _line_totals(end: datetime, member_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:
+    """member_id -> (gross, commission, lines) of the unsettled lines, aggregated in SQL (one grouped
+    query; with `member_ids`, over those members' lines only)."""
     stmt = (select(SaleLine.member_id, func.sum(SaleLine.line_total), func.sum(SaleLine.commission),
                    func.count(SaleLine.id)).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
             .where(_unsettled(end)).group_by(SaleLine.member_id))
-    if member_id is not None:
-        stmt = stmt.where(SaleLine.member_id == member_id)
+    if member_ids is not None:
+        stmt = stmt.where(SaleLine.member_id.in_(member_ids))
     return {mid: (int(g), int(c), int(n)) for mid, g, c, n in db.session.execute(stmt)}
 
 
-def _late_voids(end: datetime, member_id: int | None = None) -> list[tuple[SaleLine, SaleVoid]]:
+def _late_voids(end: datetime, member_ids: list[int] | None = None) -> list[tuple[SaleLine, SaleVoid]]:
     """Settled lines whose sale was voided afterwards, not yet carried into a statement."""
     source = literal("void:") + cast(SaleLine.id, String)
+    voided = select(SaleVoid.sale_id).where(SaleVoid.created_at < end)  # few: the query starts from them
     stmt = (select(SaleLine, SaleVoid).join(SaleVoid, SaleVoid.sale_id == SaleLine.sale_id)
             .join(PayoutLine, PayoutLine.sale_line_id == SaleLine.id)
-            .where(SaleVoid.created_at < end, ~exists().where(PayoutAdjustment.source == source))
+            .where(SaleLine.sale_id.in_(voided), ~exists().where(PayoutAdjustment.source == source))
             .options(selectinload(SaleLine.sale), selectinload(SaleLine.product)).order_by(SaleLine.id))
-    if member_id is not None:
-        stmt = stmt.where(SaleLine.member_id == member_id)
+    if member_ids is not None:
+        stmt = stmt.where(SaleLine.member_id.in_(member_ids))
     return [(line, void) for line, void in db.session.execute(stmt)]
 
 
-def _carried_balances(member_id: int | None = None) -> list[Payout]:
+def _carried_balances(member_ids: list[int] | None = None) -> list[Payout]:
     source = literal("carry:") + cast(Payout.id, String)
     stmt = select(Payout).where(Payout.carried_forward < 0, ~exists().where(PayoutAdjustment.source == source))
-    if member_id is not None:
-        stmt = stmt.where(Payout.member_id == member_id)
+    if member_ids is not None:
+        stmt = stmt.where(Payout.member_id.in_(member_ids))
     return list(db.session.scalars(stmt))
 
 
-def compute_statements(cutoff: date, member_id: int | None = None) -> list[StatementDraft]:
-    """What each member would be paid if the period closed now with this cut-off (totals, not lines)."""
+def compute_statements(cutoff: date, member_id: int | None = None,
+                       member_ids: list[int] | None = None) -> list[StatementDraft]:
+    """What each member would be paid if the period closed now with this cut-off (totals, not lines);
+    every member's, or only those of `member_id` / `member_ids` (a page of members)."""
     end = _end_of(cutoff)
-    totals = _line_totals(end, member_id)
+    if member_id is not None:
+        member_ids = [member_id]
+    totals = _line_totals(end, member_ids)
     adjustments: dict[int, list[AdjustmentDraft]] = defaultdict(list)
-    for line, void in _late_voids(end, member_id):
+    for line, void in _late_voids(end, member_ids):
         adjustments[line.member_id].append(AdjustmentDraft(
             source=f"void:{line.id}", amount=-(line.line_total - line.commission),
             description=_("Sale %(number)s voided after payout: %(product)s × %(n)d (%(reason)s)",
                           number=line.sale.number, product=line.product.name, n=line.quantity, reason=void.reason)))
-    for payout in _carried_balances(member_id):
+    for payout in _carried_balances(member_ids):
         adjustments[payout.member_id].append(AdjustmentDraft(
             source=f"carry:{payout.id}", amount=payout.carried_forward,
             description=_("Negative balance carried from statement #%(id)d", id=payout.id)))
@@ -146,6 +152,16 @@ def draft_figures(cutoff: date) -> DraftFigures:
     (a few set-wise queries, whatever the number of members or lines)."""
     drafts = compute_statements(cutoff)
     return DraftFigures(statements=len(drafts), payable=sum(d.payable for d in drafts))
+
+
+def statements_page(cutoff: date, page: int, members_per_page: int) -> tuple[list[StatementDraft], bool]:
+    """The draft statements of one page of members (in name order), and whether more members follow.
+    A page costs its members' unsettled lines, not the whole cooperative's."""
+    ids = list(db.session.scalars(select(Member.id).order_by(Member.business_name, Member.id)
+                                  .limit(members_per_page + 1).offset((page - 1) * members_per_page)))
+    if not ids:
+        return [], False
+    return compute_statements(cutoff, member_ids=ids[:members_per_page]), len(ids) > members_per_page
 
 
 # --- periods ---------------------------------------------------------------------------------------

@@ -488,7 +488,8 @@ def at_once(app):
 
 @pytest.fixture
 def count_queries(app):
-    """`with count_queries() as n: ...` then `n()` is the number of SQL statements the block ran."""
+    """`with count_queries() as n: ...` then `n()` is the number of SQL statements the block ran
+    (`n.statements` lists them)."""
     from contextlib import contextmanager
 
     from sqlalchemy import event
@@ -503,8 +504,12 @@ def count_queries(app):
 
         engine = db.engine
         event.listen(engine, "before_cursor_execute", before)
+        def count() -> int:
+            return len(statements)
+
+        count.statements = statements  # the SQL itself, for tests that look at which statements ran
         try:
-            yield lambda: len(statements)
+            yield count
         finally:
             event.remove(engine, "before_cursor_execute", before)
 

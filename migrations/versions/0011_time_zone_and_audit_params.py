@@ -1,7 +1,7 @@
 """the cooperative's time zone; audit events keep their parameters (shown as sentences)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-25 04:00:00
 
 Cooperative.time_zone: "" follows BABEL_DEFAULT_TIMEZONE (as before this migration).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
