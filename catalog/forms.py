@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from marketplace.forms import select_choices
@@ -46,6 +46,7 @@ class ProductForm(FlaskForm):
                                                                  ("published", _l("Published")),
                                                                  ("archived", _l("Archived"))]), default="draft")
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP; up to %(n)d)", n=MAX_PHOTOS))
+    same_name_ok = BooleanField(_l("Yes, another product with this name"))
 
 
 class CategoryForm(FlaskForm):

@@ -83,18 +83,21 @@ def product_list():
 def product_new():
     form = _product_form()
     uploads, kept = _uploads(), pending_photos.from_form(current_user.id)
+    ask_same_name = bool(form.same_name_ok.data)
     if form.validate_on_submit():
         member_id = form.member_id.data if "member_id" in form else None
         try:
-            product = services.create_product(current_user, _data(form), uploads, member_id=member_id, kept=kept)
+            product = services.create_product(current_user, _data(form), uploads, member_id=member_id, kept=kept,
+                                              same_name_ok=form.same_name_ok.data)
         except DomainError as exc:
+            ask_same_name = ask_same_name or isinstance(exc, services.SameNameExists)
             show_domain_error(form, exc)
         else:
             flash(_("Product “%(name)s” was saved.", name=product.name), "success")
             return redirect(url_for("catalog.product_edit", product_id=product.id))
     kept = _keep_photos(form, uploads, kept, 0)
-    return render_template("catalog/product_form.html", form=form, product=None,
-                           kept=kept), 200 if not form.errors else 422
+    return render_template("catalog/product_form.html", form=form, product=None, kept=kept,
+                           ask_same_name=ask_same_name), 200 if not form.errors else 422
 
 
 @bp.route("/produk/<int:product_id>/ubah", methods=["GET", "POST"])

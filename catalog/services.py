@@ -120,12 +120,31 @@ def _attach(product: Product, stored: list[photo_store.StoredPhoto]) -> None:
 
 # --- product lifecycle -------------------------------------------------------------------------
 
+class SameNameExists(DomainError):
+    """The business already has a product of that name: the form asks before making a second one."""
+
+
+def _ask_before_a_second_product_named(member: Member, name: str, same_name_ok: bool) -> None:
+    """Two products of one business with the same name look identical at the counter and at intake, so
+    goods could be received onto the wrong one: creating such a twin needs a yes."""
+    if same_name_ok:
+        return
+    twin = db.session.scalar(select(Product.id).where(Product.member_id == member.id,
+                                                      func.lower(Product.name) == name.strip().lower()).limit(1))
+    if twin is not None:
+        raise SameNameExists(_("%(business)s already has a product named “%(name)s”. To make another one "
+                               "anyway, tick “Yes, another product with this name” and save again.",
+                               business=member.business_name, name=name.strip()), field="name")
+
+
 def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), member_id: int | None = None,
-                   kept: list[pending_photos.PendingPhoto] = ()) -> Product:
-    """`kept`: photos kept from an earlier failed submit of the same form (see marketplace.pending_photos)."""
+                   kept: list[pending_photos.PendingPhoto] = (), same_name_ok: bool = False) -> Product:
+    """`kept`: photos kept from an earlier failed submit of the same form (see marketplace.pending_photos).
+    A second product with a name the business already uses needs `same_name_ok`."""
     with transaction(after_commit=drain_outbox_quietly):
         owner = owner_for_new_product(actor, member_id)
         data = _clean(data)
+        _ask_before_a_second_product_named(owner, data.name, same_name_ok)
         stored = _store_uploads(actor, list(uploads), 0, list(kept))
         product = Product(member=owner, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
                           description=data.description, price=data.price, unit=data.unit,
@@ -153,7 +172,7 @@ def quick_product_for_intake(actor: User, member_id: int, name: str, price: int,
 
 
 def register_product_for_intake(actor: User, member_id: int, name: str, price: int, unit: str,
-                                category_id: int | None = None) -> Product:
+                                category_id: int | None = None, same_name_ok: bool = False) -> Product:
     """The body of `quick_product_for_intake`, inside the caller's transaction (the gerai's intake
     registers the product and receives its first lot all or nothing). The caller drains the search
     outbox after its commit."""
@@ -163,6 +182,7 @@ def register_product_for_intake(actor: User, member_id: int, name: str, price: i
     if member is None:
         raise DomainError(_("Choose the business that owns the product."), field="member_id")
     data = _clean(ProductData(name=name, price=price, unit=unit, category_id=category_id, status="draft"))
+    _ask_before_a_second_product_named(member, data.name, same_name_ok)
     product = Product(member=member, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
                       price=data.price, unit=data.unit, category_id=data.category_id, status=data.status)
     db.session.add(product)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -36,6 +36,7 @@ class IntakeForm(OnceForm):
     new_member_id = SelectField(_l("Member"), coerce=_optional_int, validators=[Optional()])
     new_name = StringField(_l("New product name"), validators=[Optional(), Length(max=200)])
     new_unit = StringField(_l("Unit"), validators=[Optional(), Length(max=50)])
+    new_same_name_ok = BooleanField(_l("Yes, another product with this name"))
     quantity = IntegerField(_l("Quantity received"), validators=[InputRequired(), NumberRange(min=1, max=100000)])
     unit_price = RupiahField(_l("Consignment price per unit (Rp)"), validators=[Optional()])
     expiry_date = DateField(_l("Best before (food)"), validators=[Optional()])

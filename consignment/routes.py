@@ -132,18 +132,22 @@ def intake():
     form.new_member_id.choices = _member_choices(_("— choose —"))
     if request.method == "GET" and request.args.get("produk", type=int):
         form.product_id.data = request.args.get("produk", type=int)
+    ask_same_name = bool(form.new_same_name_ok.data)
     if form.validate_on_submit():
         try:
             new_product = None
             if form.product_id.data is None:
                 new_product = services.NewProduct(member_id=form.new_member_id.data, name=form.new_name.data or "",
-                                                  unit=form.new_unit.data or "pcs")
+                                                  unit=form.new_unit.data or "pcs",
+                                                  same_name_ok=form.new_same_name_ok.data)
             lot = services.receive_lot(current_user, product_id=form.product_id.data, quantity=form.quantity.data,
                                        unit_price=form.unit_price.amount, expiry_date=form.expiry_date.data,
                                        note=form.note.data or "", new_product=new_product, once_key=form.once.data)
         except DomainError as exc:
             if exc.field == "member_id":
                 exc.field = "new_member_id"
+            if isinstance(exc, catalog_services.SameNameExists):
+                exc.field, ask_same_name = "new_name", True
             show_domain_error(form, exc)
         else:
             flash(_("Received %(n)d × %(product)s as lot %(code)s.", n=lot.quantity_received,
@@ -153,7 +157,7 @@ def intake():
     query = request.args.get("cari", "").strip()
     return render_template("consignment/intake.html", form=form, query=query,
                            found=services.find_products(query) if query else [],
-                           chosen=_chosen_product(form.product_id.data)), status
+                           chosen=_chosen_product(form.product_id.data), ask_same_name=ask_same_name), status
 
 
 @bp.get("/terima/produk")

@@ -221,6 +221,7 @@ class NewProduct:
     member_id: int | None
     name: str
     unit: str = "pcs"
+    same_name_ok: bool = False  # the business already has a product of that name, and that is meant
 
 
 def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, unit_price: int | None = None,
@@ -244,7 +245,7 @@ def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, un
             if new_product.member_id is None:
                 raise DomainError(_("Choose the business that owns the product."), field="member_id")
             product = register_product_for_intake(actor, new_product.member_id, new_product.name, unit_price,
-                                                  new_product.unit or "pcs")
+                                                  new_product.unit or "pcs", same_name_ok=new_product.same_name_ok)
         else:
             product = db.session.get(Product, product_id) if product_id else None
         if product is None:

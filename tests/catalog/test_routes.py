@@ -96,3 +96,15 @@ def test_originals_cannot_be_fetched(client, make_product):
     product = make_product(photos=1)
     photo = product.photos[0]
     assert client.get(f"/media/photos/../../private/originals/{photo.content_hash[:2]}/{photo.content_hash}.jpg").status_code == 404
+
+
+def test_a_second_product_with_a_name_the_business_already_uses_asks_first(client, login_as, make_product):
+    member = login_as("member")
+    make_product(member, name="Keripik Pisang Kepok 250 g")
+    data = {"name": "keripik pisang kepok 250 g ", "price": "15.000", "unit": "bungkus", "status": "draft"}
+    asked = client.post("/kelola/produk/baru", data=data)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and "sudah punya produk bernama" in page and 'name="same_name_ok"' in page
+    assert db.session.scalar(select(func.count(Product.id))) == 1
+    assert client.post("/kelola/produk/baru", data={**data, "same_name_ok": "y"}).status_code == 302
+    assert db.session.scalar(select(func.count(Product.id))) == 2

@@ -153,3 +153,15 @@ def test_receipt_goes_to_the_shoppers_whatsapp_as_text_and_reads_on_a_phone(clie
 
     without_number = client.get(f"/gerai/penjualan/{sale.id}/struk?wa=12").get_data(as_text=True)
     assert 'href="https://wa.me/?text=' in without_number and 'role="alert"' in without_number
+
+
+def test_intake_asks_before_registering_a_second_product_with_the_same_name(client, login_as, make_product):
+    existing = make_product(name="Bingka Kentang")
+    login_as("kasir")
+    data = {"product_id": "", "new_member_id": existing.member_id, "new_name": "Bingka Kentang",
+            "quantity": "5", "unit_price": "45.000", "once": new_key()}
+    asked = client.post("/gerai/terima", data=data)
+    assert asked.status_code == 422 and 'name="new_same_name_ok"' in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(ConsignmentLot.id))) == 0
+    assert client.post("/gerai/terima", data={**data, "new_same_name_ok": "y"}).status_code == 302
+    assert db.session.scalar(select(func.count(ConsignmentLot.id))) == 1
