@@ -125,11 +125,27 @@ def describe(event: AuditEvent) -> str:
         values["reason"] = f"{label}: {params.get('note', '')}"
         if params["quantity"] > 0:
             sentence = _l("%(actor)s added %(quantity)s × %(product)s (lot %(lot)s) to the stock: %(reason)s")
-    values["actor"] = event.actor.display_name if event.actor else _("Someone")
+    values["actor"] = _actor_with_title(event.actor)
     try:
         return str(sentence) % values
     except (KeyError, TypeError, ValueError):  # a sentence changed since the row was written
         return ""
+
+
+# who did it, as the log names them: "Kasir Sari", "Pengurus Budi"
+ACTOR_TITLES = {"member": _l("Member"), "kasir": _l("Cashier"), "pengurus": _l("Pengurus"),
+                "pengawas": _l("Pengawas")}
+
+
+def _actor_with_title(actor) -> str:
+    if actor is None:
+        return _("Someone")
+    from .accounts import SYSTEM_EMAIL
+
+    title = ACTOR_TITLES.get(actor.role)
+    if title is None or actor.email == SYSTEM_EMAIL:
+        return actor.display_name
+    return _("%(title)s %(name)s", title=title, name=actor.display_name)
 
 
 def group_prefixes(group: str) -> tuple[str, ...]:

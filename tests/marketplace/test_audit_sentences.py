@@ -13,8 +13,8 @@ def _in(client, lang):
 
 
 @pytest.mark.parametrize("lang, sentence", [
-    ("id", "Sari menjual 3 × Keripik Pisang Kepok (lot {code}), Rp45.000"),
-    ("en", "Sari sold 3 × Keripik Pisang Kepok (lot {code}), Rp45.000"),
+    ("id", "Kasir Sari menjual 3 × Keripik Pisang Kepok (lot {code}), Rp45.000"),
+    ("en", "Cashier Sari sold 3 × Keripik Pisang Kepok (lot {code}), Rp45.000"),
 ])
 def test_a_counter_sale_reads_as_a_sentence(client, login_as, make_user, make_product, make_lot, lang, sentence):
     lot = make_lot(make_product(name="Keripik Pisang Kepok", price=15000), quantity=10)
