@@ -1,6 +1,7 @@
 """Catalog rules: who may manage which product, product lifecycle, photos, categories.
 
-Every function here owns its transaction: it commits on success and rolls back on failure.
+Every function here owns its transaction (it commits on success and rolls back on failure), except
+`register_product_for_intake`, which runs inside the gerai intake's transaction.
 """
 from __future__ import annotations
 
@@ -160,25 +161,17 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
     return product
 
 
-def quick_product_for_intake(actor: User, member_id: int, name: str, price: int, unit: str,
-                             category_id: int | None = None) -> Product:
-    """Gerai staff register a product a member brought in that is not in the catalog yet.
-
-    It starts as a draft: sellable at the counter at once; the member adds photos and publishes it.
-    """
-    with transaction(after_commit=drain_outbox_quietly):
-        product = register_product_for_intake(actor, member_id, name, price, unit, category_id)
-    return product
-
-
-def register_product_for_intake(actor: User, member_id: int, name: str, price: int, unit: str,
+def register_product_for_intake(actor: User, member_id: int | None, name: str, price: int, unit: str,
                                 category_id: int | None = None, same_name_ok: bool = False) -> Product:
-    """The body of `quick_product_for_intake`, inside the caller's transaction (the gerai's intake
-    registers the product and receives its first lot all or nothing). The caller drains the search
-    outbox after its commit."""
+    """Gerai staff register a product a member brought in that is not in the catalog yet. It starts as
+    a draft: sellable at the counter at once; the member adds photos and publishes it.
+
+    Runs inside the caller's transaction (the intake registers the product and receives its first lot
+    all or nothing: `consignment.services.receive_lot`); the caller drains the search outbox after its
+    commit."""
     if not actor.has_role(ROLE_PENGURUS, ROLE_KASIR):
         raise PermissionDenied(_("You may not create products."))
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id) if member_id is not None else None
     if member is None:
         raise DomainError(_("Choose the business that owns the product."), field="member_id")
     data = _clean(ProductData(name=name, price=price, unit=unit, category_id=category_id, status="draft"))

@@ -242,8 +242,6 @@ def receive_lot(actor: User, *, product_id: int | None = None, quantity: int, un
                                   field="product_id")
             if unit_price is None:
                 raise DomainError(_("A new product needs a price."), field="unit_price")
-            if new_product.member_id is None:
-                raise DomainError(_("Choose the business that owns the product."), field="member_id")
             product = register_product_for_intake(actor, new_product.member_id, new_product.name, unit_price,
                                                   new_product.unit or "pcs", same_name_ok=new_product.same_name_ok)
         else:
@@ -442,10 +440,9 @@ def add_to_cart(cashier: User, lot: ConsignmentLot, quantity: int) -> int:
     with transaction():
         stmt = dialect_insert(PosCartLine).values(cashier_id=cashier.id, lot_id=lot.id, quantity=quantity,
                                                   added_at=utcnow())
-        db.session.execute(stmt.on_conflict_do_update(index_elements=["cashier_id", "lot_id"],
-                                                      set_={"quantity": PosCartLine.quantity + quantity}))
-        in_cart = db.session.scalar(select(PosCartLine.quantity).where(PosCartLine.cashier_id == cashier.id,
-                                                                       PosCartLine.lot_id == lot.id))
+        in_cart = db.session.execute(stmt.on_conflict_do_update(
+            index_elements=["cashier_id", "lot_id"], set_={"quantity": PosCartLine.quantity + quantity})
+            .returning(PosCartLine.quantity)).scalar_one()
     return in_cart
 
 

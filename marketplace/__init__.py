@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, session
@@ -39,19 +40,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
 event.listen(Engine, "connect", _sqlite_pragmas)
 
 
+@lru_cache(maxsize=1)
+def _whole_numeric_loader():
+    from psycopg.types.numeric import NumericLoader  # only when PostgreSQL is in use
+
+    class WholeNumericLoader(NumericLoader):
+        def load(self, data):
+            value = super().load(data)
+            return int(value) if value.is_finite() and value == value.to_integral_value() else value
+
+    return WholeNumericLoader
+
+
 def _whole_sums_as_int(dbapi_connection, connection_record):  # pragma: no cover - exercised on every connect
     """PostgreSQL returns SUM() of a BIGINT column as NUMERIC, which psycopg reads as Decimal. The schema
     has no NUMERIC column (money is integer Rupiah), so a whole NUMERIC can only be such a sum: read it as
     int, so quantities and Rupiah stay int whichever database summed them."""
     if type(dbapi_connection).__module__.startswith("psycopg"):
-        from psycopg.types.numeric import NumericLoader
-
-        class WholeNumericLoader(NumericLoader):
-            def load(self, data):
-                value = super().load(data)
-                return int(value) if value.is_finite() and value == value.to_integral_value() else value
-
-        dbapi_connection.adapters.register_loader("numeric", WholeNumericLoader)
+        dbapi_connection.adapters.register_loader("numeric", _whole_numeric_loader())
 
 
 event.listen(Engine, "connect", _whole_sums_as_int)

@@ -97,7 +97,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("purge-pending-photos")
     def purge_pending_photos_command():
         """Remove photos kept from failed forms once they are older than PENDING_PHOTO_HOURS (2)."""
-        from .pending_photos import purge_expired
+        from .pending_photos import purge_all_expired
 
-        removed = purge_expired(app.config["MEDIA_ROOT"], float(app.config.get("PENDING_PHOTO_HOURS", 2)) * 3600)
+        removed = purge_all_expired()
         click.echo(f"Removed {removed} expired kept photos.")

@@ -74,7 +74,7 @@ def keep(data: bytes, filename: str, owner_id: int, field: str) -> PendingPhoto:
     except PhotoRejected as exc:
         exc.field = field
         raise
-    purge_expired(current_app.config["MEDIA_ROOT"], _max_age_seconds())
+    purge_all_expired()
     token = secrets.token_urlsafe(24)
     folder = pending_root(current_app.config["MEDIA_ROOT"]) / token
     _atomic_write(folder / "original", data, PRIVATE_FILE_MODE)
@@ -141,6 +141,11 @@ def preview(token: str, owner_id: int) -> Path | None:
     folder, meta = kept
     width = min(meta["widths"], key=lambda w: abs(w - PREVIEW_WIDTH))
     return folder / f"{width}.webp"
+
+
+def purge_all_expired() -> int:
+    """Remove this instance's kept photos older than PENDING_PHOTO_HOURS; returns how many."""
+    return purge_expired(current_app.config["MEDIA_ROOT"], _max_age_seconds())
 
 
 def purge_expired(media_root: str | Path, max_age_seconds: float, now: float | None = None) -> int:
