@@ -144,6 +144,12 @@ class StockMovement(db.Model):
             return f"{ADJUSTMENT_REASON_LABELS[code]}: {rest}" if sep else str(ADJUSTMENT_REASON_LABELS[code])
         if self.kind == KIND_VOID and code.startswith("void "):
             return _("voids %(sale)s: %(reason)s", sale=code.removeprefix("void "), reason=rest)
+        if self.kind in (KIND_RESERVE, KIND_RELEASE) and reason.startswith("QR"):  # a QRIS charge at the counter
+            from qris.models import STATUS_LABELS as QRIS_STATUS_LABELS
+
+            text = _("held while QRIS %(number)s is paid", number=code) if self.kind == KIND_RESERVE \
+                else _("QRIS %(number)s", number=code)
+            return f"{text}: {QRIS_STATUS_LABELS[rest]}" if rest in QRIS_STATUS_LABELS else text
         if self.kind == KIND_RESERVE and reason.endswith(" (late)"):
             return _("%(order)s, paid late", order=reason.removesuffix(" (late)"))
         if self.kind == KIND_RELEASE and sep:

@@ -23,6 +23,7 @@ from marketplace.security import roles_required
 from marketplace.text import normalise_phone, whatsapp_link
 from marketplace.timeutil import local_today
 from marketplace.views import Page, csv_download, page_arg, show_domain_error
+from qris import services as qris
 
 from . import reports, services
 from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, ReturnForm, VoidForm,
@@ -284,17 +285,28 @@ def pos_clear():
     return redirect(url_for("consignment.pos"))
 
 
+def _expected_total(form: CheckoutForm) -> int | None:
+    return int(form.expected_total.data) if (form.expected_total.data or "").isdigit() else None
+
+
 @bp.post("/kasir/bayar")
 @roles_required(*STAFF)
 def pos_checkout():
     form = CheckoutForm()
+    waiting = qris.pending_for(current_user)
+    if waiting is not None:  # its goods are held: finish or cancel that QR before selling again
+        flash(_("A QRIS payment is still waiting: finish or cancel it first."), "error")
+        return redirect(url_for("qris.show", payment_id=waiting.id))
     if form.validate_on_submit():
         try:
+            if form.payment_method.data == "qris" and qris.dynamic_mode():
+                payment = qris.start_payment(current_user, expected_total=_expected_total(form),
+                                             once_key=form.once.data)
+                return redirect(url_for("qris.show", payment_id=payment.id))
             sale = services.checkout_cart(
                 current_user, form.payment_method.data, cash_received=form.cash_received.amount,
                 payment_reference=form.payment_reference.data or "",
-                expected_total=int(form.expected_total.data) if (form.expected_total.data or "").isdigit() else None,
-                once_key=form.once.data)
+                expected_total=_expected_total(form), once_key=form.once.data)
         except DomainError as exc:
             show_domain_error(form, exc)
             form.expected_total.data = None  # show the current total; the kasir checks it and sends again

@@ -102,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog import models as _catalog_models  # noqa: F401
     from consignment import models as _consignment_models  # noqa: F401
     from orders import models as _orders_models  # noqa: F401
+    from qris import models as _qris_models  # noqa: F401
     from settlement import models as _settlement_models  # noqa: F401
     from storefront import models as _storefront_models  # noqa: F401
     from . import once as _once  # noqa: F401
@@ -124,6 +125,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.routes import bp as catalog_bp
     from consignment.routes import bp as consignment_bp
     from orders.routes import bp as orders_bp
+    from qris.routes import bp as qris_bp
     from settlement.routes import bp as settlement_bp
     from storefront.routes import bp as storefront_bp
 
@@ -133,6 +135,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settlement_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(qris_bp)
 
     from .cli import register_cli
 

@@ -60,6 +60,10 @@ SENTENCES = {
     "settlement.open": _l("%(actor)s opened a settlement period up to %(cutoff)s"),
     "settlement.close": _l("%(actor)s closed the settlement period up to %(cutoff)s: %(members)s members, %(payable)s to pay"),
     "payout.paid": _l("%(actor)s paid %(amount)s to %(member)s (%(method)s)"),
+    "qris.start": _l("%(actor)s showed a QRIS code %(number)s for %(total)s (the goods are held)"),
+    "qris.expired": _l("%(actor)s: QRIS %(number)s (%(total)s) expired unpaid; the goods are back on the shelf"),
+    "qris.cancelled": _l("%(actor)s cancelled QRIS %(number)s (%(total)s); the goods are back on the shelf"),
+    "qris.failed": _l("%(actor)s: QRIS %(number)s (%(total)s) failed; the goods are back on the shelf"),
     "order.place": _l("%(actor)s took online order %(number)s, %(total)s"),
     "order.paid": _l("%(actor)s recorded the payment of online order %(number)s, %(total)s"),
     "order.refund_needed": _l("%(actor)s: online order %(number)s was paid after it lapsed; the shopper needs a refund"),
@@ -74,7 +78,7 @@ SENTENCES = {
 
 # The audit page's filter: plain-language groups of actions (value -> label, action prefixes)
 ACTION_GROUPS = {
-    "penjualan": (_l("Sales at the counter"), ("sale.",)),
+    "penjualan": (_l("Sales at the counter"), ("sale.", "qris.")),
     "pesanan": (_l("Online orders"), ("order.",)),
     "stok": (_l("Stock: intake, returns, adjustments"), ("lot.", "stock.")),
     "penyelesaian": (_l("Settlements and payouts"), ("settlement.", "payout.")),

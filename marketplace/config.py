@@ -68,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
         "MIDTRANS_API_BASE_URL": os.environ.get("MIDTRANS_API_BASE_URL") or None,
         "MIDTRANS_TIMEOUT": float(os.environ.get("MIDTRANS_TIMEOUT") or 10),
         "ORDER_PAYMENT_MINUTES": _int("ORDER_PAYMENT_MINUTES", 60),
+        # Dynamic QRIS at the counter (qris/): on when MIDTRANS_SERVER_KEY is set, unless QRIS_DYNAMIC=false.
+        "QRIS_DYNAMIC": os.environ.get("QRIS_DYNAMIC", "true").lower() not in ("0", "false", "no"),
+        "QRIS_EXPIRY_MINUTES": _int("QRIS_EXPIRY_MINUTES", 15),
         "GERAI_RESERVATION_HOURS": _int("GERAI_RESERVATION_HOURS", 48),
         # What one shopper may hold with unpaid orders (orders/limits.py): nobody can lock the shelf.
         "GERAI_CONFIRM_HOURS": _int("GERAI_CONFIRM_HOURS", 6),  # pay-at-gerai hold until the gerai confirms

@@ -105,6 +105,21 @@ class MidtransGateway:
         }
         return self._call(lambda: self.snap.create_transaction(params))
 
+    def charge_qris(self, *, order_id: str, gross_amount: int, items: list[dict], expiry_minutes: int) -> dict:
+        """Core API charge with payment_type qris: the answer carries `transaction_id`, `qr_string` (what
+        the QR encodes), `actions` (a generate-qr-code URL) and `expiry_time`."""
+        params = {
+            "payment_type": "qris",
+            "transaction_details": {"order_id": order_id, "gross_amount": gross_amount},
+            "item_details": items,
+            "custom_expiry": {"expiry_duration": expiry_minutes, "unit": "minute"},
+        }
+        return self._call(lambda: self.core.charge(params))
+
+    def cancel(self, order_id: str) -> dict:
+        """Cancel a transaction that is not paid (Midtrans refuses to cancel a settled one)."""
+        return self._call(lambda: self.core.transactions.cancel(order_id))
+
     def status(self, order_id: str) -> dict | None:
         """The transaction's status as Midtrans knows it; None if Midtrans has no such transaction."""
         try:

@@ -23,6 +23,7 @@ from marketplace.money import format_rupiah
 from marketplace.security import public, roles_required
 from marketplace.text import whatsapp_link
 from marketplace.views import absolute_url, safe_next, show_domain_error
+from qris import services as qris
 
 from . import midtrans, services as orders, states
 from .forms import CancelOrderForm, CheckoutForm, CounterPaymentForm
@@ -199,6 +200,8 @@ def midtrans_notification():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return {"status": "bad request"}, 400
+    if qris.owns(payload.get("order_id")):  # a QRIS charge at the counter, not an online order
+        return _counter_payment_notification(payload)
     try:
         order = orders.handle_notification(payload)
     except PermissionError:
@@ -208,6 +211,18 @@ def midtrans_notification():
     if order is None:
         return {"status": "unknown order"}, 404
     return {"status": "ok", "order_status": order.status}
+
+
+def _counter_payment_notification(payload: dict):
+    try:
+        payment = qris.handle_notification(payload)
+    except PermissionError:
+        return {"status": "forbidden"}, 403
+    except midtrans.GatewayError:
+        return {"status": "retry later"}, 503
+    if payment is None:
+        return {"status": "unknown order"}, 404
+    return {"status": "ok", "payment_status": payment.status}
 
 
 # --- staff -----------------------------------------------------------------------------------------
@@ -269,5 +284,6 @@ def expire_orders_command():
     """Release the stock of unpaid online orders past their time (cron, every few minutes)."""
     run = orders.expire_stale_orders()
     click.echo(f"Expired {run.expired} orders.")
+    click.echo(f"Ended {qris.expire_stale_payments()} QRIS codes shown at the counter and not paid in time.")
     for failure in run.failed:
         click.echo(f"Not checked, left for the next run: {failure}", err=True)

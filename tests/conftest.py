@@ -342,9 +342,31 @@ def make_lot(app, make_user, make_product):
 MIDTRANS_SERVER_KEY = "SB-Mid-server-TEST-KEY"
 
 
+def _tlv(tag: str, value: str) -> str:
+    return f"{tag}{len(value):02d}{value}"
+
+
+def qris_string(order_id: str, amount: int) -> str:
+    """A QRIS payload shaped like a real one (EMVCo tags, the amount, CRC-16/CCITT at the end)."""
+    body = (_tlv("00", "01") + _tlv("01", "12")
+            + _tlv("26", _tlv("00", "COM.GO-JEK.WWW") + _tlv("01", "936009143240000001") + _tlv("02", "G324000001")
+                   + _tlv("03", "UMI"))
+            + _tlv("52", "5499") + _tlv("53", "360") + _tlv("54", str(amount)) + _tlv("58", "ID")
+            + _tlv("59", "KOPERASI UJI") + _tlv("60", "BANJARMASIN") + _tlv("62", _tlv("01", order_id[:25]))
+            + "6304")
+    crc = 0xFFFF
+    for byte in body.encode():
+        crc ^= byte << 8
+        for _bit in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return f"{body}{crc:04X}"
+
+
 class MidtransStub:
-    """Answers the two calls the app makes through midtransclient: Snap's create transaction and the
-    Core API's transaction status. Tests set each order's status and build signed notifications."""
+    """Answers the calls the app makes through midtransclient: Snap's create transaction, the Core API's
+    charge (QRIS), transaction status and cancel. Tests set each order's status (`set_status`, or `mark` by
+    order_id) and build signed notifications (`notification`), or have the stub send one (`notify`)."""
 
     def __init__(self):
         import threading
@@ -353,6 +375,8 @@ class MidtransStub:
         stub = self
         self.statuses: dict[str, dict] = {}
         self.created: list[dict] = []
+        self.charges: list[dict] = []  # bodies of POST /v2/charge
+        self.cancelled: list[str] = []  # order ids of POST /v2/<order_id>/cancel
         self.fail_next_create = False
         self.html_502 = False  # answer every call like a proxy in front of a failing Midtrans
         self.delay_seconds = 0.0
@@ -390,6 +414,11 @@ class MidtransStub:
                     _time.sleep(stub.delay_seconds)
                 if stub.html_502:
                     return self._send_html_502()
+                if self.path.rstrip("/") == "/v2/charge":
+                    return self._send(*stub._charge(body))
+                parts = self.path.strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "v2" and parts[2] == "cancel":
+                    return self._send(*stub._cancel(parts[1]))
                 if self.path.rstrip("/") != "/snap/v1/transactions":
                     return self._send(404, {"error_messages": ["not found"]})
                 if stub.fail_next_create:
@@ -421,10 +450,79 @@ class MidtransStub:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def _charge(self, body: dict) -> tuple[int, dict]:
+        """POST /v2/charge with payment_type qris: a pending transaction with its QR."""
+        import uuid
+        from datetime import datetime, timedelta, timezone
+
+        if body.get("payment_type") != "qris":
+            return 200, {"status_code": "400", "status_message": "payment_type not supported by the stand-in"}
+        if self.fail_next_create:
+            self.fail_next_create = False
+            return 500, {"status_code": "500", "status_message": "internal error"}
+        self.charges.append(body)
+        order_id = body["transaction_details"]["order_id"]
+        amount = int(body["transaction_details"]["gross_amount"])
+        if order_id in self.statuses:
+            return 200, {"status_code": "406", "status_message": "The request could not be completed due to a "
+                                                               "conflict with the current state of the target resource, please try again"}
+        transaction_id = str(uuid.uuid4())
+        minutes = int((body.get("custom_expiry") or {}).get("expiry_duration", 15))
+        wib = timezone(timedelta(hours=7))
+        now = datetime.now(wib)
+        status = {"status_code": "201", "status_message": "QRIS transaction is created", "transaction_id": transaction_id,
+                  "order_id": order_id, "merchant_id": "G324000001", "gross_amount": f"{amount}.00", "currency": "IDR",
+                  "payment_type": "qris", "transaction_time": now.strftime("%Y-%m-%d %H:%M:%S"),
+                  "transaction_status": "pending", "fraud_status": "accept", "acquirer": "gopay",
+                  "expiry_time": (now + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")}
+        self.statuses[order_id] = dict(status)
+        return 200, {**status, "qr_string": qris_string(order_id, amount), "actions": [
+            {"name": "generate-qr-code", "method": "GET",
+             "url": f"{self.url}/v2/qris/{transaction_id}/qr-code"}]}
+
+    def _cancel(self, order_id: str) -> tuple[int, dict]:
+        status = self.statuses.get(order_id)
+        self.cancelled.append(order_id)
+        if status is None:
+            return 200, {"status_code": "404", "status_message": "Transaction doesn't exist."}
+        if status["transaction_status"] != "pending":
+            return 200, {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"}
+        status.update(transaction_status="cancel", status_code="200", status_message="Success, transaction is canceled")
+        return 200, dict(status)
+
+    def mark(self, order_id: str, transaction_status: str, fraud_status: str = "accept",
+             gross_amount: int | None = None) -> dict:
+        """What the shopper (or time) did to a charged transaction: "settlement", "expire", "deny", …"""
+        status = self.statuses[order_id]
+        status.update(transaction_status=transaction_status, fraud_status=fraud_status,
+                      status_code={"settlement": "200", "capture": "200", "pending": "201"}.get(transaction_status, "202"))
+        if gross_amount is not None:
+            status["gross_amount"] = f"{gross_amount}.00"
+        return dict(status)
+
+    def signed(self, order_id: str, key: str = MIDTRANS_SERVER_KEY) -> dict:
+        """The notification Midtrans would send for the transaction's current status, signed."""
+        import hashlib
+
+        status = dict(self.statuses[order_id])
+        status["signature_key"] = hashlib.sha512((status["order_id"] + status["status_code"] + status["gross_amount"]
+                                                  + key).encode()).hexdigest()
+        return status
+
+    def notify(self, base_url: str, order_id: str, key: str = MIDTRANS_SERVER_KEY) -> int:
+        """Send the signed notification to the app over HTTP, as Midtrans does; returns the HTTP status."""
+        import requests
+
+        response = requests.post(f"{base_url}/payments/midtrans/notification", json=self.signed(order_id, key),
+                                 timeout=10)
+        return response.status_code
+
     def set_status(self, order, transaction_status: str, fraud_status: str = "accept", gross_amount: int | None = None):
         code = {"settlement": "200", "capture": "200", "pending": "201"}.get(transaction_status, "202")
+        known = self.statuses.get(order.number) or {}
         self.statuses[order.number] = {
-            "status_code": code, "transaction_id": f"trx-{order.number}", "order_id": order.number,
+            "status_code": code, "transaction_id": known.get("transaction_id", f"trx-{order.number}"),
+            "order_id": order.number,
             "gross_amount": f"{order.total if gross_amount is None else gross_amount}.00",
             "transaction_status": transaction_status, "fraud_status": fraud_status, "payment_type": "qris",
             "currency": "IDR",
