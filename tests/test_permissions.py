@@ -14,6 +14,7 @@ POSTs carry no data, so an allowed one is refused by its form and a refused one 
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,10 +25,11 @@ from consignment import services as gerai
 from marketplace import accounts, pending_photos
 from marketplace.extensions import db
 from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, roles_required
-from marketplace.timeutil import local_today
+from marketplace.timeutil import local_today, utcnow
+from qris.models import CounterPayment
 from settlement import services as settlement
 from storefront import microsite
-from tests.conftest import PASSWORD, jpeg_bytes
+from tests.conftest import PASSWORD, jpeg_bytes, qris_string
 
 from orders import services as orders
 
@@ -183,11 +185,15 @@ def world(app, make_user, make_member, make_product, make_lot):
                                                             status="published"))
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))
     order = orders.place_order({product.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
+    payment = CounterPayment(number="QR261125-000077", cashier_id=kasir.id, total=15000,
+                             expires_at=utcnow() + timedelta(minutes=15), qr_string=qris_string("QR261125-000077", 15000))
+    db.session.add(payment)
+    db.session.commit()
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
-               "post_id": post.id, "key": "tentang", "name": product.photos[0].variant_name(320)}
+               "post_id": post.id, "payment_id": payment.id, "key": "tentang", "name": product.photos[0].variant_name(320)}
     by_rule = {  # where an argument's name alone does not say what it is
         "/produk/<slug>": {"slug": product.slug},
         "/umkm/<slug>": {"slug": member.slug},

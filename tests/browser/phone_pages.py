@@ -35,10 +35,28 @@ def seed_demo_cooperative() -> None:
     seed_gerai()
     seed_settlement()
     seed_microsite()
+    _waiting_qris_payment()
     if db.session.scalar(select(Order.id).limit(1)) is None:
         product = db.session.scalar(select(Product).where(Product.slug == "keripik-pisang-kepok-250-g"))
         place_order({product.id: 2}, Customer(name="Budi Pembeli", phone="081233334444", notes="Ambil sore"),
                     "gerai")
+
+
+def _waiting_qris_payment() -> None:
+    """A QRIS code the demo kasir is showing (its page is walked like every other)."""
+    from datetime import timedelta
+
+    from marketplace.accounts import find_user
+    from marketplace.extensions import db
+    from marketplace.timeutil import utcnow
+    from qris.models import CounterPayment
+    from tests.conftest import qris_string
+
+    if db.session.scalar(select(CounterPayment.id).limit(1)) is None:
+        number = "QR261125-900001"
+        db.session.add(CounterPayment(number=number, cashier_id=find_user(DEMO_EMAILS["kasir"]).id, total=62500,
+                                      expires_at=utcnow() + timedelta(days=3650), qr_string=qris_string(number, 62500)))
+        db.session.commit()
 
 
 def demo_values() -> dict[str, dict[str, object]]:
@@ -49,6 +67,7 @@ def demo_values() -> dict[str, dict[str, object]]:
     from marketplace.extensions import db
     from marketplace.models import Member, User
     from orders.models import Order
+    from qris.models import CounterPayment
     from settlement.models import Payout, SettlementPeriod
     from storefront.models import BoardMember, NewsPost
 
@@ -67,7 +86,7 @@ def demo_values() -> dict[str, dict[str, object]]:
         "user_id": find_user(DEMO_EMAILS["kasir"]).id, "member_id": member.id,
         "period_id": first(SettlementPeriod.id), "payout_id": payout.id if payout else first(Payout.id),
         "order_id": order.id, "token": order.token, "slug": product.slug, "post_id": first(NewsPost.id),
-        "key": "profil",
+        "key": "profil", "payment_id": first(CounterPayment.id),
         "codes": list(db.session.scalars(select(ConsignmentLot.code).order_by(ConsignmentLot.id).limit(3))),
     }
     return {
