@@ -23,7 +23,8 @@ POLL_MS = 3000
 
 @bp.app_context_processor
 def qris_helpers():
-    return {"qris_dynamic": services.dynamic_mode}
+    return {"qris_dynamic": services.dynamic_mode,
+            "qris_waiting": lambda: services.pending_for(current_user) if current_user.is_authenticated else None}
 
 
 def ending_message(payment: CounterPayment) -> str:

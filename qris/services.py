@@ -95,9 +95,10 @@ def start_payment(cashier: User, expected_total: int | None = None, once_key: st
         first = once.claim(once_key, "qris.start", cashier)
         if first is not None:
             return get_payment(first)
-        payment = pending_for(cashier) or _hold_cart(cashier, expected_total, minutes)
+        waiting = pending_for(cashier)
+        payment = waiting or _hold_cart(cashier, expected_total, minutes)
         once.remember(once_key, payment.id)
-    if payment.qr_string or payment.status != PENDING:
+    if waiting is not None:  # charged by the request that made it
         return payment
     items = [{"id": line.lot.code, "price": line.unit_price, "quantity": line.quantity,
               "name": line.lot.product.name[:50]} for line in payment.lines]

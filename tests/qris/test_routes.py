@@ -2,6 +2,7 @@
 local stand-in over HTTP)."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from consignment import services as gerai
@@ -15,27 +16,31 @@ def _fill_pos(client, lot, quantity=3):
     client.post("/gerai/kasir/tambah", data={"kode": lot.code, "jumlah": str(quantity)})
 
 
-def test_without_midtrans_keys_qris_stays_the_static_sticker_and_the_pos_says_so(client, login_as, make_lot):
-    lot = make_lot(quantity=10)
+def _show_qr(client, login_as, lot, quantity: int) -> CounterPayment:
+    """A kasir puts `quantity` of the lot in the cart and chooses QRIS (Midtrans keys set)."""
     login_as("kasir")
-    _fill_pos(client, lot)
-    assert "QRIS statis (stiker)" in client.get("/gerai/kasir").get_data(as_text=True)
-    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "payment_reference": "GOPAY-123",
-                                                      "once": new_key()})
-    sale = db.session.scalar(select(Sale))
-    assert response.headers["Location"].endswith(f"/gerai/penjualan/{sale.id}/struk")
-    assert (sale.payment_method, sale.payment_reference) == ("qris", "GOPAY-123")
-    assert db.session.scalars(select(CounterPayment)).all() == []
+    _fill_pos(client, lot, quantity)
+    client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
+    return db.session.scalar(select(CounterPayment))
 
 
-def test_with_keys_choosing_qris_shows_the_qr_for_the_total_and_records_nothing_yet(client, login_as, make_lot,
-                                                                                  midtrans_stub):
+@pytest.mark.parametrize("keys", [False, True], ids=["without_keys", "with_keys"])
+def test_the_pos_says_which_qris_mode_is_on_and_choosing_qris_follows_it(request, client, login_as, make_lot, keys):
+    if keys:
+        request.getfixturevalue("midtrans_stub")
     lot = make_lot(quantity=10)  # Rp15.000 each
     login_as("kasir")
     _fill_pos(client, lot)
-    assert "QRIS dinamis" in client.get("/gerai/kasir").get_data(as_text=True)
-    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "expected_total": "45000",
-                                                      "once": new_key()})
+    pos = client.get("/gerai/kasir").get_data(as_text=True)
+    assert ("QRIS dinamis" in pos, "QRIS statis (stiker)" in pos) == (keys, not keys)
+    response = client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "payment_reference": "GOPAY-123",
+                                                      "expected_total": "45000", "once": new_key()})
+    if not keys:  # the static sticker: the kasir checked the shopper's phone and typed the reference
+        sale = db.session.scalar(select(Sale))
+        assert response.headers["Location"].endswith(f"/gerai/penjualan/{sale.id}/struk")
+        assert (sale.payment_method, sale.payment_reference) == ("qris", "GOPAY-123")
+        assert db.session.scalars(select(CounterPayment)).all() == []
+        return
     payment = db.session.scalar(select(CounterPayment))
     assert response.headers["Location"].endswith(f"/gerai/kasir/qris/{payment.id}")
     page = client.get(f"/gerai/kasir/qris/{payment.id}").get_data(as_text=True)
@@ -46,10 +51,7 @@ def test_with_keys_choosing_qris_shows_the_qr_for_the_total_and_records_nothing_
 def test_the_page_only_reads_and_the_post_records_the_paid_sale_with_the_receipt(client, login_as, make_lot,
                                                                                 midtrans_stub):
     lot = make_lot(quantity=10)
-    login_as("kasir")
-    _fill_pos(client, lot, 2)
-    client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
-    payment = db.session.scalar(select(CounterPayment))
+    payment = _show_qr(client, login_as, lot, 2)
     midtrans_stub.mark(payment.number, "settlement")
 
     assert client.get(f"/gerai/kasir/qris/{payment.id}").status_code == 200  # GET: nothing recorded
@@ -65,10 +67,7 @@ def test_the_page_only_reads_and_the_post_records_the_paid_sale_with_the_receipt
 
 def test_an_expired_qr_sends_the_kasir_back_to_the_cart_with_the_reason(client, login_as, make_lot, midtrans_stub):
     lot = make_lot(quantity=10)
-    login_as("kasir")
-    _fill_pos(client, lot, 2)
-    client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
-    payment = db.session.scalar(select(CounterPayment))
+    payment = _show_qr(client, login_as, lot, 2)
     midtrans_stub.mark(payment.number, "expire")
     response = client.post(f"/gerai/kasir/qris/{payment.id}/cek")
     assert response.headers["Location"].endswith("/gerai/kasir")
@@ -79,10 +78,8 @@ def test_an_expired_qr_sends_the_kasir_back_to_the_cart_with_the_reason(client, 
 
 def test_a_waiting_qr_keeps_the_kasir_from_selling_the_held_cart_again(client, login_as, make_lot, midtrans_stub):
     lot = make_lot(quantity=10)
-    login_as("kasir")
-    _fill_pos(client, lot, 2)
-    client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
-    payment = db.session.scalar(select(CounterPayment))
+    payment = _show_qr(client, login_as, lot, 2)
+    assert f'href="/gerai/kasir/qris/{payment.id}"' in client.get("/gerai/kasir").get_data(as_text=True)
     response = client.post("/gerai/kasir/bayar", data={"payment_method": "cash", "once": new_key()})
     assert response.headers["Location"].endswith(f"/gerai/kasir/qris/{payment.id}")
     assert db.session.scalars(select(Sale)).all() == [] and gerai.on_hand(lot.id) == 8
@@ -96,10 +93,7 @@ def test_a_waiting_qr_keeps_the_kasir_from_selling_the_held_cart_again(client, l
 
 def test_a_signed_notification_for_a_counter_payment_records_its_sale(client, login_as, make_lot, midtrans_stub):
     lot = make_lot(quantity=10)
-    login_as("kasir")
-    _fill_pos(client, lot, 1)
-    client.post("/gerai/kasir/bayar", data={"payment_method": "qris", "once": new_key()})
-    payment = db.session.scalar(select(CounterPayment))
+    payment = _show_qr(client, login_as, lot, 1)
     midtrans_stub.mark(payment.number, "settlement")
     forged = client.post("/payments/midtrans/notification", json=midtrans_stub.signed(payment.number, key="x"))
     assert forged.status_code == 403 and db.session.scalars(select(Sale)).all() == []

@@ -160,6 +160,18 @@ def test_a_qr_past_its_time_is_cancelled_at_midtrans_and_ends_expired(midtrans_s
     assert gerai.on_hand(lot_a.id) == 10 and sales() == []
 
 
+def test_the_expiry_cron_ends_qr_codes_left_open_and_releases_their_goods(midtrans_stub, counter, runner):
+    kasir, lot_a, _lot_b = counter
+    payment = qris.start_payment(kasir)
+    midtrans_stub.mark(payment.number, "expire")  # the kasir closed the page; Midtrans let it expire
+    db.session.execute(update(CounterPayment).values(expires_at=utcnow() - qris.EXPIRY_GRACE * 2))
+    db.session.commit()
+    result = runner.invoke(args=["expire-orders"])
+    assert "Ended 1 QRIS" in result.output
+    db.session.expire_all()
+    assert db.session.get(CounterPayment, payment.id).status == "expired" and gerai.on_hand(lot_a.id) == 10
+
+
 def test_the_kasir_cancels_a_shown_qr_at_midtrans_and_the_goods_are_released(midtrans_stub, counter):
     kasir, lot_a, _lot_b = counter
     payment = qris.start_payment(kasir)
