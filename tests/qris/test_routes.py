@@ -46,6 +46,7 @@ def test_the_pos_says_which_qris_mode_is_on_and_choosing_qris_follows_it(request
     page = client.get(f"/gerai/kasir/qris/{payment.id}").get_data(as_text=True)
     assert "Rp45.000" in page and '<svg' in page and 'id="qris-countdown"' in page and "qris.js" in page
     assert db.session.scalars(select(Sale)).all() == [] and gerai.on_hand(lot.id) == 7
+    assert f"ditahan selama QRIS {payment.number} dibayar" in client.get(f"/gerai/lot/{lot.code}").get_data(as_text=True)
 
 
 def test_the_page_only_reads_and_the_post_records_the_paid_sale_with_the_receipt(client, login_as, make_lot,
