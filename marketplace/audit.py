@@ -63,6 +63,8 @@ SENTENCES = {
     "qris.start": _l("%(actor)s showed a QRIS code %(number)s for %(total)s (the goods are held)"),
     "qris.expired": _l("%(actor)s: QRIS %(number)s (%(total)s) expired unpaid; the goods are back on the shelf"),
     "qris.cancelled": _l("%(actor)s cancelled QRIS %(number)s (%(total)s); the goods are back on the shelf"),
+    "qris.refund_needed": _l("%(actor)s: QRIS %(number)s (%(total)s) was paid after it ended; the shopper needs a refund"),
+    "qris.refunded": _l("%(actor)s refunded QRIS %(number)s (%(total)s) to the shopper: %(note)s"),
     "qris.failed": _l("%(actor)s: QRIS %(number)s (%(total)s) failed; the goods are back on the shelf"),
     "order.place": _l("%(actor)s took online order %(number)s, %(total)s"),
     "order.paid": _l("%(actor)s recorded the payment of online order %(number)s, %(total)s"),

@@ -7,6 +7,10 @@ Status machine (moved only by `services._move`, a compare-and-set UPDATE … WHE
     pending --expire--> expired    (Midtrans says expire, or the QR's time ran out and Midtrans agrees)
     pending --cancel--> cancelled  (the kasir cancelled it, or Midtrans says cancel)
     pending --fail-->   failed     (deny/failure, or the charge itself could not be made)
+    expired/cancelled/failed --flag_refund--> refund_needed
+                                   (Midtrans says it was paid after all, but the goods were already back on
+                                   the shelf and the cart may have moved on: the shopper's money is owed back)
+    refund_needed --refund--> refunded  (a pengurus records how the money went back: `refund_note`)
 
 While pending, the payment's lines hold their units in the stock ledger (`reserve` movements); every
 move away from pending either turns the hold into the sale (paid) or releases it (the others).
@@ -28,14 +32,18 @@ from marketplace.timeutil import utcnow
 NUMBER_PREFIX = "QR"  # Midtrans order ids of counter payments; online orders start with "PK"
 
 PENDING, PAID, EXPIRED, CANCELLED, FAILED = "pending", "paid", "expired", "cancelled", "failed"
-STATUSES = (PENDING, PAID, EXPIRED, CANCELLED, FAILED)
-PAY, EXPIRE, CANCEL, FAIL = "pay", "expire", "cancel", "fail"
-# action -> (status it may start from, status it leads to)
-TRANSITIONS = {PAY: (PENDING, PAID), EXPIRE: (PENDING, EXPIRED), CANCEL: (PENDING, CANCELLED),
-               FAIL: (PENDING, FAILED)}
+REFUND_NEEDED, REFUNDED = "refund_needed", "refunded"
+STATUSES = (PENDING, PAID, EXPIRED, CANCELLED, FAILED, REFUND_NEEDED, REFUNDED)
+PAY, EXPIRE, CANCEL, FAIL, FLAG_REFUND, REFUND = "pay", "expire", "cancel", "fail", "flag_refund", "refund"
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS = {PAY: ((PENDING,), PAID), EXPIRE: ((PENDING,), EXPIRED), CANCEL: ((PENDING,), CANCELLED),
+               FAIL: ((PENDING,), FAILED), FLAG_REFUND: ((EXPIRED, CANCELLED, FAILED), REFUND_NEEDED),
+               REFUND: ((REFUND_NEEDED,), REFUNDED)}
 
 STATUS_LABELS = {PENDING: _l("Waiting for the shopper to scan"), PAID: _l("Paid"), EXPIRED: _l("Expired"),
-                 CANCELLED: _l("Cancelled"), FAILED: _l("Failed")}
+                 CANCELLED: _l("Cancelled"), FAILED: _l("Failed"),
+                 REFUND_NEEDED: _l("Paid after the QR ended: refund the shopper"),
+                 REFUNDED: _l("Refunded to the shopper")}
 
 
 class CounterPayment(db.Model):
@@ -62,6 +70,7 @@ class CounterPayment(db.Model):
     closed_at: Mapped[Optional[datetime]]
     close_reason: Mapped[str] = mapped_column(String(200), default="")
     sale_id: Mapped[Optional[int]] = mapped_column(ForeignKey("sales.id"))
+    refund_note: Mapped[str] = mapped_column(String(200), default="")  # how a late payment went back
 
     lines: Mapped[list["CounterPaymentLine"]] = relationship(back_populates="payment",
                                                              order_by="CounterPaymentLine.id")

@@ -13,7 +13,8 @@ from marketplace.security import roles_required
 from marketplace.timeutil import utcnow
 
 from . import services
-from .models import CANCELLED, EXPIRED, FAILED, PAID, CounterPayment
+from .forms import RefundForm
+from .models import CANCELLED, EXPIRED, FAILED, PAID, REFUND_NEEDED, CounterPayment
 
 bp = Blueprint("qris", __name__, url_prefix="/gerai/kasir/qris", template_folder="templates", cli_group=None)
 
@@ -24,7 +25,8 @@ POLL_MS = 3000
 @bp.app_context_processor
 def qris_helpers():
     return {"qris_dynamic": services.dynamic_mode,
-            "qris_waiting": lambda: services.pending_for(current_user) if current_user.is_authenticated else None}
+            "qris_waiting": lambda: services.pending_for(current_user) if current_user.is_authenticated else None,
+            "qris_refunds_owed": services.refunds_owed}
 
 
 def ending_message(payment: CounterPayment) -> str:
@@ -73,7 +75,8 @@ def show(payment_id: int):
     seconds_left = max(int((payment.expires_at - utcnow()).total_seconds()), 0)
     return render_template("qris/pay.html", payment=payment, seconds_left=seconds_left, poll_ms=POLL_MS,
                            qr=services.qr_svg(payment) if payment.qr_string else None,
-                           ending=ending_message(payment))
+                           ending=ending_message(payment),
+                           refund_form=RefundForm() if payment.status == REFUND_NEEDED else None)
 
 
 @bp.post("/<int:payment_id>/cek")
@@ -100,3 +103,21 @@ def cancel(payment_id: int):
     if payment.status == PAID:
         flash(_("The shopper had already paid: the sale is recorded."), "success")
     return redirect(_next_url(payment) or url_for("qris.show", payment_id=payment.id))
+
+
+@bp.post("/<int:payment_id>/dikembalikan")
+@roles_required(ROLE_PENGURUS)
+def refund(payment_id: int):
+    """A pengurus records how a QRIS payment that arrived after its QR ended went back to the shopper."""
+    payment = _payment_or_404(payment_id)
+    form = RefundForm()
+    if form.validate_on_submit():
+        try:
+            services.record_refund(current_user, payment.id, form.note.data, once_key=form.once.data)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The refund is recorded."), "success")
+    else:
+        flash(_("Write how the money went back to the shopper, e.g. the transfer reference."), "error")
+    return redirect(url_for("qris.show", payment_id=payment.id))

@@ -44,8 +44,8 @@ from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 from orders import midtrans
 
-from .models import (CANCEL, CANCELLED, EXPIRE, EXPIRED, FAIL, FAILED, NUMBER_PREFIX, PAID, PAY, PENDING,
-                     TRANSITIONS, CounterPayment, CounterPaymentLine)
+from .models import (CANCEL, CANCELLED, EXPIRE, EXPIRED, FAIL, FAILED, FLAG_REFUND, NUMBER_PREFIX, PAID, PAY,
+                     PENDING, REFUND, REFUND_NEEDED, TRANSITIONS, CounterPayment, CounterPaymentLine)
 
 log = logging.getLogger(__name__)
 # After the QR's own expiry, Midtrans is given this long to report it before the page asks it to cancel.
@@ -160,8 +160,8 @@ def _move(payment: CounterPayment, action: str, **values) -> bool:
     """Take `action` as a compare-and-set; True only for the request whose UPDATE moved the payment."""
     before, to_status = TRANSITIONS[action]
     moved = db.session.execute(update(CounterPayment)
-                               .where(CounterPayment.id == payment.id, CounterPayment.status == before)
-                               .values(status=to_status, closed_at=utcnow(), **values)
+                               .where(CounterPayment.id == payment.id, CounterPayment.status.in_(before))
+                               .values(status=to_status, **({"closed_at": utcnow()} if PENDING in before else {}), **values)
                                .execution_options(synchronize_session=False)).rowcount
     db.session.refresh(payment)
     return bool(moved)
@@ -226,9 +226,12 @@ def apply_gateway_status(payment_id: int, status: dict, actor: User | None = Non
             reference = str(status.get("transaction_id") or payment.transaction_id)[:100]
             if _move(payment, PAY, transaction_id=reference, close_reason=transaction_status):
                 _sell(payment)
-            elif payment.status != PAID:
-                log.error("counter payment %s was paid after it ended as %s: refund the shopper",
-                          payment.number, payment.status)
+            elif _move(payment, FLAG_REFUND, transaction_id=reference):
+                # Paid after it ended: its goods went back on the shelf, so nothing is sold; the shopper's
+                # money is owed back, and the POS lists the payment until a pengurus refunds it.
+                log.error("counter payment %s was paid after it ended: refund the shopper", payment.number)
+                record_event(actor or system_user(), "qris.refund_needed", payment, f"{payment.number} {reference}",
+                             number=payment.number, total=payment.total)
         return payment
     if outcome == midtrans.FAILED:
         return _end(payment.id, ENDINGS.get(transaction_status, FAIL), f"midtrans:{transaction_status}", actor)
@@ -248,6 +251,31 @@ def check_payment(payment_id: int, actor: User | None = None) -> CounterPayment:
         payment = apply_gateway_status(payment.id, status, actor)
     if payment.is_pending and utcnow() > payment.expires_at + EXPIRY_GRACE:
         payment = _close_at_midtrans(gw, payment, EXPIRE, "not paid in time", actor)
+    return payment
+
+
+def refunds_owed() -> list[CounterPayment]:
+    """QRIS payments that arrived after their QR ended: the shopper's money is owed back (oldest first)."""
+    return list(db.session.scalars(select(CounterPayment).where(CounterPayment.status == REFUND_NEEDED)
+                                   .order_by(CounterPayment.id)))
+
+
+def record_refund(actor: User, payment_id: int, note: str, once_key: str | None = None) -> CounterPayment:
+    """A pengurus records how a late QRIS payment went back to the shopper (e.g. the transfer reference).
+    Once: the same form sent twice, or at once, records one refund."""
+    note = (note or "").strip()
+    if len(note) < 3:
+        raise DomainError(_("Write how the money went back to the shopper, e.g. the transfer reference."),
+                          field="note")
+    with transaction():
+        if once.claim(once_key, "qris.refund", actor) is not None:
+            return get_payment(payment_id)
+        payment = get_payment(payment_id)
+        if not _move(payment, REFUND, refund_note=note[:200]):
+            raise DomainError(_("This QRIS payment does not wait for a refund."))
+        record_event(actor, "qris.refunded", payment, f"{payment.number} {note[:200]}",
+                     number=payment.number, total=payment.total, note=note[:200])
+        once.remember(once_key, payment.id)
     return payment
 
 

@@ -9,6 +9,7 @@ from consignment import services as gerai
 from consignment.models import Sale
 from marketplace.extensions import db
 from marketplace.once import new_key
+from qris import services as qris
 from qris.models import CounterPayment
 
 
@@ -102,3 +103,26 @@ def test_a_signed_notification_for_a_counter_payment_records_its_sale(client, lo
         answer = client.post("/payments/midtrans/notification", json=midtrans_stub.signed(payment.number))
         assert answer.get_json() == {"status": "ok", "payment_status": "paid"}
     assert len(db.session.scalars(select(Sale)).all()) == 1
+
+
+def test_a_qris_payment_that_arrived_after_its_code_ended_is_shown_on_the_pos_until_a_pengurus_refunds_it(
+        client, auth, login_as, make_lot, midtrans_stub):
+    lot = make_lot(quantity=10)
+    payment = _show_qr(client, login_as, lot, 1)
+    midtrans_stub.mark(payment.number, "expire")
+    qris.handle_notification(midtrans_stub.signed(payment.number))
+    midtrans_stub.mark(payment.number, "settlement")  # the shopper's money arrived after all
+    qris.handle_notification(midtrans_stub.signed(payment.number))
+    assert "dibayar setelah kodenya berakhir" in client.get("/gerai/kasir").get_data(as_text=True)
+    assert client.post(f"/gerai/kasir/qris/{payment.id}/dikembalikan",
+                       data={"note": "transfer BRI 123", "once": new_key()}).status_code == 403  # a kasir may not
+
+    auth.logout()
+    login_as("pengurus")
+    page = client.get(f"/gerai/kasir/qris/{payment.id}").get_data(as_text=True)
+    assert "Catat pengembalian" in page
+    client.post(f"/gerai/kasir/qris/{payment.id}/dikembalikan", data={"note": "transfer BRI 123", "once": new_key()})
+    db.session.expire_all()
+    assert db.session.get(CounterPayment, payment.id).status == "refunded"
+    assert "dibayar setelah kodenya berakhir" not in client.get("/gerai/kasir").get_data(as_text=True)
+    assert db.session.scalars(select(Sale)).all() == []

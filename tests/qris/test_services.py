@@ -10,7 +10,9 @@ from sqlalchemy import func, select, update
 
 from consignment import services as gerai
 from consignment.models import PosCartLine, Sale, SaleLine
+from marketplace import once
 from marketplace.errors import DomainError
+from marketplace.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
 from orders.midtrans import GatewayError
@@ -141,10 +143,38 @@ def test_a_qr_that_ends_unpaid_records_nothing_releases_the_stock_and_keeps_the_
     assert (gerai.on_hand(lot_a.id), gerai.on_hand(lot_b.id)) == (10, 5)
     assert cart_of(kasir) == {lot_a.id: 2, lot_b.id: 1}
     assert gerai.ledger_mismatches() == []
-    # A success arriving after it ended sells nothing: the goods were already back on the shelf.
+    # A success arriving after it ended sells nothing (the goods were already back on the shelf), but the
+    # shopper's money is owed back: the payment waits for a refund, shown on the POS.
     midtrans_stub.mark(payment.number, "settlement")
     qris.handle_notification(midtrans_stub.signed(payment.number))
+    qris.handle_notification(midtrans_stub.signed(payment.number))
     assert sales() == [] and gerai.on_hand(lot_a.id) == 10
+    assert db.session.get(CounterPayment, payment.id).status == "refund_needed"
+    assert [owed.id for owed in qris.refunds_owed()] == [payment.id]
+
+
+def test_a_refund_of_a_late_qris_payment_is_recorded_once_with_how_the_money_went_back(
+        midtrans_stub, counter, make_user):
+    kasir, _lot_a, _lot_b = counter
+    pengurus = make_user("pengurus")
+    payment = qris.start_payment(kasir)
+    midtrans_stub.mark(payment.number, "expire")
+    qris.handle_notification(midtrans_stub.signed(payment.number))
+    with pytest.raises(DomainError):  # nothing is owed yet
+        qris.record_refund(pengurus, payment.id, "transfer BRI 123")
+    midtrans_stub.mark(payment.number, "settlement")
+    qris.handle_notification(midtrans_stub.signed(payment.number))
+    with pytest.raises(DomainError) as refused:
+        qris.record_refund(pengurus, payment.id, "")
+    assert refused.value.field == "note"
+
+    key = once.new_key()
+    qris.record_refund(pengurus, payment.id, "transfer BRI 123", once_key=key)
+    again = qris.record_refund(pengurus, payment.id, "transfer BRI 123", once_key=key)  # the form sent twice
+    assert again.status == "refunded" and again.refund_note == "transfer BRI 123"
+    assert qris.refunds_owed() == []
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("qris.refund"))
+                              .order_by(AuditEvent.id)).all() == ["qris.refund_needed", "qris.refunded"]
 
 
 def test_a_qr_past_its_time_is_cancelled_at_midtrans_and_ends_expired(midtrans_stub, counter):
