@@ -14,12 +14,14 @@ POSTs carry no data, so an allowed one is refused by its form and a refused one 
 """
 from __future__ import annotations
 
+import io
 from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+from catalog import bulk_import
 from consignment import services as gerai
 from marketplace import accounts, pending_photos
 from marketplace.extensions import db
@@ -184,6 +186,8 @@ def world(app, make_user, make_member, make_product, make_lot):
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))
     order = orders.place_order({product.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
+    pending_import = bulk_import.start_import(member.user, None, bulk_import.ImportFile(
+        "produk.csv", io.BytesIO(b"nama,harga\nKeripik,15000\n")))
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
@@ -195,6 +199,7 @@ def world(app, make_user, make_member, make_product, make_lot):
         "/bahasa/<code>": {"code": "id"},
         "/atur-sandi/<token>": {"token": token},
         "/foto-tersimpan/<token>": {"token": kept.token},
+        "/kelola/impor/<token>": {"token": pending_import},
         "/admin/situs/pengurus/<int:member_id>": {"member_id": board.id},
         "/ikon-<int:size>.png": {"size": 192},
     }
