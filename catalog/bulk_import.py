@@ -236,21 +236,22 @@ def _csv_rows(path: Path) -> list[list[str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.splitlines() if line.strip(",;\t ")), "")  # the header
     delimiter = max((";", ",", "\t"), key=first.count)  # Excel in Indonesia separates with ';'
-    limit, rows = _max_rows(), []
+    limit, rows, filled = _max_rows(), [], 0
     try:
         for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             rows.append(cells[:MAX_COLUMNS])
-            if _data_rows(rows) > limit:
+            filled += any(c.strip() for c in cells)
+            if filled > limit + 1:  # the header and one row too many: enough to refuse the file
                 break
     except csv.Error as exc:
         raise DomainError(_("The CSV file cannot be read (%(error)s).", error=str(exc)[:100]), field="sheet")
     return rows
 
 
-def _data_rows(rows: list[list]) -> int:
-    return sum(1 for r in rows[1:] if any(_cell_text(c) for c in r))
+def _filled(cells) -> bool:
+    return any(_cell_text(c) for c in cells)
 
 
 def _xlsx_rows(path: Path, label: str) -> list[list[str]]:
@@ -262,7 +263,7 @@ def _xlsx_rows(path: Path, label: str) -> list[list[str]]:
         raise
     import openpyxl
 
-    limit, rows, seen = _max_rows(), [], 0
+    limit, rows, filled = _max_rows(), [], 0
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged workbook
@@ -270,12 +271,10 @@ def _xlsx_rows(path: Path, label: str) -> list[list[str]]:
     try:
         sheet = workbook[workbook.sheetnames[0]]
         for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-            seen += 1
-            if any(_cell_text(v) for v in values):
-                rows.append([_cell_text(v) for v in values])
-            elif rows:
-                rows.append([])
-            if _data_rows(rows) > limit or seen > 20 * limit:
+            cells = [_cell_text(v) for v in values]
+            rows.append(cells if any(cells) else [])
+            filled += bool(rows[-1])
+            if filled > limit + 1 or len(rows) > 20 * limit:  # a sheet of empty rows ends here too
                 break
     except Exception as exc:  # noqa: BLE001
         raise DomainError(_("The XLSX file cannot be read (%(error)s).", error=str(exc)[:100]), field="sheet")
@@ -288,19 +287,20 @@ def read_sheet(path: Path, kind: str, label: str) -> tuple[list[str], list[str],
     """(known columns, ignored headers, [(row number, {column: text})]) of a spreadsheet; DomainError when
     the file as a whole cannot be used."""
     rows = _xlsx_rows(path, label) if kind == "xlsx" else _csv_rows(path)
-    while rows and not any(_cell_text(c) for c in rows[0]):
+    header_number = 1
+    while rows and not _filled(rows[0]):
         rows.pop(0)  # the header is the first row with anything in it
+        header_number += 1
     if not rows:
         raise DomainError(_("The file is empty: the first row names the columns, e.g. nama, harga."),
                           field="sheet")
-    header_number = 1
     headers = [_header_column(h) for h in rows[0]]
     ignored = [str(h) for h, c in zip(rows[0], headers) if c is None and _cell_text(h)]
     missing = [c for c in REQUIRED if c not in headers]
     if missing:
         raise DomainError(_("The first row must name the columns; the column(s) %(missing)s are missing. "
                             "Download the template to see them.", missing=", ".join(missing)), field="sheet")
-    if _data_rows(rows) > _max_rows():
+    if sum(1 for cells in rows[1:] if _filled(cells)) > _max_rows():
         raise DomainError(_("The file has more than %(n)d rows of products; split it into smaller files.",
                             n=_max_rows()), field="sheet")
     data = []

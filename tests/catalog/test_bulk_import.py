@@ -368,3 +368,9 @@ def test_pengurus_imports_for_the_member_chosen_and_must_choose_one(app, make_me
     token = bulk_import.start_import(pengurus, member.id, csv_file("Keripik,15000,,,,,,"))
     bulk_import.confirm_import(pengurus, token, new_key())
     assert [p.name for p in products_of(member)] == ["Keripik"]
+
+
+def test_row_numbers_are_the_spreadsheets_own_around_empty_rows(app, make_member):
+    sheet = ImportFile("produk.csv", io.BytesIO(b"\n,\nnama,harga\nKeripik,1x\n\nDodol,2x\n"))
+    plan = plan_of(make_member(), sheet)
+    assert [row.errors[0].split(":")[0] for row in plan.rows] == ["Baris 4, kolom harga", "Baris 6, kolom harga"]
