@@ -5,7 +5,9 @@ Three steps, so a member on a phone uploads once and sees every problem before a
 1. `start_import` takes the files, refuses a hostile or unreadable file as a whole (marketplace.safe_zip:
    zip bombs, path traversal, links, nested archives, too many entries; a spreadsheet over IMPORT_MAX_ROWS
    rows), and sends every photo a row names through the photo pipeline once (checked, decoded, variants
-   made) — a refused photo is an error of its row. The spreadsheet and the prepared photos are kept under
+   made) — a refused photo is an error of its row. Photos are prepared in batches of IMPORT_BATCH_SECONDS
+   (`continue_import`, one request each, the preview page sends them on by itself), so no request runs
+   longer than a worker's timeout however many photos there are. The spreadsheet and the prepared photos are kept under
    MEDIA_ROOT/private/pending/import-<token>/, the token random and tied to the user who sent them; they
    expire with kept photos (PENDING_PHOTO_HOURS, `flask purge-pending-photos`) and are removed once used.
 2. `load_plan` (the preview; reads only) checks every row against the catalog: each error says the row,
@@ -17,9 +19,11 @@ Three steps, so a member on a phone uploads once and sees every problem before a
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
+import os
 import re
 import secrets
 import shutil
@@ -145,6 +149,8 @@ class ImportPlan:
     columns: list[str]
     ignored_columns: list[str]
     rows: list[ImportRow]
+    photos_total: int = 0  # photos the rows name that are in the ZIP
+    photos_left: int = 0  # of those, not prepared yet (continue_import)
 
     @property
     def ready(self) -> list[ImportRow]:
@@ -327,86 +333,143 @@ def _photo_key(name: str) -> str:
 # --- step 1: taking the files ------------------------------------------------------------------------------
 
 def start_import(actor: User, member_id: int | None, sheet: ImportFile, photos: ImportFile | None = None) -> str:
-    """Keep the files for a preview and prepare the photos the rows name; returns the import's token.
-    DomainError (with `field` "sheet" or "photos") when a file as a whole is refused; nothing is kept then."""
+    """Keep the files for a preview, check them as a whole, and prepare a first batch of the photos the rows
+    name (`continue_import` prepares the rest); returns the import's token. DomainError (with `field`
+    "sheet" or "photos") when a file as a whole is refused; nothing is kept then."""
     member = owner_for_new_product(actor, member_id)
     kind = _sheet_kind(sheet.filename)
     started = time.time()  # the import expires no later than the photos it keeps
     pending_photos.purge_all_expired()
     token = secrets.token_urlsafe(24)
     folder = _folder(token)
-    kept: list[pending_photos.PendingPhoto] = []
+    state = {"results": {}, "todo": [], "total": 0, "read_bytes": 0, "kept": []}
     try:
         sheet_path = folder / f"sheet.{kind}"
         _save(sheet, sheet_path, MAX_SHEET_BYTES,
               _("The spreadsheet is larger than %(n)d MB; split it into smaller files.",
                 n=MAX_SHEET_BYTES // 1048576))
         _columns, _ignored, rows = read_sheet(sheet_path, kind, sheet.filename)
-        results = {}
         if photos is not None:
-            zip_path = folder / "photos.zip"
-            _save(photos, zip_path, None, "")
-            try:
-                results = _prepare_photos(actor, zip_path, photos.filename, rows, kept)
-            finally:
-                zip_path.unlink(missing_ok=True)
-        (folder / "photos.json").write_text(json.dumps(results))
+            _save(photos, folder / "photos.zip", None, "")
+            _plan_photos(folder / "photos.zip", photos.filename, rows, state)
         meta = {"owner": actor.id, "member_id": member.id, "filename": sheet.filename[:200], "kind": kind,
-                "photos_filename": photos.filename[:200] if photos else "", "created": started,
-                "kept": [k.token for k in kept]}
+                "photos_filename": photos.filename[:200] if photos else "", "created": started}
+        _write_state(folder, state)
         (folder / "meta.json").write_text(json.dumps(meta))  # written last: the import is complete
+        _prepare_batch(actor, folder, meta, state)
     except BaseException:
-        pending_photos.discard(kept)
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder, state)
         raise
     return token
 
 
-def _prepare_photos(actor: User, zip_path: Path, label: str, rows, kept: list) -> dict[str, dict]:
-    """Every photo a row names, checked and prepared once: {name as written (lower case): result}."""
+def continue_import(actor: User, token: str) -> tuple[int, int]:
+    """Prepare the next batch of photos of a kept import (IMPORT_BATCH_SECONDS of work, at least one photo);
+    returns (photos prepared, photos in all). Harmless to send twice: a batch already under way is left
+    to its request. ArchiveRefused (and the import removed) when reading the ZIP shows it hostile."""
+    folder, meta = _meta(actor, token)
+    with open(folder / "meta.json") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another request is preparing this import's photos
+            state = _read_state(folder)
+            return state["total"] - len(state["todo"]), state["total"]
+        state = _read_state(folder)
+        try:
+            _prepare_batch(actor, folder, meta, state)
+        except ArchiveRefused:
+            _remove(folder, state)
+            raise
+    return state["total"] - len(state["todo"]), state["total"]
+
+
+def _read_state(folder: Path) -> dict:
+    return json.loads((folder / "photos.json").read_text())
+
+
+def _write_state(folder: Path, state: dict) -> None:
+    tmp = folder / "photos.json.tmp"
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, folder / "photos.json")
+
+
+def _remove(folder: Path, state: dict) -> None:
+    pending_photos.discard([pending_photos.PendingPhoto(token=t, filename="") for t in state.get("kept", [])])
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_photos(folder: Path, label: str):
     try:
-        archive = open_checked(str(zip_path), label, _zip_limits())
+        return open_checked(str(folder / "photos.zip"), label, _zip_limits())
     except ArchiveRefused as exc:
         exc.field = "photos"
         raise
+
+
+def _plan_photos(zip_path: Path, label: str, rows, state: dict) -> None:
+    """Check the ZIP as a whole and find each photo a row names: the entries to prepare (`todo`, each
+    once however many rows name it) and the names that are missing or ambiguous (`results`)."""
+    archive = _open_photos(zip_path.parent, label)
     try:
         by_path, by_base = {}, {}
-        for name, info in archive.entries.items():
+        for name in archive.entries:
             if name.startswith("__MACOSX/") or name.rsplit("/", 1)[-1].startswith("._"):
                 continue  # resource forks a Mac adds to a ZIP
-            by_path[name.lower()] = info
-            by_base.setdefault(name.rsplit("/", 1)[-1].lower(), []).append(info)
-        wanted = {_photo_key(n): n for _number, cells in rows for n in _photo_names(cells.get("foto", ""))}
-        results, done = {}, {}
-        for key, written in wanted.items():
-            info = by_path.get(key)
-            candidates = [info] if info is not None else by_base.get(key.rsplit("/", 1)[-1], [])
-            if not candidates:
-                results[key] = {"missing": True}
-                continue
-            if len(candidates) > 1:
-                results[key] = {"error": _("“%(name)s” is in several folders of the ZIP; write the folder too, "
-                                           "e.g. %(example)s.", name=written, example=candidates[0].filename)}
-                continue
-            info = candidates[0]
-            if info.filename not in done:
-                done[info.filename] = _prepare_one(actor, archive, info, written, kept)
-            results[key] = done[info.filename]
-        return results
+            by_path[name.lower()] = name
+            by_base.setdefault(name.rsplit("/", 1)[-1].lower(), []).append(name)
+    finally:
+        archive.close()
+    wanted = {_photo_key(n): n for _number, cells in rows for n in _photo_names(cells.get("foto", ""))}
+    todo: dict[str, dict] = {}
+    for key, written in wanted.items():
+        found = by_path.get(key)
+        candidates = [found] if found is not None else by_base.get(key.rsplit("/", 1)[-1], [])
+        if not candidates:
+            state["results"][key] = {"missing": True}
+        elif len(candidates) > 1:
+            state["results"][key] = {"error": _("“%(name)s” is in several folders of the ZIP; write the folder "
+                                                "too, e.g. %(example)s.", name=written, example=candidates[0])}
+        else:
+            todo.setdefault(candidates[0], {"entry": candidates[0], "written": written, "keys": []})["keys"].append(key)
+    state["todo"], state["total"] = list(todo.values()), len(todo)
+
+
+def _prepare_batch(actor: User, folder: Path, meta: dict, state: dict) -> None:
+    """Prepare photos from `todo` for IMPORT_BATCH_SECONDS (at least one), saving the state after each."""
+    if not state["todo"]:
+        return
+    budget = float(current_app.config.get("IMPORT_BATCH_SECONDS", 8))
+    started = time.monotonic()
+    archive = _open_photos(folder, meta["photos_filename"])
+    archive.read_bytes = state["read_bytes"]
+    try:
+        while state["todo"]:
+            item = state["todo"][0]
+            result = _prepare_one(actor, archive, archive.entries[item["entry"]], item["written"])
+            if "token" in result:
+                state["kept"].append(result["token"])
+            for key in item["keys"]:
+                state["results"][key] = result
+            state["todo"].pop(0)
+            state["read_bytes"] = archive.read_bytes
+            _write_state(folder, state)
+            if time.monotonic() - started >= budget:
+                break
     except ArchiveRefused as exc:
         exc.field = "photos"
         raise
     finally:
         archive.close()
+    if not state["todo"]:
+        (folder / "photos.zip").unlink(missing_ok=True)
 
 
-def _prepare_one(actor: User, archive, info, written: str, kept: list) -> dict:
+def _prepare_one(actor: User, archive, info, written: str) -> dict:
     try:
         data = read_entry(archive, info, written)
         photo = pending_photos.keep(data, written, actor.id, "photos")
     except (EntryTooLarge, PhotoRejected) as exc:
         return {"error": exc.message}
-    kept.append(photo)
     return {"token": photo.token, "hash": hashlib.sha256(data).hexdigest(), "filename": written}
 
 
@@ -440,11 +503,13 @@ def load_plan(actor: User, token: str) -> ImportPlan:
     folder, meta = _meta(actor, token)
     member = owner_for_new_product(actor, meta["member_id"])
     columns, ignored, data = read_sheet(folder / f"sheet.{meta['kind']}", meta["kind"], meta["filename"])
-    photo_results = json.loads((folder / "photos.json").read_text())
+    state = _read_state(folder)
+    waiting = {key for item in state["todo"] for key in item["keys"]}
     rows = [ImportRow(number=number, cells=cells) for number, cells in data]
-    _check_rows(member, columns, rows, photo_results, bool(meta.get("photos_filename")))
+    _check_rows(member, rows, state["results"], waiting, bool(meta.get("photos_filename")))
     return ImportPlan(token=token, member=member, filename=meta["filename"], columns=columns,
-                      ignored_columns=ignored, rows=rows)
+                      ignored_columns=ignored, rows=rows, photos_total=state["total"],
+                      photos_left=len(state["todo"]))
 
 
 def _norm(name: str) -> str:
@@ -456,7 +521,7 @@ def _error(row: ImportRow, column: str, problem: str) -> None:
                         problem=problem))
 
 
-def _check_rows(member: Member, columns: list[str], rows: list[ImportRow], photo_results: dict,
+def _check_rows(member: Member, rows: list[ImportRow], photo_results: dict, waiting: set[str],
                 has_zip: bool) -> None:
     categories = {_norm(c.name): c for c in list_categories()}
     products = list(db.session.scalars(select(Product).where(Product.member_id == member.id)))
@@ -468,7 +533,7 @@ def _check_rows(member: Member, columns: list[str], rows: list[ImportRow], photo
     seen_skus: dict[str, int] = {}
     for row in rows:
         _check_cells(row, categories)
-        _check_photos(row, photo_results, has_zip)
+        _check_photos(row, photo_results, waiting, has_zip)
         if not row.name:
             continue
         _match(member, row, by_sku, by_name)
@@ -532,7 +597,7 @@ def _check_cells(row: ImportRow, categories: dict[str, Category]) -> None:
     row.sku = sku or None
 
 
-def _check_photos(row: ImportRow, photo_results: dict, has_zip: bool) -> None:
+def _check_photos(row: ImportRow, photo_results: dict, waiting: set[str], has_zip: bool) -> None:
     names = _photo_names(row.cells.get("foto", ""))
     if names and not has_zip:
         _error(row, "foto", _("the photos named here need a ZIP of photos sent with the file."))
@@ -542,6 +607,8 @@ def _check_photos(row: ImportRow, photo_results: dict, has_zip: bool) -> None:
                               have=len(names)))
         return
     for name in names:
+        if _photo_key(name) in waiting:
+            continue  # not prepared yet: the preview says how many photos are still being checked
         result = photo_results.get(_photo_key(name), {"missing": True})
         if result.get("missing"):
             _error(row, "foto", _("“%(name)s” is not in the ZIP of photos; check the file name.", name=name))
@@ -578,6 +645,9 @@ def confirm_import(actor: User, token: str, once_key: str | None = None) -> Impo
         if first is not None:
             return _result_of(first)
         plan = load_plan(actor, token)
+        if plan.photos_left:
+            raise DomainError(_("The photos are still being checked (%(left)d of %(total)d left); wait until "
+                                "that is done.", left=plan.photos_left, total=plan.photos_total))
         if not plan.ready:
             raise DomainError(_("No row can be saved yet: correct the rows with errors and upload the file again."))
         for row in plan.ready:
@@ -633,11 +703,10 @@ def _result_of(event_id: int) -> ImportResult:
 def discard(actor: User, token: str) -> None:
     """Remove a kept import and its prepared photos (after it was saved, or when its user drops it)."""
     try:
-        folder, meta = _meta(actor, token)
+        folder, _meta_data = _meta(actor, token)
     except DomainError:
         return
-    pending_photos.discard([pending_photos.PendingPhoto(token=t, filename="") for t in meta.get("kept", [])])
-    shutil.rmtree(folder, ignore_errors=True)
+    _remove(folder, _read_state(folder))
 
 
 # --- the template ------------------------------------------------------------------------------------------

@@ -63,5 +63,9 @@ class ImportUploadForm(FlaskForm):
     photos = FileField(_l("Photos (one ZIP file, optional)"))
 
 
+class ImportContinueForm(FlaskForm):
+    """Asks for the next batch of an import's photos to be checked (no fields: the token is in the URL)."""
+
+
 class ImportConfirmForm(OnceForm):
     """Saving the previewed rows: acts once however often it is sent."""

@@ -16,7 +16,7 @@ from marketplace.security import roles_required
 from marketplace.views import csv_download, show_domain_error
 
 from . import bulk_import, services
-from .forms import CategoryForm, ImportConfirmForm, ImportUploadForm, ProductForm
+from .forms import CategoryForm, ImportConfirmForm, ImportContinueForm, ImportUploadForm, ProductForm
 from .models import MAX_PHOTOS, Product
 
 bp = Blueprint("catalog", __name__, url_prefix="/kelola", template_folder="templates")
@@ -249,7 +249,21 @@ def import_preview(token: str):
     plan = _plan_or_start_again(token)
     if plan is None:
         return redirect(url_for("catalog.import_start"))
-    return render_template("catalog/import_preview.html", plan=plan, form=ImportConfirmForm())
+    return render_template("catalog/import_preview.html", plan=plan, form=ImportConfirmForm(),
+                           continue_form=ImportContinueForm())
+
+
+@bp.post("/impor/<token>/foto")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_continue(token: str):
+    """Prepare the next batch of the import's photos (the preview page sends this by itself)."""
+    if ImportContinueForm().validate_on_submit():
+        try:
+            bulk_import.continue_import(current_user, token)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("catalog.import_start"))
+    return redirect(url_for("catalog.import_preview", token=token))
 
 
 @bp.post("/impor/<token>")

@@ -1,4 +1,5 @@
-"""A member on a 360-px phone imports a spreadsheet: sees the bad row, saves the good ones, sees her products."""
+"""A member on a 360-px phone imports a spreadsheet: the photos are checked batch by batch without a tap, she
+sees the bad row, saves the good ones, sees her products."""
 import zipfile
 
 import pytest
@@ -8,17 +9,19 @@ from tests.conftest import PASSWORD, jpeg_bytes, watch_csp
 pytestmark = pytest.mark.browser
 
 
-def test_member_previews_a_spreadsheet_with_a_bad_row_and_saves_the_rest(browser, live_server, make_member,
+def test_member_previews_a_spreadsheet_with_a_bad_row_and_saves_the_rest(app, browser, live_server, make_member,
                                                                         tmp_path):
+    app.config["IMPORT_BATCH_SECONDS"] = 0  # one photo a request: the page asks for the next one by itself
     make_member(business_name="Keripik Acil Banjar", email="acil@test.id")
     sheet = tmp_path / "produk.csv"
     sheet.write_text("nama,harga,satuan,status,foto\n"
                      "Keripik Pisang Kepok 250 g,15rb,bungkus 250 g,terbit,keripik.jpg\n"
-                     "Amplang Ikan Tenggiri,Rp22.500,bungkus,terbit,\n"
+                     "Amplang Ikan Tenggiri,Rp22.500,bungkus,terbit,amplang.jpg\n"
                      "Dodol Kandangan,\"15,5x\",kotak,draft,\n")
     photos = tmp_path / "foto.zip"
     with zipfile.ZipFile(photos, "w") as archive:
         archive.writestr("keripik.jpg", jpeg_bytes(seed=3))
+        archive.writestr("amplang.jpg", jpeg_bytes(seed=4))
 
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
     page = context.new_page()

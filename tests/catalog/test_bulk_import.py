@@ -374,3 +374,32 @@ def test_row_numbers_are_the_spreadsheets_own_around_empty_rows(app, make_member
     sheet = ImportFile("produk.csv", io.BytesIO(b"\n,\nnama,harga\nKeripik,1x\n\nDodol,2x\n"))
     plan = plan_of(make_member(), sheet)
     assert [row.errors[0].split(":")[0] for row in plan.rows] == ["Baris 4, kolom harga", "Baris 6, kolom harga"]
+
+
+def test_photos_are_prepared_in_batches_and_the_import_waits_for_the_last(app, make_member):
+    app.config["IMPORT_BATCH_SECONDS"] = 0  # one photo a request
+    member = make_member()
+    rows = [f"Produk {i},15000,,,,,foto-{i}.jpg," for i in range(3)]
+    token = start(member, csv_file(*rows), zip_file({f"foto-{i}.jpg": jpeg_bytes(seed=i) for i in range(3)}))
+    plan = bulk_import.load_plan(member.user, token)
+    assert (plan.photos_total, plan.photos_left) == (3, 2)
+    assert all(row.ok for row in plan.rows)  # a photo not checked yet is no error
+    with pytest.raises(DomainError, match=r"masih diperiksa \(2 dari 3"):
+        bulk_import.confirm_import(member.user, token, new_key())
+    assert bulk_import.continue_import(member.user, token) == (2, 3)
+    assert bulk_import.continue_import(member.user, token) == (3, 3)
+    assert bulk_import.continue_import(member.user, token) == (3, 3)  # nothing left: harmless
+    result = bulk_import.confirm_import(member.user, token, new_key())
+    assert result.created == 3 and all(len(p.photos) == 1 for p in products_of(member))
+    assert pending_left(app) == []
+
+
+def test_a_hostile_entry_found_in_a_later_batch_removes_the_whole_import(app, make_member):
+    app.config["IMPORT_BATCH_SECONDS"] = 0
+    member = make_member()
+    nested = zip_file({"a.jpg": b"x"}).stream.getvalue()
+    token = start(member, csv_file("Satu,15000,,,,,satu.jpg,", "Dua,15000,,,,,dua.jpg,"),
+                  zip_file({"satu.jpg": jpeg_bytes(), "dua.jpg": nested}))
+    with pytest.raises(DomainError, match="arsip lain"):
+        bulk_import.continue_import(member.user, token)
+    assert pending_left(app) == []

@@ -137,3 +137,22 @@ def test_the_templates_download_with_their_columns(client, login_as):
     workbook = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
     assert workbook.sheetnames == ["Produk", "Petunjuk"]
     assert [c.value for c in next(workbook["Produk"].iter_rows(max_row=1))][:2] == ["nama", "harga"]
+
+
+def test_the_preview_checks_the_photos_batch_by_batch_before_it_can_save(app, client, login_as):
+    app.config["IMPORT_BATCH_SECONDS"] = 0
+    login_as("member")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for i in range(2):
+            archive.writestr(f"f{i}.jpg", jpeg_bytes(seed=i))
+    out.seek(0)
+    response = client.post("/kelola/impor", content_type="multipart/form-data", data={
+        "sheet": (io.BytesIO(b"nama,harga,foto\nA,15000,f0.jpg\nB,16000,f1.jpg\n"), "produk.csv"),
+        "photos": (out, "foto.zip")})
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Memeriksa foto: 1 dari 2 selesai." in page and "Simpan 2 produk" not in page
+    assert client.post(preview_url + "/foto").headers["Location"] == preview_url
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Memeriksa foto" not in page and "Simpan 2 produk" in page
