@@ -438,7 +438,7 @@ def _prepare_batch(actor: User, folder: Path, meta: dict, state: dict) -> None:
     """Prepare photos from `todo` for IMPORT_BATCH_SECONDS (at least one), saving the state after each."""
     if not state["todo"]:
         return
-    budget = float(current_app.config.get("IMPORT_BATCH_SECONDS", 8))
+    budget = float(current_app.config.get("IMPORT_BATCH_SECONDS", 5))
     started = time.monotonic()
     archive = _open_photos(folder, meta["photos_filename"])
     archive.read_bytes = state["read_bytes"]

@@ -42,7 +42,7 @@ class Product(db.Model):
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_published", "status", "published_at", "id"),
         # A member's own product code (optional): a spreadsheet import matches rows on it.
-        UniqueConstraint("member_id", "sku", name="uq_products_member_sku"),
+        Index("uq_products_member_sku", "member_id", "sku", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

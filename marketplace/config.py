@@ -56,7 +56,7 @@ def from_environment(instance_path: str) -> dict:
         "IMPORT_MAX_ZIP_MB": _int("IMPORT_MAX_ZIP_MB", 1000),
         "IMPORT_MAX_ZIP_FILES": _int("IMPORT_MAX_ZIP_FILES", 2000),
         # Seconds of photo work in one request (the preview page asks for the next batch by itself).
-        "IMPORT_BATCH_SECONDS": _int("IMPORT_BATCH_SECONDS", 8),
+        "IMPORT_BATCH_SECONDS": _int("IMPORT_BATCH_SECONDS", 5),
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
         # Where pg_dump/pg_restore live for `flask backup|restore`; empty: Debian's newest
         # /usr/lib/postgresql/*/bin, then the PATH.

@@ -5,7 +5,8 @@ Revises: 0011
 Create Date: 2026-11-25 06:10:00
 
 Product.sku: NULL for every existing product (several NULLs never clash); a spreadsheet import matches
-its rows on it (catalog/bulk_import.py).
+its rows on it (catalog/bulk_import.py). A unique index, not a table constraint: SQLite adds and drops
+both the column and the index in place, without recreating `products` (which other tables refer to).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,12 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sku', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint('uq_products_member_sku', ['member_id', 'sku'])
+    op.add_column('products', sa.Column('sku', sa.String(length=64), nullable=True))
+    op.create_index('uq_products_member_sku', 'products', ['member_id', 'sku'], unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_products_member_sku', type_='unique')
-        batch_op.drop_column('sku')
+    op.drop_index('uq_products_member_sku', table_name='products')
+    op.drop_column('products', 'sku')
