@@ -201,6 +201,21 @@ def bench_photo_memory() -> list[Row]:
     return rows
 
 
+def bench_bulk_import() -> list[Row]:
+    """200 spreadsheet rows with 200 phone photos through the import, in a fresh worker (bench/bulk_import.py)."""
+    from . import bulk_import
+
+    r = bulk_import.run()
+    ok = r["created"] == bulk_import.ROWS and r["photos"] == bulk_import.ROWS and \
+        r["total_s"] <= 1.5 * r["baseline_s"] and r["extra_mb"] <= bulk_import.PEAK_MB_LIMIT
+    return [Row("spreadsheet import", f"{bulk_import.ROWS} rows + {bulk_import.ROWS} photos 3000×4000 "
+                f"({r['zip_mb']:.0f} MB ZIP): check, preview, save",
+                f"{r['total_s']:.0f} s (upload {r['upload_s']:.0f} s, preview {r['preview_s']:.1f} s, "
+                f"save {r['save_s']:.1f} s), +{r['extra_mb']:.0f} MB peak RSS",
+                f"{r['baseline_s']:.0f} s (the photo pipeline alone)", f"{r['total_s'] / r['baseline_s']:.2f}× time",
+                f"≤ 1.5× the pipeline, ≤ {bulk_import.PEAK_MB_LIMIT} MB extra", ok)]
+
+
 # --- search ----------------------------------------------------------------------------------------
 
 # (label, what the shopper types, the FTS5 query timed as the baseline, the literal FTS5 query if different).
@@ -432,7 +447,7 @@ def render(rows: list[Row], title: str) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="small data against tiny (a quick run)")
-    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,search,http,pages,mixed")
+    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,import,search,http,pages,mixed")
     parser.add_argument("--sizes", default="small,default,large",
                         help="data sizes of the page table, smallest first; the mixed workload runs at the last")
     args = parser.parse_args(argv)
@@ -454,6 +469,8 @@ def main(argv=None) -> None:
         rows += bench_photo()
     if want("photomem"):
         rows += bench_photo_memory()
+    if want("import"):
+        rows += bench_bulk_import()
     if want("search"):
         rows += bench_search(main_dir)
     if want("http"):

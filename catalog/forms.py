@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from marketplace.forms import select_choices
 from marketplace.money import parse_rupiah
+from marketplace.once import OnceForm
 
 from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT
 
@@ -51,3 +53,19 @@ class ProductForm(FlaskForm):
 
 class CategoryForm(FlaskForm):
     name = StringField(_l("Category name"), validators=[DataRequired(), Length(max=100)])
+
+
+class ImportUploadForm(FlaskForm):
+    """The spreadsheet of products and, optionally, one ZIP of their photos (catalog/bulk_import.py)."""
+
+    member_id = SelectField(_l("Business (UMKM)"), coerce=_optional_int, validators=[Optional()])
+    sheet = FileField(_l("Product list (CSV or XLSX)"), validators=[FileRequired(_l("Choose the CSV or XLSX file."))])
+    photos = FileField(_l("Photos (one ZIP file, optional)"))
+
+
+class ImportContinueForm(FlaskForm):
+    """Asks for the next batch of an import's photos to be checked (no fields: the token is in the URL)."""
+
+
+class ImportConfirmForm(OnceForm):
+    """Saving the previewed rows: acts once however often it is sent."""

@@ -22,6 +22,7 @@ STATUS_LABELS = {STATUS_DRAFT: _l("Draft"), STATUS_PUBLISHED: _l("Published"), S
 MAX_PHOTOS = 8
 MAX_UNIT = 50  # the unit column's size
 MAX_DESCRIPTION = 5000  # characters
+MAX_SKU = 64
 
 
 class Category(db.Model):
@@ -40,6 +41,8 @@ class Product(db.Model):
         CheckConstraint("status IN ('draft','published','archived')", name="status_known"),
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_published", "status", "published_at", "id"),
+        # A member's own product code (optional): a spreadsheet import matches rows on it.
+        Index("uq_products_member_sku", "member_id", "sku", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +54,7 @@ class Product(db.Model):
     price: Mapped[int]  # integer Rupiah
     unit: Mapped[str] = mapped_column(String(50), default="pcs")
     status: Mapped[str] = mapped_column(String(16), default=STATUS_DRAFT)
+    sku: Mapped[Optional[str]] = mapped_column(String(MAX_SKU))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[Optional[datetime]]

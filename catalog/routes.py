@@ -1,7 +1,7 @@
 """Catalog management routes (/kelola): members manage their products, pengurus manages all."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -13,10 +13,10 @@ from marketplace.extensions import db
 from marketplace.forms import select_choices
 from marketplace.models import ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, Member
 from marketplace.security import roles_required
-from marketplace.views import show_domain_error
+from marketplace.views import csv_download, show_domain_error
 
-from . import services
-from .forms import CategoryForm, ProductForm
+from . import bulk_import, services
+from .forms import CategoryForm, ImportConfirmForm, ImportContinueForm, ImportUploadForm, ProductForm
 from .models import MAX_PHOTOS, Product
 
 bp = Blueprint("catalog", __name__, url_prefix="/kelola", template_folder="templates")
@@ -182,3 +182,119 @@ def category_create():
             flash(_("Category added."), "success")
             return redirect(url_for("catalog.categories"))
     return _render_categories(form)
+
+
+# --- importing products from a spreadsheet (catalog/bulk_import.py) ---------------------------------------
+
+@bp.url_value_preprocessor
+def _import_upload_size(endpoint, values):
+    # Runs before any before_request function (CSRF reads the form there): the import's upload — a
+    # spreadsheet and a ZIP of photos — may be larger than a product form's.
+    if endpoint == "catalog.import_upload":
+        request.max_content_length = current_app.config["IMPORT_MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+def _import_form() -> ImportUploadForm:
+    form = ImportUploadForm()
+    if current_user.has_role(ROLE_PENGURUS):
+        members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
+        form.member_id.choices = select_choices([(None, _("— choose —"))] + [(m.id, m.business_name) for m in members])
+    else:
+        del form.member_id
+    return form
+
+
+def _render_import_form(form: ImportUploadForm, status: int = 200):
+    return render_template("catalog/import_form.html", form=form, columns=bulk_import.COLUMNS,
+                           column_help=bulk_import.column_help(), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                           max_upload_mb=current_app.config["IMPORT_MAX_UPLOAD_MB"],
+                           max_photo_mb=current_app.config["MAX_UPLOAD_MB"]), status
+
+
+@bp.get("/impor")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_start():
+    return _render_import_form(_import_form())
+
+
+@bp.post("/impor")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_upload():
+    form = _import_form()
+    if form.validate_on_submit():
+        sheet, photos = request.files["sheet"], request.files.get("photos")
+        try:
+            token = bulk_import.start_import(
+                current_user, form.member_id.data if "member_id" in form else None,
+                bulk_import.ImportFile(sheet.filename or "", sheet.stream),
+                bulk_import.ImportFile(photos.filename, photos.stream) if photos and photos.filename else None)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            return redirect(url_for("catalog.import_preview", token=token))
+    return _render_import_form(form, 422)
+
+
+def _plan_or_start_again(token: str):
+    try:
+        return bulk_import.load_plan(current_user, token)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return None
+
+
+@bp.get("/impor/<token>")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_preview(token: str):
+    plan = _plan_or_start_again(token)
+    if plan is None:
+        return redirect(url_for("catalog.import_start"))
+    return render_template("catalog/import_preview.html", plan=plan, form=ImportConfirmForm(),
+                           continue_form=ImportContinueForm())
+
+
+@bp.post("/impor/<token>/foto")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_continue(token: str):
+    """Prepare the next batch of the import's photos (the preview page sends this by itself)."""
+    if ImportContinueForm().validate_on_submit():
+        try:
+            bulk_import.continue_import(current_user, token)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("catalog.import_start"))
+    return redirect(url_for("catalog.import_preview", token=token))
+
+
+@bp.post("/impor/<token>")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_confirm(token: str):
+    form = ImportConfirmForm()
+    if form.validate_on_submit():
+        try:
+            result = bulk_import.confirm_import(current_user, token, form.once.data)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Saved: %(created)d new products, %(updated)d updated, %(skipped)d rows with errors skipped.",
+                    created=result.created, updated=result.updated, skipped=result.skipped), "success")
+            own = current_user.member is not None and current_user.member.id == result.member_id
+            return redirect(url_for("catalog.product_list", saya="1" if own else None))
+    if bulk_import.import_exists(current_user, token):
+        return redirect(url_for("catalog.import_preview", token=token))
+    return redirect(url_for("catalog.import_start"))
+
+
+@bp.get("/impor/templat.csv")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_template_csv():
+    header, rows = bulk_import.template_rows()
+    return csv_download("templat-produk.csv", header, rows)
+
+
+@bp.get("/impor/templat.xlsx")
+@roles_required(ROLE_MEMBER, ROLE_PENGURUS)
+def import_template_xlsx():
+    return Response(bulk_import.template_xlsx(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="templat-produk.xlsx"'})

@@ -45,6 +45,8 @@ SENTENCES = {
     "product.status": _l("%(actor)s set the product %(product)s to %(status)s"),
     "product.photo_move": _l("%(actor)s changed the order of the photos of %(product)s"),
     "product.photo_delete": _l("%(actor)s removed a photo of %(product)s"),
+    "product.import": _l("%(actor)s imported products of %(member)s from %(file)s: %(created)s new, %(updated)s "
+                         "updated, %(skipped)s rows skipped"),
     "category.create": _l("%(actor)s added the category %(name)s"),
     "category.rename": _l("%(actor)s renamed the category %(before)s to %(name)s"),
     "user.create": _l("%(actor)s made an account for %(name)s (%(role)s)"),

@@ -49,6 +49,14 @@ def from_environment(instance_path: str) -> dict:
         # before decoding (bench/photo_memory.py: the worker's extra peak stays under 150 MB).
         "MAX_DECODE_MB": _int("MAX_DECODE_MB", 100),
         "PENDING_PHOTO_HOURS": _int("PENDING_PHOTO_HOURS", 2),
+        # Spreadsheet import (catalog/bulk_import.py): rows a file may have, the size of one upload (the
+        # spreadsheet and the ZIP of photos together), what the ZIP may unpack to and how many files it holds.
+        "IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 1000),
+        "IMPORT_MAX_UPLOAD_MB": _int("IMPORT_MAX_UPLOAD_MB", 300),
+        "IMPORT_MAX_ZIP_MB": _int("IMPORT_MAX_ZIP_MB", 1000),
+        "IMPORT_MAX_ZIP_FILES": _int("IMPORT_MAX_ZIP_FILES", 2000),
+        # Seconds of photo work in one request (the preview page asks for the next batch by itself).
+        "IMPORT_BATCH_SECONDS": _int("IMPORT_BATCH_SECONDS", 5),
         "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT") or 10),
         # Where pg_dump/pg_restore live for `flask backup|restore`; empty: Debian's newest
         # /usr/lib/postgresql/*/bin, then the PATH.

@@ -14,6 +14,7 @@ POSTs carry no data, so an allowed one is refused by its form and a refused one 
 """
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
+from catalog import bulk_import
 from consignment import services as gerai
 from marketplace import accounts, pending_photos
 from marketplace.extensions import db
@@ -190,6 +192,8 @@ def world(app, make_user, make_member, make_product, make_lot):
     db.session.add(payment)
     db.session.commit()
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
+    pending_import = bulk_import.start_import(member.user, None, bulk_import.ImportFile(
+        "produk.csv", io.BytesIO(b"nama,harga\nKeripik,15000\n")))
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
@@ -201,6 +205,7 @@ def world(app, make_user, make_member, make_product, make_lot):
         "/bahasa/<code>": {"code": "id"},
         "/atur-sandi/<token>": {"token": token},
         "/foto-tersimpan/<token>": {"token": kept.token},
+        "/kelola/impor/<token>": {"token": pending_import},
         "/admin/situs/pengurus/<int:member_id>": {"member_id": board.id},
         "/ikon-<int:size>.png": {"size": 192},
     }

@@ -96,7 +96,25 @@ def demo_values() -> dict[str, dict[str, object]]:
         "storefront.site_board_edit": {"member_id": first(BoardMember.id)},
         "core.reset_password": {"token": create_reset_link_token(pengurus, db.session.get(User, by_name["user_id"]))},
         "core.member_edit": {"member_id": first(Member.id)},
+        "catalog.import_preview": {"token": demo_import(member.user)},
     }
+
+
+# A spreadsheet a member might send: one row ready, one updating a demo product, two with errors.
+DEMO_IMPORT = ("nama,harga,satuan,kategori,status\n"
+               "Keripik Singkong Balado 200 g,12rb,bungkus 200 g,,terbit\n"
+               "Keripik Pisang Kepok 250 g,16.000,bungkus 250 g,,terbit\n"
+               "Dodol Kandangan Rasa Durian Asli Tanpa Pengawet Kemasan Besar,\"15,5x\",kotak,Kue Basah,tampil\n"
+               ",9000,pcs,,\n")
+
+
+def demo_import(user) -> str:
+    """A pending spreadsheet import of the demo member (catalog/bulk_import.py), for its preview page."""
+    import io
+
+    from catalog.bulk_import import ImportFile, start_import
+
+    return start_import(user, None, ImportFile("produk-acil.csv", io.BytesIO(DEMO_IMPORT.encode())))
 
 
 @dataclass
