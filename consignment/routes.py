@@ -233,7 +233,7 @@ def _render_pos(form: CheckoutForm, query: str = "", status: int = 200):
         form.expected_total.data = str(total)
     found = services.lots_for_sale_search(query) if query else []
     return render_template("consignment/pos.html", lines=lines, total=total, form=form, query=query,
-                           found=found), status
+                           found=found, **counter_routes.counter_context()), status
 
 
 @bp.get("/kasir")
@@ -249,6 +249,8 @@ def pos_add():
     lot = services.find_lot(code) if code else None
     if lot is None and request.form.get("lot_id", type=int):
         lot = db.session.get(ConsignmentLot, request.form.get("lot_id", type=int))
+    if lot is None and (order := counter_routes.order_by_number(code)) is not None:
+        return redirect(url_for("orders.staff_order", order_id=order.id))  # a pay-at-gerai order to collect
     if lot is None:
         if code:
             # Not a label code: treat what was typed as a product name search.
@@ -488,3 +490,6 @@ def check_ledger_command(repair):
     if mismatches:
         raise SystemExit(1)
     click.echo("Ledger OK: every lot's balance equals the sum of its movements.")
+
+
+from . import counter_routes  # noqa: E402 - the phone counter's routes register on `bp` (they import it)
