@@ -20,7 +20,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import ROLE_PENGURUS
 from marketplace.once import OnceForm, new_key
-from marketplace.security import public, roles_required
+from marketplace.security import roles_required
 from marketplace.views import show_domain_error
 from orders import states as order_states
 from orders.models import Order
@@ -82,7 +82,7 @@ def pos_snapshot():
 
 
 @bp.get("/kasir/sw.js")
-@public
+@roles_required(*STAFF)
 def pos_service_worker():
     response = make_response(SW_FILE.read_text(encoding="utf-8"))
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
@@ -92,7 +92,7 @@ def pos_service_worker():
 
 
 @bp.get("/kasir/manifest.webmanifest")
-@public
+@roles_required(*STAFF)
 def pos_manifest():
     from marketplace import app_icon
     from marketplace.cooperative import current_cooperative

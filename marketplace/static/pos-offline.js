@@ -309,7 +309,7 @@
               R.change + ": " + fmt(sale.cash_received - sale.total), "", R.offline, R.thanks);
     var body = receipt.querySelector(".receipt-body");
     body.textContent = "";
-    var pre = document.createElement("pre"); pre.textContent = rows.join("\n");
+    var pre = document.createElement("pre"); pre.textContent = rows.join("\n").replace(/\*/g, "");
     body.appendChild(pre);
     $("receipt-wa").href = "https://wa.me/?text=" + encodeURIComponent(rows.join("\n"));
     receipt.hidden = false;
