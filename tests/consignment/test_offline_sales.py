@@ -66,7 +66,7 @@ def test_a_sale_belongs_to_the_kasir_of_its_token_whoever_syncs_it(app, make_use
     sale = db.session.get(Sale, result["sale_id"])
     assert sale.cashier_id == sari.id
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sale.offline"))
-    assert event.actor_id == sari.id and "offline" in describe(event)
+    assert event.actor_id == sari.id and sale.number in describe(event)
 
 
 def test_a_forged_token_or_a_switched_off_kasir_is_refused(app, make_user, make_lot):
@@ -167,3 +167,46 @@ def test_the_snapshot_lists_lots_with_stock_for_the_phone(client, login_as, make
     assert [row["code"] for row in body["lots"]] == [lot.code]
     assert body["lots"][0] == {"code": lot.code, "name": lot.product.name, "price": lot.unit_price,
                                "member": lot.member.business_name, "on_hand": 4}
+
+
+def test_the_pos_finds_lots_by_member_name_as_the_kasir_types(client, login_as, make_lot, make_member, make_product):
+    login_as("kasir")
+    member = make_member(business_name="Dapur Galuh")
+    lot = make_lot(product=make_product(member, name="Bingka Kentang"), quantity=3)
+    page = client.get("/gerai/kasir/cari?q=galuh").get_data(as_text=True)
+    assert "Bingka Kentang" in page and lot.code in page
+    assert "Bingka" not in client.get("/gerai/kasir/cari?q=zzzz").get_data(as_text=True)
+
+
+def test_a_pay_at_gerai_order_is_collected_from_the_pos_by_its_number(client, login_as, make_lot):
+    from orders import services as orders
+
+    login_as("kasir")
+    lot = make_lot(quantity=3)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "gerai")
+    assert order.number in client.get("/gerai/kasir").get_data(as_text=True)  # listed to pick
+    response = client.post("/gerai/kasir/tambah", data={"kode": order.number.lower()})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/gerai/pesanan/{order.id}")
+
+
+def test_the_offline_shell_and_its_service_worker_are_served_for_the_pos_scope(client, login_as):
+    login_as("kasir")
+    shell = client.get("/gerai/kasir/luring").get_data(as_text=True)
+    assert 'data-shell="1"' in shell and "pos-offline.js" in shell
+    worker = client.get("/gerai/kasir/sw.js")
+    assert worker.headers["Service-Worker-Allowed"] == "/gerai/kasir" and "caches" in worker.get_data(as_text=True)
+    manifest = client.get("/gerai/kasir/manifest.webmanifest").json
+    assert manifest["start_url"] == "/gerai/kasir" and manifest["scope"] == "/gerai/kasir"
+
+
+def test_open_discrepancies_are_listed_on_the_dashboard_and_resolved_by_pengurus(client, login_as, make_user, make_lot):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=1)
+    _sync(kasir, lot, 2)
+    login_as("pengurus")
+    assert "discrepancies-notice" in client.get("/dasbor").get_data(as_text=True)
+    found = offline.open_discrepancies()[0]
+    response = client.post(f"/gerai/selisih/{found.id}", data={"note": "satu bungkus di gudang", "once": "k" * 20})
+    assert response.status_code == 302
+    assert services.on_hand(lot.id) == 0 and offline.count_open_discrepancies() == 0
+    assert "discrepancies-notice" not in client.get("/dasbor").get_data(as_text=True)
