@@ -18,16 +18,17 @@ depends_on = None
 
 
 def upgrade():
+    big_int = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')  # BIGINT on PostgreSQL, as every id since 0009
     op.create_table(
         'stock_discrepancies',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('lot_id', sa.Integer(), nullable=False),
-        sa.Column('sale_id', sa.Integer(), nullable=False),
-        sa.Column('quantity', sa.Integer(), nullable=False),
+        sa.Column('id', big_int, nullable=False),
+        sa.Column('lot_id', big_int, nullable=False),
+        sa.Column('sale_id', big_int, nullable=False),
+        sa.Column('quantity', big_int, nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('resolved_at', sa.DateTime(), nullable=True),
-        sa.Column('resolved_by_id', sa.Integer(), nullable=True),
-        sa.Column('resolution_movement_id', sa.Integer(), nullable=True),
+        sa.Column('resolved_by_id', big_int, nullable=True),
+        sa.Column('resolution_movement_id', big_int, nullable=True),
         sa.Column('resolution_note', sa.Text(), nullable=False),
         sa.CheckConstraint('quantity > 0', name=op.f('ck_stock_discrepancies_quantity_positive')),
         sa.ForeignKeyConstraint(['lot_id'], ['consignment_lots.id'], name=op.f('fk_stock_discrepancies_lot_id_consignment_lots')),
