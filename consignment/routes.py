@@ -171,6 +171,7 @@ def intake_product_search():
 def _render_lot(lot: ConsignmentLot, form: AdjustmentForm, status: int = 200):
     return render_template("consignment/lot.html", lot=lot, on_hand=services.on_hand(lot.id),
                            movements=services.lot_movements(lot.id), form=form,
+                           discrepancies=counter_routes.offline.lot_discrepancies(lot.id),
                            reason_labels=adjustment_reason_labels()), status
 
 

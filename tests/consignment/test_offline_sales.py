@@ -210,3 +210,23 @@ def test_open_discrepancies_are_listed_on_the_dashboard_and_resolved_by_pengurus
     assert response.status_code == 302
     assert services.on_hand(lot.id) == 0 and offline.count_open_discrepancies() == 0
     assert "discrepancies-notice" not in client.get("/dasbor").get_data(as_text=True)
+
+
+def test_the_lot_page_shows_its_open_discrepancy(client, login_as, make_user, make_lot):
+    lot = make_lot(quantity=1)
+    sale = _sync(make_user("kasir"), lot, 2)
+    login_as("kasir")
+    page = client.get(f"/gerai/lot/{lot.code}").get_data(as_text=True)
+    assert 'class="flash flash-error discrepancy"' in page and sale["number"] in page
+
+
+def test_the_sync_endpoint_refuses_a_request_without_the_csrf_token(app, client, login_as, make_lot):
+    kasir = login_as("kasir")
+    lot = make_lot(quantity=3)
+    app.config["WTF_CSRF_ENABLED"] = True
+    sale = {"uuid": str(uuid.uuid4()), "token": offline.kasir_token(kasir), "sold_at": utcnow().isoformat() + "Z",
+            "lines": [{"code": lot.code, "quantity": 1}]}
+    assert client.post("/gerai/kasir/sinkron", json={"sales": [sale]}).status_code == 400
+    csrf = client.get("/gerai/kasir/stok.json").json["csrf"]
+    answer = client.post("/gerai/kasir/sinkron", json={"sales": [sale]}, headers={"X-CSRFToken": csrf})
+    assert answer.status_code == 200 and answer.json["results"][0]["status"] == "recorded"
