@@ -76,7 +76,11 @@ def pos_shell():
 @bp.get("/kasir/stok.json")
 @roles_required(*STAFF)
 def pos_snapshot():
-    response = jsonify({**offline.sellable_snapshot(), "csrf": generate_csrf()})
+    """The sellable lots for the phone, and a fresh CSRF token for the sync (`?hanya=token`: the token alone)."""
+    if request.args.get("hanya") == "token":
+        response = jsonify({"csrf": generate_csrf()})
+    else:
+        response = jsonify({**offline.sellable_snapshot(), "csrf": generate_csrf()})
     response.headers["Cache-Control"] = "no-store"
     return response
 

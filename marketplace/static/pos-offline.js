@@ -80,18 +80,28 @@
 
   // --- online: remember the kasir, keep the snapshot, register the service worker, sync ---
   var csrf = D.csrf;
+  var SNAPSHOT_MINUTES = 5;  // the POS reloads after every scan online: the list is fetched again at most this often
+  function fetchJson(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
+      if (!r.ok || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error("signed out");
+      return r.json();
+    });
+  }
   function refreshSnapshot() {
-    return fetch(D.snapshot, {credentials: "same-origin", headers: {Accept: "application/json"}})
-      .then(function (r) {
-        if (!r.ok || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error("signed out");
-        return r.json();
-      }).then(function (snap) {
-        if (snap.csrf) csrf = snap.csrf;
+    return get("meta", "snapshot").then(function (kept) {
+      if (kept && Date.now() - kept.fetched < SNAPSHOT_MINUTES * 60000) {
+        return fetchJson(D.snapshot + "?hanya=token").then(function (answer) { csrf = answer.csrf; });
+      }
+      return fetchJson(D.snapshot).then(function (snap) {
+        csrf = snap.csrf;
         return tx("lots", "readwrite", function (s) {
           s.clear();
           snap.lots.forEach(function (lot) { s.put(lot); });
-        }).then(function () { return put("meta", {key: "snapshot", taken_at: snap.taken_at, count: snap.lots.length}); });
+        }).then(function () {
+          return put("meta", {key: "snapshot", taken_at: snap.taken_at, fetched: Date.now(), count: snap.lots.length});
+        });
       });
+    });
   }
 
   var syncing = null;
@@ -290,6 +300,13 @@
                     return {code: l.code, name: l.name, price: l.price, quantity: l.quantity};
                   })};
       return put("queue", sale).then(function () {
+        return tx("lots", "readwrite", function (s) {  // the saved list counts what this phone sold since
+          sale.lines.forEach(function (l) {
+            var req = s.get(l.code);
+            req.onsuccess = function () { if (req.result) { req.result.on_hand -= l.quantity; s.put(req.result); } };
+          });
+        });
+      }).then(function () {
         cart = []; cash.value = ""; render(); showReceipt(sale); showQueue();
         if (navigator.onLine) sync();
       });

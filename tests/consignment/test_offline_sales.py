@@ -230,3 +230,9 @@ def test_the_sync_endpoint_refuses_a_request_without_the_csrf_token(app, client,
     csrf = client.get("/gerai/kasir/stok.json").json["csrf"]
     answer = client.post("/gerai/kasir/sinkron", json={"sales": [sale]}, headers={"X-CSRFToken": csrf})
     assert answer.status_code == 200 and answer.json["results"][0]["status"] == "recorded"
+
+
+def test_the_phone_can_ask_for_a_fresh_csrf_token_without_the_whole_list(client, login_as, make_lot):
+    login_as("kasir")
+    make_lot(quantity=2)
+    assert set(client.get("/gerai/kasir/stok.json?hanya=token").json) == {"csrf"}
