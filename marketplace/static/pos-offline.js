@@ -56,6 +56,8 @@
     var net = $("pos-net"), online = navigator.onLine;
     net.textContent = online ? net.dataset.online : net.dataset.offline;
     net.className = "badge " + (online ? "net-online" : "net-offline");
+    var back = $("pos-back-online");
+    if (back) back.hidden = !online;
   }
   function showQueue() {
     return all("queue").then(function (rows) {
