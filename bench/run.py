@@ -447,7 +447,7 @@ def render(rows: list[Row], title: str) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="small data against tiny (a quick run)")
-    parser.add_argument("--only", default="", help="comma list: sale,settlement,photo,photomem,import,search,http,pages,mixed")
+    parser.add_argument("--only", default="", help="comma list: sale,counter,settlement,photo,photomem,import,search,http,pages,mixed")
     parser.add_argument("--sizes", default="small,default,large",
                         help="data sizes of the page table, smallest first; the mixed workload runs at the last")
     args = parser.parse_args(argv)
@@ -463,6 +463,10 @@ def main(argv=None) -> None:
 
     if want("sale"):
         rows += bench_counter_sale(main_dir, base_dir, main_name, base_name)
+    if want("counter"):
+        from .counter import bench_counter
+
+        rows += bench_counter(main_dir)
     if want("settlement"):
         rows += bench_settlement(main_dir, base_dir)
     if want("photo"):

@@ -273,3 +273,34 @@ class PosCartLine(db.Model):
     lot_id: Mapped[int] = mapped_column(ForeignKey("consignment_lots.id"), index=True)
     quantity: Mapped[int]
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockDiscrepancy(db.Model):
+    """A lot sold below zero by a sale made offline (the goods left the shop while the ledger had already
+    let the units go, e.g. online). Pengurus resolves it with a count correction; until then the lot shows
+    it and the dashboard lists it. Appended once per (sale, lot); resolving fills the resolution columns."""
+
+    __tablename__ = "stock_discrepancies"
+    __table_args__ = (
+        UniqueConstraint("sale_id", "lot_id", name="uq_stock_discrepancies_sale_lot"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_stock_discrepancies_open", "resolved_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("consignment_lots.id"), index=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
+    quantity: Mapped[int]  # units the sale took beyond what the ledger had
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[Optional[datetime]]
+    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolution_movement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stock_movements.id"))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+    lot: Mapped[ConsignmentLot] = relationship()
+    sale: Mapped[Sale] = relationship()
+    resolved_by: Mapped[Optional[User]] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -172,6 +172,7 @@ def intake_product_search():
 def _render_lot(lot: ConsignmentLot, form: AdjustmentForm, status: int = 200):
     return render_template("consignment/lot.html", lot=lot, on_hand=services.on_hand(lot.id),
                            movements=services.lot_movements(lot.id), form=form,
+                           discrepancies=counter_routes.offline.lot_discrepancies(lot.id),
                            reason_labels=adjustment_reason_labels()), status
 
 
@@ -234,7 +235,7 @@ def _render_pos(form: CheckoutForm, query: str = "", status: int = 200):
         form.expected_total.data = str(total)
     found = services.lots_for_sale_search(query) if query else []
     return render_template("consignment/pos.html", lines=lines, total=total, form=form, query=query,
-                           found=found), status
+                           found=found, **counter_routes.counter_context()), status
 
 
 @bp.get("/kasir")
@@ -250,6 +251,8 @@ def pos_add():
     lot = services.find_lot(code) if code else None
     if lot is None and request.form.get("lot_id", type=int):
         lot = db.session.get(ConsignmentLot, request.form.get("lot_id", type=int))
+    if lot is None and (order := counter_routes.order_by_number(code)) is not None:
+        return redirect(url_for("orders.staff_order", order_id=order.id))  # a pay-at-gerai order to collect
     if lot is None:
         if code:
             # Not a label code: treat what was typed as a product name search.
@@ -500,3 +503,6 @@ def check_ledger_command(repair):
     if mismatches:
         raise SystemExit(1)
     click.echo("Ledger OK: every lot's balance equals the sum of its movements.")
+
+
+from . import counter_routes  # noqa: E402 - the phone counter's routes register on `bp` (they import it)

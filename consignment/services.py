@@ -330,9 +330,10 @@ def _number(prefix: str, obj_id: int, when: datetime) -> str:
 
 
 def new_sale(actor: User, *, channel: str, payment_method: str, total: int, cash_received: int | None = None,
-             payment_reference: str = "") -> Sale:
-    """Start a sale inside the caller's transaction; its number comes from its id."""
-    now = utcnow()
+             payment_reference: str = "", when: datetime | None = None) -> Sale:
+    """Start a sale inside the caller's transaction; its number comes from its id. `when`: the time it
+    happened, if earlier than now (a sale made offline)."""
+    now = when or utcnow()
     sale = Sale(channel=channel, payment_method=payment_method, total=total,
                 cash_received=cash_received, payment_reference=(payment_reference or "").strip(),
                 cashier_id=actor.id, created_at=now)

@@ -36,6 +36,9 @@ def record_event(actor: User | None, action: str, obj, summary: str = "", **para
 # action -> the sentence shown (placeholders: %(actor)s and the event's params)
 SENTENCES = {
     "sale.record": _l("%(actor)s sold %(items)s, %(total)s"),
+    "sale.offline": _l("%(actor)s sold %(items)s offline, %(total)s (sale %(number)s)"),
+    "stock.discrepancy": _l("%(actor)s sold %(quantity)s × %(product)s (lot %(lot)s) offline beyond the stock on hand (sale %(number)s)"),
+    "stock.discrepancy_resolve": _l("%(actor)s resolved the stock discrepancy of %(quantity)s × %(product)s (lot %(lot)s, sale %(number)s): %(reason)s"),
     "sale.void": _l("%(actor)s voided sale %(number)s (%(total)s): %(reason)s"),
     "lot.receive": _l("%(actor)s received %(quantity)s × %(product)s (lot %(lot)s) at %(price)s each"),
     "stock.adjust": _l("%(actor)s took %(quantity)s × %(product)s (lot %(lot)s) off the stock: %(reason)s"),

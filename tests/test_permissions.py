@@ -23,6 +23,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from catalog import bulk_import
+from consignment import offline as offline_sales
 from consignment import services as gerai
 from marketplace import accounts, pending_photos
 from marketplace.extensions import db
@@ -194,10 +195,14 @@ def world(app, make_user, make_member, make_product, make_lot):
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
     pending_import = bulk_import.start_import(member.user, None, bulk_import.ImportFile(
         "produk.csv", io.BytesIO(b"nama,harga\nKeripik,15000\n")))
+    short_lot = make_lot(product, quantity=1, kasir=kasir)  # sold twice offline: a stock discrepancy
+    oversold = offline_sales.sync_offline_sale("0f0e0d0c-0b0a-4908-8706-050403020100", offline_sales.kasir_token(kasir),
+                                               utcnow(), [offline_sales.OfflineLine(short_lot.code, 2)])
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
-               "post_id": post.id, "payment_id": payment.id, "key": "tentang", "name": product.photos[0].variant_name(320)}
+               "post_id": post.id, "payment_id": payment.id, "key": "tentang",
+               "discrepancy_id": offline_sales.open_discrepancies()[0].id if oversold["discrepancies"] else 0, "name": product.photos[0].variant_name(320)}
     by_rule = {  # where an argument's name alone does not say what it is
         "/produk/<slug>": {"slug": product.slug},
         "/umkm/<slug>": {"slug": member.slug},

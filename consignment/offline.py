@@ -1,0 +1,258 @@
+"""Selling with the connection down: the kasir's token, the snapshot of sellable lots, syncing queued sales,
+and the stock discrepancies an offline sale can leave behind.
+
+The POS keeps selling offline (cash) and stores each sale on the device with a client-made UUID, the lines,
+the time it happened and the signed token of the kasir who made it (embedded when the POS loaded online).
+When the connection returns the device sends its queue, in order, to `sync_offline_sale`:
+
+- **exactly once**: the UUID is claimed in the one-time keys table (UNIQUE) as the transaction's first
+  statement, so a re-sent sale (a lost response, a double sync, two workers at once) returns the first
+  result and changes nothing;
+- **dated when it happened**: the sale's time, not in the future (a little clock skew allowed), at most
+  `OFFLINE_SALE_MAX_DAYS` old;
+- **by the kasir who made it**: the token names them (itsdangerous, signed with the app's secret); whoever
+  is signed in when the queue syncs does not matter, and a forged or expired token is refused;
+- **never dropped**: a sale that sells more than the ledger has (the last unit went online meanwhile) is
+  still recorded — the goods left the shop — and each lot it took below zero gets a `StockDiscrepancy`
+  that pengurus resolves with a count correction (audited); open online orders holding that lot are
+  flagged for the kasir.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace import once
+from marketplace.audit import record_event
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import ROLE_KASIR, ROLE_PENGURUS, User
+from marketplace.timeutil import utcnow
+from marketplace.transaction import transaction
+
+from . import services
+from .models import KIND_ADJUSTMENT, ConsignmentLot, Sale, StockDiscrepancy
+
+TOKEN_SALT = "pos-offline-kasir"
+OFFLINE_ACTION = "sale.offline"
+OFFLINE_SALE_MAX_DAYS = 7  # a queued sale older than this is refused (and stays on the device, shown)
+CLOCK_SKEW = timedelta(minutes=10)  # a phone's clock may run a little ahead of the server's
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_LINES = 200
+
+
+# --- the kasir's token ------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def kasir_token(user: User) -> str:
+    """A signed token naming the kasir, embedded in the POS when it loads online and stored with every sale
+    queued on the device, so a sale stays theirs whoever is signed in when it syncs."""
+    return _serializer().dumps({"u": user.id})
+
+
+def kasir_from_token(token: str) -> User:
+    """The kasir a token names. Refuses a forged or damaged token, one older than the longest a sale may
+    wait (plus a day), and one of an account that is switched off or no longer sells."""
+    max_age = (OFFLINE_SALE_MAX_DAYS + 1) * 86400
+    try:
+        data = _serializer().loads(token or "", max_age=max_age)
+    except SignatureExpired:
+        raise DomainError(_("This sale waited too long on the device to be recorded; tell the pengurus.")) from None
+    except BadSignature:
+        raise DomainError(_("This sale's cashier signature is not valid.")) from None
+    user = db.session.get(User, data.get("u") if isinstance(data, dict) else None)
+    if user is None or not user.active or user.role not in (ROLE_KASIR, ROLE_PENGURUS):
+        raise DomainError(_("This sale's cashier can no longer sell."))
+    return user
+
+
+# --- the snapshot of sellable lots -----------------------------------------------------------------
+
+def sellable_snapshot() -> dict:
+    """What the POS needs to sell offline: every lot with stock (code, name, price, member, on hand now)."""
+    rows = db.session.execute(
+        select(ConsignmentLot.id, ConsignmentLot.code, ConsignmentLot.unit_price, ConsignmentLot.on_hand,
+               ConsignmentLot.product_id, ConsignmentLot.member_id)
+        .where(ConsignmentLot.on_hand > 0).order_by(ConsignmentLot.id)).all()
+    from catalog.models import Product
+    from marketplace.models import Member
+
+    names = dict(db.session.execute(select(Product.id, Product.name)
+                                    .where(Product.id.in_({r.product_id for r in rows}))).all()) if rows else {}
+    members = dict(db.session.execute(select(Member.id, Member.business_name)
+                                      .where(Member.id.in_({r.member_id for r in rows}))).all()) if rows else {}
+    return {"taken_at": utcnow().replace(tzinfo=timezone.utc).isoformat(),
+            "lots": [{"code": r.code, "name": names.get(r.product_id, ""), "price": int(r.unit_price),
+                      "member": members.get(r.member_id, ""), "on_hand": int(r.on_hand)} for r in rows]}
+
+
+# --- syncing a queued sale ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfflineLine:
+    code: str
+    quantity: int
+
+
+def parse_sold_at(text) -> datetime:
+    """The sale's time as the device wrote it (ISO 8601 with a zone), as naive UTC like every stored time."""
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(_("This sale's time is not readable.")) from None
+    if when.tzinfo is None:
+        raise DomainError(_("This sale's time is not readable."))
+    return when.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _check_time(sold_at: datetime) -> None:
+    now = utcnow()
+    if sold_at > now + CLOCK_SKEW:
+        raise DomainError(_("This sale's time is in the future; check the device's clock."))
+    if sold_at < now - timedelta(days=OFFLINE_SALE_MAX_DAYS):
+        raise DomainError(_("This sale waited too long on the device to be recorded; tell the pengurus."))
+
+
+def sale_result(sale: Sale) -> dict:
+    """What a sync answers for a recorded sale: the same every time the sale is sent."""
+    discrepancies = db.session.scalars(select(StockDiscrepancy.lot_id).where(StockDiscrepancy.sale_id == sale.id)).all()
+    return {"status": "recorded", "sale_id": sale.id, "number": sale.number, "total": sale.total,
+            "discrepancies": len(discrepancies)}
+
+
+def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: list[OfflineLine],
+                      cash_received: int | None = None, synced_by: User | None = None) -> dict:
+    """Record one sale made offline, exactly once (see the module doc). Returns `sale_result`."""
+    client_uuid = (client_uuid or "").strip().lower()
+    if not UUID_PATTERN.match(client_uuid):
+        raise DomainError(_("This sale has no valid device number."))
+    kasir = kasir_from_token(token)
+    with transaction():
+        first = once.claim(client_uuid, OFFLINE_ACTION, kasir)
+        if first is not None:
+            return sale_result(db.session.get(Sale, first))
+        _check_time(sold_at)
+        sale = _record(kasir, sold_at, lines, cash_received, synced_by)
+        once.remember(client_uuid, sale.id)
+        result = sale_result(sale)
+    return result
+
+
+def _record(kasir: User, sold_at: datetime, lines: list[OfflineLine], cash_received: int | None,
+            synced_by: User | None) -> Sale:
+    if not lines or len(lines) > MAX_LINES:
+        raise DomainError(_("Add at least one item before recording the sale."))
+    wanted: dict[str, int] = {}
+    for line in lines:
+        code = (line.code or "").strip().upper()
+        wanted[code] = wanted.get(code, 0) + services._check_quantity(line.quantity, "lines")
+    lots = {lot.code: lot for lot in db.session.scalars(
+        select(ConsignmentLot).where(ConsignmentLot.code.in_(wanted)).options(selectinload(ConsignmentLot.product)))}
+    if set(wanted) - set(lots):
+        raise DomainError(_("A lot in this sale no longer exists."))
+    services.lock_lots(lot.id for lot in lots.values())
+    total = sum(lots[code].unit_price * qty for code, qty in wanted.items())
+    if cash_received is None:
+        cash_received = total
+    if not isinstance(cash_received, int) or isinstance(cash_received, bool) or cash_received < total:
+        raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
+                            cash=services.format_rupiah(cash_received if isinstance(cash_received, int) else 0),
+                            total=services.format_rupiah(total)))
+    sale = services.new_sale(kasir, channel="offline", payment_method="cash", total=total,
+                             cash_received=cash_received, when=sold_at)
+    for code, qty in wanted.items():
+        services.sell_from_lot(sale, lots[code], qty, kasir)
+    db.session.flush()
+    balances = services.on_hand_by_lot(lot.id for lot in lots.values())
+    short = []
+    for code, qty in wanted.items():
+        lot = lots[code]
+        if balances[lot.id] < 0:
+            missing = min(qty, -balances[lot.id])
+            db.session.add(StockDiscrepancy(lot_id=lot.id, sale_id=sale.id, quantity=missing))
+            short.append((missing, lot.product.name, lot.code))
+    items = [(q, lots[c].product.name, c) for c, q in wanted.items()]
+    record_event(kasir, OFFLINE_ACTION, sale, f"{sale.number} offline at {sold_at:%Y-%m-%d %H:%M:%S} total={total} "
+                                              f"lines={list(wanted.items())} synced_by={getattr(synced_by, 'id', None)}",
+                 items=items, total=total, number=sale.number)
+    for missing, product, code in short:
+        record_event(kasir, "stock.discrepancy", sale, f"{code} short={missing} by {sale.number}",
+                     quantity=missing, product=product, lot=code, number=sale.number)
+    return sale
+
+
+# --- discrepancies ----------------------------------------------------------------------------------
+
+def open_discrepancies(limit: int = 50) -> list[StockDiscrepancy]:
+    return list(db.session.scalars(
+        select(StockDiscrepancy).where(StockDiscrepancy.resolved_at.is_(None))
+        .options(selectinload(StockDiscrepancy.lot).selectinload(ConsignmentLot.product),
+                 selectinload(StockDiscrepancy.sale))
+        .order_by(StockDiscrepancy.id).limit(limit)))
+
+
+def count_open_discrepancies() -> int:
+    from sqlalchemy import func
+
+    return int(db.session.scalar(select(func.count(StockDiscrepancy.id))
+                                 .where(StockDiscrepancy.resolved_at.is_(None))) or 0)
+
+
+def lot_discrepancies(lot_id: int) -> list[StockDiscrepancy]:
+    return list(db.session.scalars(select(StockDiscrepancy).where(StockDiscrepancy.lot_id == lot_id)
+                                   .options(selectinload(StockDiscrepancy.sale)).order_by(StockDiscrepancy.id)))
+
+
+def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, once_key: str | None = None) -> StockDiscrepancy:
+    """Pengurus settles a discrepancy: a count correction puts back the units the ledger was short (the
+    goods had left the shop and were paid for), so the lot's balance and the money agree again. Once."""
+    with transaction():
+        first = once.claim(once_key, "stock.discrepancy_resolve", actor)
+        if first is not None:
+            return db.session.get(StockDiscrepancy, first)
+        note = (note or "").strip()
+        if len(note) < 3:
+            raise DomainError(_("Describe what happened (at least a few words)."), field="note")
+        found = db.session.get(StockDiscrepancy, discrepancy_id)
+        if found is None:
+            raise NotFound(_("Discrepancy not found."))
+        services.lock_lots([found.lot_id])
+        db.session.refresh(found)
+        if found.resolved_at is not None:
+            raise DomainError(_("This discrepancy was already resolved."))
+        lot = found.lot
+        movement = services.append_movement(lot, KIND_ADJUSTMENT, found.quantity, actor,
+                                            reason=f"count_correction: {found.sale.number}: {note}")
+        db.session.flush()
+        found.resolved_at, found.resolved_by_id = utcnow(), actor.id
+        found.resolution_movement_id, found.resolution_note = movement.id, note
+        record_event(actor, "stock.discrepancy_resolve", lot,
+                     f"{lot.code} +{found.quantity} for {found.sale.number}: {note}",
+                     quantity=found.quantity, product=lot.product.name, lot=lot.code, number=found.sale.number,
+                     reason=note)
+        once.remember(once_key, found.id)
+    return found
+
+
+def orders_hit_by_discrepancies(order_ids) -> set[int]:
+    """Of these open online orders, those holding units of a lot with an open discrepancy: an offline sale
+    may have taken goods kept for them, so the kasir checks the shelf before handing the order over."""
+    from orders.models import OrderLine
+
+    order_ids = list(order_ids)
+    if not order_ids:
+        return set()
+    rows = db.session.scalars(
+        select(OrderLine.order_id).join(StockDiscrepancy, StockDiscrepancy.lot_id == OrderLine.lot_id)
+        .where(OrderLine.order_id.in_(order_ids), StockDiscrepancy.resolved_at.is_(None)).distinct())
+    return set(rows)

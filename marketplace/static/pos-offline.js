@@ -1,0 +1,344 @@
+// POS offline: the service worker keeps the counter's shell; this file keeps, in IndexedDB on the device,
+// the snapshot of sellable lots (refreshed whenever the POS is online), the kasir who last opened the POS
+// (their signed token), and the queue of sales made offline. The queue belongs to the device, not to a
+// session: signing out or another kasir signing in never loses a queued sale nor changes whose it is (each
+// sale carries the token of the kasir who made it). When the connection returns the queue is sent, in
+// order, to the server, which records each sale exactly once (its client-made UUID).
+(function () {
+  "use strict";
+  var pos = document.getElementById("pos");
+  if (!pos || !window.indexedDB) return;
+  var shell = !!pos.dataset.shell;
+  var D = pos.dataset;
+  var $ = function (id) { return document.getElementById(id); };
+  var money = window.PasarMoney;
+
+  // --- IndexedDB ---
+  var dbp = new Promise(function (resolve, reject) {
+    var open = indexedDB.open("pasar-pos", 1);
+    open.onupgradeneeded = function () {
+      var db = open.result;
+      db.createObjectStore("lots", {keyPath: "code"});
+      db.createObjectStore("meta", {keyPath: "key"});
+      db.createObjectStore("queue", {keyPath: "uuid"});
+    };
+    open.onsuccess = function () { resolve(open.result); };
+    open.onerror = function () { reject(open.error); };
+  });
+  function tx(store, mode, work) {
+    return dbp.then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(store, mode), result;
+        var req = work(t.objectStore(store));
+        if (req) req.onsuccess = function () { result = req.result; };
+        t.oncomplete = function () { resolve(result); };
+        t.onerror = t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+  var get = function (store, key) { return tx(store, "readonly", function (s) { return s.get(key); }); };
+  var put = function (store, value) { return tx(store, "readwrite", function (s) { return s.put(value); }); };
+  var all = function (store) { return tx(store, "readonly", function (s) { return s.getAll(); }); };
+  var del = function (store, key) { return tx(store, "readwrite", function (s) { return s.delete(key); }); };
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function fmt(n) { return money ? money.formatRupiah(n) : "Rp" + n; }
+  function say(text) { var m = $("pos-message"); m.textContent = text || ""; m.hidden = !text; }
+
+  // --- the header: online/offline and the queue's count ---
+  function showNet() {
+    var net = $("pos-net"), online = navigator.onLine;
+    net.textContent = online ? net.dataset.online : net.dataset.offline;
+    net.className = "badge " + (online ? "net-online" : "net-offline");
+    var back = $("pos-back-online");
+    if (back) back.hidden = !online;
+  }
+  function showQueue() {
+    return all("queue").then(function (rows) {
+      rows.sort(function (a, b) { return a.seq - b.seq; });
+      var waiting = rows.filter(function (r) { return r.status !== "refused"; });
+      $("pos-queue-n").textContent = waiting.length;
+      $("pos-queue").hidden = rows.length === 0;
+      var list = $("pending-list");
+      list.textContent = "";
+      rows.forEach(function (r) {
+        var li = document.createElement("li");
+        var state = r.status === "refused" ? list.dataset.refused + ": " + (r.message || "") : list.dataset.waiting;
+        li.textContent = new Date(r.sold_at).toLocaleTimeString() + " · " + r.kasir_name + " · " + fmt(r.total) + " · " + state;
+        li.className = r.status === "refused" ? "refused" : "waiting";
+        list.appendChild(li);
+      });
+      $("pos-pending").hidden = rows.length === 0;
+      document.documentElement.dataset.posQueue = String(waiting.length);
+      return waiting.length;
+    });
+  }
+
+  // --- online: remember the kasir, keep the snapshot, register the service worker, sync ---
+  var csrf = D.csrf;
+  var SNAPSHOT_MINUTES = 5;  // the POS reloads after every scan online: the list is fetched again at most this often
+  function fetchJson(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (r) {
+      if (!r.ok || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error("signed out");
+      return r.json();
+    });
+  }
+  function refreshSnapshot() {
+    return get("meta", "snapshot").then(function (kept) {
+      if (kept && Date.now() - kept.fetched < SNAPSHOT_MINUTES * 60000) {
+        return fetchJson(D.snapshot + "?hanya=token").then(function (answer) { csrf = answer.csrf; });
+      }
+      return fetchJson(D.snapshot).then(function (snap) {
+        csrf = snap.csrf;
+        return tx("lots", "readwrite", function (s) {
+          s.clear();
+          snap.lots.forEach(function (lot) { s.put(lot); });
+        }).then(function () {
+          return put("meta", {key: "snapshot", taken_at: snap.taken_at, fetched: Date.now(), count: snap.lots.length});
+        });
+      });
+    });
+  }
+
+  var syncing = null;
+  function sync() {
+    if (syncing) return syncing;
+    syncing = all("queue").then(function (rows) {
+      rows = rows.filter(function (r) { return r.status !== "refused"; }).sort(function (a, b) { return a.seq - b.seq; });
+      if (!rows.length || !navigator.onLine) return 0;
+      return refreshSnapshot().then(function () { return sendBatches(rows); });
+    }).catch(function () { return 0; }).then(function (n) {
+      syncing = null;
+      return showQueue().then(function () { return n; });
+    });
+    return syncing;
+  }
+  function sendBatches(rows) {
+    var batch = rows.slice(0, 50), rest = rows.slice(50);
+    var body = JSON.stringify({sales: batch.map(function (r) {
+      return {uuid: r.uuid, token: r.token, sold_at: r.sold_at, cash_received: r.cash_received,
+              lines: r.lines.map(function (l) { return {code: l.code, quantity: l.quantity}; })};
+    })});
+    return fetch(D.sync, {method: "POST", credentials: "same-origin", body: body,
+                          headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}})
+      .then(function (r) { if (!r.ok) throw new Error("sync " + r.status); return r.json(); })
+      .then(function (answer) {
+        var done = answer.results.map(function (res) {
+          var row = batch.filter(function (r) { return r.uuid === res.uuid; })[0];
+          if (!row) return null;
+          if (res.status === "recorded") {
+            if (res.discrepancies) say(($("pending-list").dataset.discrepancy) + ": " + res.number);
+            return del("queue", row.uuid);
+          }
+          row.status = "refused"; row.message = res.message;
+          return put("queue", row);
+        });
+        return Promise.all(done);
+      }).then(function () { return rest.length ? sendBatches(rest) : batch.length; });
+  }
+
+  function rememberKasir() {
+    if (!D.kasirToken) return Promise.resolve();
+    return put("meta", {key: "kasir", token: D.kasirToken, name: D.kasirName});
+  }
+
+  // Signing out: this device no longer sells as that kasir offline (their queued sales stay and sync).
+  Array.prototype.forEach.call(document.querySelectorAll("form[action$='/keluar']"), function (f) {
+    f.addEventListener("submit", function (event) {
+      if (f.dataset.forgotten) return;
+      event.preventDefault();
+      del("meta", "kasir").catch(function () {}).then(function () { f.dataset.forgotten = "1"; f.submit(); });
+    });
+  });
+
+  window.addEventListener("online", function () { showNet(); sync(); });
+  window.addEventListener("offline", showNet);
+  showNet();
+
+  var ready = [showQueue()];
+  if (!shell) {
+    ready.push(rememberKasir());
+    ready.push(refreshSnapshot().catch(function () {}));
+    if ("serviceWorker" in navigator) {
+      ready.push(navigator.serviceWorker.register(D.sw, {scope: D.scope}).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        // A newer shell (another kasir's name, new files) replaces the kept one on every online visit.
+        if (registration.active) registration.active.postMessage("keep-shell");
+      }).catch(function () {}));
+    }
+  }
+  Promise.all(ready).then(function () { return sync(); }).then(function () {
+    document.documentElement.dataset.posReady = "1";  // the device can sell offline from here on
+  });
+  setInterval(function () { if (navigator.onLine) sync(); }, 30000);
+  if (!shell) return;
+
+  // --- the offline shell: a cart on the device, cash sales into the queue ---
+  var cart = [];
+  try { cart = JSON.parse(localStorage.getItem("pasar-pos-cart") || "[]"); } catch (e) { cart = []; }
+  var lines = $("lines"), totalEl = $("total"), record = $("record-sale"), form = $("pos-checkout");
+  var cash = $("cash_received"), code = $("kode"), found = $("found");
+
+  function total() { return cart.reduce(function (sum, l) { return sum + l.price * l.quantity; }, 0); }
+  function render() {
+    localStorage.setItem("pasar-pos-cart", JSON.stringify(cart));
+    lines.textContent = "";
+    if (!cart.length) {
+      var empty = document.createElement("li");
+      empty.className = "muted"; empty.textContent = lines.dataset.empty;
+      lines.appendChild(empty);
+    }
+    cart.forEach(function (l, i) {
+      var li = document.createElement("li");
+      li.className = "pos-line" + (l.quantity > l.on_hand ? " short" : "");
+      var what = document.createElement("span");
+      what.className = "what";
+      var name = document.createElement("strong"); name.textContent = l.name;
+      var small = document.createElement("small"); small.className = "muted";
+      small.textContent = l.code + " · " + fmt(l.price) + " · " +
+        (l.quantity > l.on_hand ? lines.dataset.over : lines.dataset.onHand).replace("%(n)s", l.on_hand);
+      what.appendChild(name); what.appendChild(document.createElement("br")); what.appendChild(small);
+      var qty = document.createElement("span"); qty.className = "qty";
+      [["−", -1, lines.dataset.less], [null], ["+", 1, lines.dataset.more]].forEach(function (b) {
+        if (b[0] === null) {
+          var out = document.createElement("output"); out.textContent = l.quantity; qty.appendChild(out); return;
+        }
+        var btn = document.createElement("button");
+        btn.type = "button"; btn.className = "btn secondary"; btn.textContent = b[0];
+        btn.setAttribute("aria-label", b[2] + " " + l.name);
+        btn.addEventListener("click", function () {
+          l.quantity += b[1];
+          if (l.quantity <= 0) cart.splice(i, 1);
+          render();
+        });
+        qty.appendChild(btn);
+      });
+      var sub = document.createElement("span"); sub.className = "sub num"; sub.textContent = fmt(l.price * l.quantity);
+      li.appendChild(what); li.appendChild(qty); li.appendChild(sub);
+      lines.appendChild(li);
+    });
+    var t = total();
+    totalEl.dataset.total = t;
+    totalEl.textContent = fmt(t);
+    record.disabled = !cart.length;
+    var clear = $("pos-clear");
+    if (clear) clear.hidden = !cart.length;
+    document.dispatchEvent(new Event("pos:total"));
+  }
+
+  function addLot(lot) {
+    var line = cart.filter(function (l) { return l.code === lot.code; })[0];
+    if (line) line.quantity += 1;
+    else cart.push({code: lot.code, name: lot.name, price: lot.price, on_hand: lot.on_hand, quantity: 1});
+    say("");
+    found.textContent = "";
+    render();
+  }
+
+  function searchSnapshot(q) {
+    q = q.toLowerCase();
+    return all("lots").then(function (lots) {
+      return lots.filter(function (lot) {
+        return lot.name.toLowerCase().indexOf(q) >= 0 || lot.member.toLowerCase().indexOf(q) >= 0;
+      }).slice(0, 20);
+    });
+  }
+  function showFound(lots) {
+    found.textContent = "";
+    var ul = document.createElement("ul"); ul.className = "pos-found";
+    lots.forEach(function (lot) {
+      var li = document.createElement("li"), row = document.createElement("div"), text = document.createElement("span");
+      row.className = "found";
+      text.textContent = lot.name + " · " + lot.member + " · " + lot.code + " · " + fmt(lot.price);
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.className = "btn"; btn.textContent = "+"; btn.dataset.code = lot.code;
+      btn.addEventListener("click", function () { addLot(lot); code.value = ""; code.focus(); });
+      row.appendChild(text); row.appendChild(btn); li.appendChild(row); ul.appendChild(li);
+    });
+    found.appendChild(ul);
+  }
+
+  $("pos-add").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var typed = code.value.trim();
+    if (!typed) return;
+    get("lots", typed.toUpperCase()).then(function (lot) {
+      if (lot) { addLot(lot); code.value = ""; code.focus(); return; }
+      return searchSnapshot(typed).then(function (lots) {
+        if (lots.length) showFound(lots);
+        else say(form.dataset.notFound.replace("%(q)s", typed));
+      });
+    });
+  });
+  code.addEventListener("input", function () {
+    var q = code.value.trim();
+    if (q.length < 2) { found.textContent = ""; return; }
+    searchSnapshot(q).then(function (lots) { if (code.value.trim() === q) showFound(lots); });
+  });
+  var clearButton = $("pos-clear");
+  if (clearButton) clearButton.addEventListener("click", function () { cart = []; render(); });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!cart.length) return;
+    var t = total(), received = t;
+    if (cash.value.trim()) {
+      var parsed = money.parseRupiah(cash.value);
+      if (parsed.amount === undefined || parsed.amount < t) { cash.focus(); say(form.dataset.short); return; }
+      received = parsed.amount;
+    }
+    get("meta", "kasir").then(function (kasir) {
+      if (!kasir) { say(form.dataset.noKasir); return; }
+      var sale = {uuid: uuid(), seq: Date.now() * 1000 + Math.floor(Math.random() * 1000), token: kasir.token,
+                  kasir_name: kasir.name, sold_at: new Date().toISOString(), cash_received: received, total: t,
+                  status: "waiting", lines: cart.map(function (l) {
+                    return {code: l.code, name: l.name, price: l.price, quantity: l.quantity};
+                  })};
+      return put("queue", sale).then(function () {
+        return tx("lots", "readwrite", function (s) {  // the saved list counts what this phone sold since
+          sale.lines.forEach(function (l) {
+            var req = s.get(l.code);
+            req.onsuccess = function () { if (req.result) { req.result.on_hand -= l.quantity; s.put(req.result); } };
+          });
+        });
+      }).then(function () {
+        cart = []; cash.value = ""; render(); showReceipt(sale); showQueue();
+        if (navigator.onLine) sync();
+      });
+    });
+  });
+
+  // The receipt on screen (printable on 58 mm, sendable to the shopper's WhatsApp as text).
+  var receipt = $("pos-receipt");
+  function showReceipt(sale) {
+    var R = receipt.dataset, rows = [R.title + " · " + new Date(sale.sold_at).toLocaleString(),
+                                     R.cashier + ": " + sale.kasir_name, ""];
+    sale.lines.forEach(function (l) {
+      rows.push(l.name);
+      rows.push("  " + l.quantity + " × " + fmt(l.price) + " = " + fmt(l.price * l.quantity));
+    });
+    rows.push("", "*" + R.total + ": " + fmt(sale.total) + "*", R.cash + ": " + fmt(sale.cash_received),
+              R.change + ": " + fmt(sale.cash_received - sale.total), "", R.offline, R.thanks);
+    var body = receipt.querySelector(".receipt-body");
+    body.textContent = "";
+    var pre = document.createElement("pre"); pre.textContent = rows.join("\n").replace(/\*/g, "");
+    body.appendChild(pre);
+    $("receipt-wa").href = "https://wa.me/?text=" + encodeURIComponent(rows.join("\n"));
+    receipt.hidden = false;
+    document.body.classList.add("receipt-open");
+    receipt.scrollIntoView();
+  }
+  $("receipt-next").addEventListener("click", function () {
+    receipt.hidden = true;
+    document.body.classList.remove("receipt-open");
+    code.focus();
+  });
+  render();
+})();

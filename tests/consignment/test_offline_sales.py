@@ -1,0 +1,238 @@
+"""Sales made offline on the kasir's phone and synced later: exactly once (also from two workers at once),
+dated when they happened, by the kasir whose signed token they carry; an oversold lot gets a discrepancy that
+pengurus resolves with an audited correction; online orders holding that lot are flagged.
+Runs on SQLite and PostgreSQL (TEST_DATABASE_URL)."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from consignment import offline, services
+from consignment.models import Sale, StockDiscrepancy
+from consignment.offline import OfflineLine
+from marketplace.audit import AuditEvent, describe
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.models import User
+from marketplace.timeutil import utcnow
+
+
+def _sync(kasir, lot, quantity=1, *, when=None, key=None, token=None, cash=None, synced_by=None):
+    return offline.sync_offline_sale(key or str(uuid.uuid4()), token or offline.kasir_token(kasir),
+                                     when or utcnow() - timedelta(minutes=30), [OfflineLine(lot.code, quantity)],
+                                     cash, synced_by=synced_by)
+
+
+def _offline_sales() -> int:
+    return db.session.scalar(select(func.count(Sale.id)).where(Sale.channel == "offline"))
+
+
+def test_a_synced_sale_is_recorded_once_dated_when_it_happened(app, make_user, make_lot):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    sold_at = (utcnow() - timedelta(hours=3)).replace(microsecond=0)
+    key = str(uuid.uuid4())
+    first = _sync(kasir, lot, 2, when=sold_at, key=key, cash=50000)
+    again = _sync(kasir, lot, 2, when=sold_at, key=key, cash=50000)  # the response was lost: sent again
+    assert again == first and first["status"] == "recorded"
+    assert _offline_sales() == 1
+    sale = db.session.get(Sale, first["sale_id"])
+    assert sale.created_at == sold_at and sale.cashier_id == kasir.id and sale.cash_received == 50000
+    assert sale.number.startswith(f"J{sold_at:%y%m%d}")
+    assert services.on_hand(lot.id) == 3
+
+
+def test_the_same_sale_synced_by_two_workers_at_once_is_recorded_once(app, make_user, make_lot, at_once):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    key, token, code = str(uuid.uuid4()), offline.kasir_token(kasir), lot.code
+    when = utcnow() - timedelta(minutes=5)
+
+    def sync():
+        return offline.sync_offline_sale(key, token, when, [OfflineLine(code, 1)])
+
+    results = at_once(sync, sync, sync)
+    assert all(isinstance(r, dict) for r in results), results
+    assert results[0] == results[1] == results[2]
+    assert _offline_sales() == 1
+    assert services.on_hand(lot.id) == 4
+
+
+def test_a_sale_belongs_to_the_kasir_of_its_token_whoever_syncs_it(app, make_user, make_lot):
+    sari, budi = make_user("kasir", name="Sari"), make_user("kasir", name="Budi")
+    lot = make_lot(quantity=5)
+    result = _sync(sari, lot, synced_by=budi)  # Budi signed in on the same phone later; the queue syncs
+    sale = db.session.get(Sale, result["sale_id"])
+    assert sale.cashier_id == sari.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sale.offline"))
+    assert event.actor_id == sari.id and sale.number in describe(event)
+
+
+def test_a_forged_token_or_a_switched_off_kasir_is_refused(app, make_user, make_lot):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    token = offline.kasir_token(kasir)
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, token=token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, token="eyJ1IjoxfQ.forged.signature")
+    member = make_user("member")
+    with pytest.raises(DomainError):
+        _sync(member, lot)  # a member's id in a validly signed token still cannot sell
+    db.session.get(User, kasir.id).active = False
+    db.session.commit()
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, token=token)
+    assert _offline_sales() == 0 and services.on_hand(lot.id) == 5
+
+
+def test_replaying_a_sale_with_another_kasirs_token_changes_nothing(app, make_user, make_lot):
+    sari, budi = make_user("kasir"), make_user("kasir")
+    lot = make_lot(quantity=5)
+    key = str(uuid.uuid4())
+    first = _sync(sari, lot, key=key)
+    with pytest.raises(DomainError):
+        _sync(budi, lot, key=key)
+    assert db.session.get(Sale, first["sale_id"]).cashier_id == sari.id and _offline_sales() == 1
+
+
+@pytest.mark.parametrize("delta", [timedelta(hours=1), timedelta(days=offline.OFFLINE_SALE_MAX_DAYS, hours=1)])
+def test_a_sale_dated_in_the_future_or_too_long_ago_is_refused(app, make_user, make_lot, delta):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    when = utcnow() + delta if delta < timedelta(days=1) else utcnow() - delta
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, when=when)
+    assert _offline_sales() == 0
+
+
+def test_an_oversold_offline_sale_is_recorded_with_a_discrepancy_resolved_by_pengurus(app, make_user, make_lot):
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=1)
+    services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")  # the last unit sold online
+    result = _sync(kasir, lot, 2)  # meanwhile the phone, offline, sold two
+    assert result["status"] == "recorded" and result["discrepancies"] == 1
+    assert services.on_hand(lot.id) == -2
+    found = db.session.scalar(select(StockDiscrepancy))
+    assert found.quantity == 2 and found.is_open and offline.count_open_discrepancies() == 1
+
+    with pytest.raises(DomainError):
+        offline.resolve_discrepancy(pengurus, found.id, "")
+    offline.resolve_discrepancy(pengurus, found.id, "two packs were still on the shelf", once_key="resolve-key-0001")
+    offline.resolve_discrepancy(pengurus, found.id, "two packs were still on the shelf", once_key="resolve-key-0001")
+    with pytest.raises(DomainError):
+        offline.resolve_discrepancy(pengurus, found.id, "again with another form")
+    assert services.on_hand(lot.id) == 0 and services.ledger_mismatches() == []
+    assert offline.count_open_discrepancies() == 0
+    sold = db.session.scalar(select(func.sum(Sale.total)))
+    assert sold == 3 * lot.unit_price  # the money of all three units is kept
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"stock.discrepancy", "stock.discrepancy_resolve"} <= actions
+
+
+def test_an_offline_sale_of_units_held_for_an_online_order_flags_the_order(app, make_user, make_lot):
+    from orders import services as orders
+    from orders.services import Customer
+
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=1)
+    order = orders.place_order({lot.product_id: 1}, Customer(name="Ani", phone="081234567890"), "gerai")
+    assert offline.orders_hit_by_discrepancies([order.id]) == set()
+    _sync(kasir, lot, 1)  # the phone sold the held unit while offline
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+
+
+def test_the_sync_endpoint_answers_each_sale_in_order_and_the_same_when_sent_again(client, login_as, make_lot, make_user):
+    kasir = login_as("kasir")
+    lot = make_lot(quantity=3)
+    sales = [{"uuid": str(uuid.uuid4()), "token": offline.kasir_token(kasir), "cash_received": 20000,
+              "sold_at": (utcnow() - timedelta(minutes=9 - i)).isoformat() + "Z",
+              "lines": [{"code": lot.code, "quantity": 1}]} for i in range(2)]
+    sales.append({"uuid": "not-a-uuid", "token": "x", "sold_at": "nonsense", "lines": []})
+    first = client.post("/gerai/kasir/sinkron", json={"sales": sales})
+    again = client.post("/gerai/kasir/sinkron", json={"sales": sales})
+    assert first.status_code == 200 and first.json == again.json
+    assert [r["status"] for r in first.json["results"]] == ["recorded", "recorded", "refused"]
+    assert _offline_sales() == 2 and services.on_hand(lot.id) == 1
+    assert client.post("/gerai/kasir/sinkron", json={"sales": "x"}).status_code == 400
+
+
+def test_the_snapshot_lists_lots_with_stock_for_the_phone(client, login_as, make_lot):
+    login_as("kasir")
+    lot = make_lot(quantity=4)
+    empty = make_lot(quantity=1)
+    services.record_counter_sale(db.session.get(User, empty.received_by_id), [services.LineRequest(empty.id, 1)], "cash")
+    body = client.get("/gerai/kasir/stok.json").json
+    assert [row["code"] for row in body["lots"]] == [lot.code]
+    assert body["lots"][0] == {"code": lot.code, "name": lot.product.name, "price": lot.unit_price,
+                               "member": lot.member.business_name, "on_hand": 4}
+
+
+def test_the_pos_finds_lots_by_member_name_as_the_kasir_types(client, login_as, make_lot, make_member, make_product):
+    login_as("kasir")
+    member = make_member(business_name="Dapur Galuh")
+    lot = make_lot(product=make_product(member, name="Bingka Kentang"), quantity=3)
+    page = client.get("/gerai/kasir/cari?q=galuh").get_data(as_text=True)
+    assert "Bingka Kentang" in page and lot.code in page
+    assert "Bingka" not in client.get("/gerai/kasir/cari?q=zzzz").get_data(as_text=True)
+
+
+def test_a_pay_at_gerai_order_is_collected_from_the_pos_by_its_number(client, login_as, make_lot):
+    from orders import services as orders
+
+    login_as("kasir")
+    lot = make_lot(quantity=3)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "gerai")
+    assert order.number in client.get("/gerai/kasir").get_data(as_text=True)  # listed to pick
+    response = client.post("/gerai/kasir/tambah", data={"kode": order.number.lower()})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/gerai/pesanan/{order.id}")
+
+
+def test_the_offline_shell_and_its_service_worker_are_served_for_the_pos_scope(client, login_as):
+    login_as("kasir")
+    shell = client.get("/gerai/kasir/luring").get_data(as_text=True)
+    assert 'data-shell="1"' in shell and "pos-offline.js" in shell
+    worker = client.get("/gerai/kasir/sw.js")
+    assert worker.headers["Service-Worker-Allowed"] == "/gerai/kasir" and "caches" in worker.get_data(as_text=True)
+    manifest = client.get("/gerai/kasir/manifest.webmanifest").json
+    assert manifest["start_url"] == "/gerai/kasir" and manifest["scope"] == "/gerai/kasir"
+
+
+def test_open_discrepancies_are_listed_on_the_dashboard_and_resolved_by_pengurus(client, login_as, make_user, make_lot):
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=1)
+    _sync(kasir, lot, 2)
+    login_as("pengurus")
+    assert "discrepancies-notice" in client.get("/dasbor").get_data(as_text=True)
+    found = offline.open_discrepancies()[0]
+    response = client.post(f"/gerai/selisih/{found.id}", data={"note": "satu bungkus di gudang", "once": "k" * 20})
+    assert response.status_code == 302
+    assert services.on_hand(lot.id) == 0 and offline.count_open_discrepancies() == 0
+    assert "discrepancies-notice" not in client.get("/dasbor").get_data(as_text=True)
+
+
+def test_the_lot_page_shows_its_open_discrepancy(client, login_as, make_user, make_lot):
+    lot = make_lot(quantity=1)
+    sale = _sync(make_user("kasir"), lot, 2)
+    login_as("kasir")
+    page = client.get(f"/gerai/lot/{lot.code}").get_data(as_text=True)
+    assert 'class="flash flash-error discrepancy"' in page and sale["number"] in page
+
+
+def test_the_sync_endpoint_refuses_a_request_without_the_csrf_token(app, client, login_as, make_lot):
+    kasir = login_as("kasir")
+    lot = make_lot(quantity=3)
+    app.config["WTF_CSRF_ENABLED"] = True
+    sale = {"uuid": str(uuid.uuid4()), "token": offline.kasir_token(kasir), "sold_at": utcnow().isoformat() + "Z",
+            "lines": [{"code": lot.code, "quantity": 1}]}
+    assert client.post("/gerai/kasir/sinkron", json={"sales": [sale]}).status_code == 400
+    csrf = client.get("/gerai/kasir/stok.json").json["csrf"]
+    answer = client.post("/gerai/kasir/sinkron", json={"sales": [sale]}, headers={"X-CSRFToken": csrf})
+    assert answer.status_code == 200 and answer.json["results"][0]["status"] == "recorded"
+
+
+def test_the_phone_can_ask_for_a_fresh_csrf_token_without_the_whole_list(client, login_as, make_lot):
+    login_as("kasir")
+    make_lot(quantity=2)
+    assert set(client.get("/gerai/kasir/stok.json?hanya=token").json) == {"csrf"}
