@@ -21,6 +21,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from consignment import services as gerai
+from joining.models import JoinRequest
 from marketplace import accounts, pending_photos
 from marketplace.extensions import db
 from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, roles_required
@@ -184,10 +185,14 @@ def world(app, make_user, make_member, make_product, make_lot):
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))
     order = orders.place_order({product.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
+    join = JoinRequest(business_name="Dodol Ramlah", owner_name="Ramlah", whatsapp="6281377778888",
+                       address="Kandangan", makes="Dodol", ip="127.0.0.1")
+    db.session.add(join)
+    db.session.commit()
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
-               "post_id": post.id, "key": "tentang", "name": product.photos[0].variant_name(320)}
+               "post_id": post.id, "key": "tentang", "join_id": join.id, "name": product.photos[0].variant_name(320)}
     by_rule = {  # where an argument's name alone does not say what it is
         "/produk/<slug>": {"slug": product.slug},
         "/umkm/<slug>": {"slug": member.slug},
