@@ -90,8 +90,7 @@ def test_a_cell_starting_a_formula_arrives_as_text(client, login_as, shop):
 def test_each_download_is_audited_and_the_page_changes_nothing(client, login_as, shop):
     pengawas = login_as("pengawas")
     before = db.session.scalar(select(func.count(AuditEvent.id)))
-    assert "Download as CSV files (ZIP)" in client.get("/admin/ekspor").get_data(as_text=True) or \
-        client.get("/admin/ekspor").status_code == 200
+    assert client.get("/admin/ekspor").status_code == 200
     assert db.session.scalar(select(func.count(AuditEvent.id))) == before
     download(client, "zip")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "data.export"))

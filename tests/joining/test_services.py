@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -63,7 +64,7 @@ def test_a_number_is_limited_within_the_window(app):
     app.config.update(JOIN_MAX_PER_NUMBER=2, JOIN_MAX_PER_ADDRESS=100)
     submit(1, ip="10.0.0.1")
     services.submit_join_request(details(1), ("a.jpg", jpeg_bytes(seed=9)), ip="10.0.0.2", photo_owner=VISITOR)
-    with pytest.raises(DomainError, match="already have your request"):
+    with pytest.raises(DomainError, match="already have your request|sudah kami terima"):
         services.submit_join_request(details(1, whatsapp="+62 813-7777-0001"), ("b.jpg", jpeg_bytes(seed=8)),
                                      ip="10.0.0.3", photo_owner=VISITOR)
     assert count(JoinRequest) == 2
@@ -73,7 +74,7 @@ def test_a_client_address_is_limited_within_the_window_and_free_again_after_it(a
     app.config.update(JOIN_MAX_PER_ADDRESS=3, JOIN_MAX_PER_NUMBER=100, JOIN_WINDOW_HOURS=24)
     for n in range(3):
         submit(n, ip="10.9.9.9")
-    with pytest.raises(DomainError, match="Too many requests"):
+    with pytest.raises(DomainError, match="Too many requests|Terlalu banyak"):
         submit(7, ip="10.9.9.9")
     submit(8, ip="10.9.9.10")  # another address is not affected
     db.session.execute(JoinRequest.__table__.update().values(
@@ -84,7 +85,7 @@ def test_a_client_address_is_limited_within_the_window_and_free_again_after_it(a
 
 def test_a_number_that_already_has_an_account_is_told_to_sign_in(app, make_member):
     member = make_member()
-    with pytest.raises(DomainError, match="already has an account") as refused:
+    with pytest.raises(DomainError, match="already has an account|sudah punya akun") as refused:
         submit(changes={"whatsapp": member.whatsapp})
     assert refused.value.field == "whatsapp"
 
@@ -124,7 +125,7 @@ def test_two_pengurus_approving_at_once_make_one_member_and_the_other_is_told(ap
     results = at_once(approve(ids[0]), approve(ids[1]))
     assert count(Member) == 1
     refused = [r for r in results if isinstance(r, DomainError)]
-    assert len(refused) == 1 and "already decided" in refused[0].message
+    assert len(refused) == 1 and re.search("already decided|sudah diputuskan", refused[0].message)
 
 
 def test_declining_keeps_the_reason_and_makes_no_account(app, make_user):
@@ -136,7 +137,7 @@ def test_declining_keeps_the_reason_and_makes_no_account(app, make_user):
     assert count(User) == users_before
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "join.decline"))
     assert json.loads(event.params)["reason"] == "Produk serupa sudah banyak di gerai"
-    with pytest.raises(DomainError, match="already decided"):
+    with pytest.raises(DomainError, match="already decided|sudah diputuskan"):
         services.approve(pengurus, join.id, once_key=once.new_key())
 
 
