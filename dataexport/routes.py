@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import click
 from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +19,7 @@ from marketplace.timeutil import utcnow
 
 from . import export, services
 
-bp = Blueprint("dataexport", __name__, template_folder="templates")
+bp = Blueprint("dataexport", __name__, template_folder="templates", cli_group=None)
 
 
 class ExportForm(FlaskForm):
@@ -56,3 +57,23 @@ def download():
         headers = {"Content-Length": str(os.path.getsize(path))}
     return Response(body, mimetype=mimetype, headers={
         **headers, "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.cli.command("export-data")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+def export_data_command(target: str):
+    """Write the full export to TARGET (.xlsx: the workbook; .zip: the CSV files), e.g. for a very large
+    cooperative or a nightly copy; written in the audit log like a download."""
+    fmt = target.rsplit(".", 1)[-1].lower()
+    if fmt not in services.FORMATS:
+        raise click.ClickException("TARGET must end in .xlsx or .zip")
+    services.record_export(None, fmt)
+    coop = current_cooperative()
+    name, made_at = (coop.name if coop else "Pasar Koperasi"), utcnow()
+    if fmt == "zip":
+        with open(target, "wb") as out:
+            for chunk in export.csv_zip_chunks(name, made_at):
+                out.write(chunk)
+    else:
+        export.write_workbook(target, name, made_at)
+    click.echo(f"Wrote {target} ({os.path.getsize(target):,} bytes).")

@@ -12,8 +12,10 @@ from marketplace.transaction import transaction
 FORMATS = ("xlsx", "zip")
 
 
-def record_export(actor: User, fmt: str) -> None:
-    if not actor.has_role(ROLE_PENGURUS, ROLE_PENGAWAS):
+def record_export(actor: User | None, fmt: str) -> None:
+    """`actor` None: the server's own command line (`flask export-data`)."""
+    if actor is not None and not actor.has_role(ROLE_PENGURUS, ROLE_PENGAWAS):
         raise PermissionDenied(_("Only pengurus and pengawas can download the cooperative's data."))
     with transaction():
-        record_event(actor, "data.export", None, fmt, format=fmt.upper())
+        record_event(actor, "data.export", None, fmt if actor is not None else f"{fmt} (command line)",
+                     format=fmt.upper())

@@ -129,3 +129,12 @@ def test_memory_stays_flat_from_n_to_ten_times_n_sale_lines(app, shop, tmp_path,
     # All rows in memory would grow the peak by several MB (9,000 rows × ~10 values); streamed it stays
     # within the chunk buffers.
     assert large < small * 1.5 + 256 * 1024, (small, large)
+
+
+def test_the_command_line_writes_the_same_export_and_audits_it(app, runner, shop, tmp_path):
+    result = runner.invoke(args=["export-data", str(tmp_path / "data.zip")])
+    assert result.exit_code == 0, result.output
+    archive = zipfile.ZipFile(tmp_path / "data.zip")
+    assert len(archive.read("sale_lines.csv").decode("utf-8-sig").splitlines()) == 1 + 1
+    assert db.session.scalar(select(AuditEvent.summary).where(AuditEvent.action == "data.export")) == "zip (command line)"
+    assert runner.invoke(args=["export-data", str(tmp_path / "data.txt")]).exit_code != 0
