@@ -240,9 +240,16 @@ def workbook_file(coop_name: str, made_at: datetime) -> str:
     try:
         write_workbook(path, coop_name, made_at)
     except BaseException:
-        os.unlink(path)
+        remove_file(path)
         raise
     return path
+
+
+def remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def file_chunks(path: str) -> Iterator[bytes]:
@@ -252,7 +259,4 @@ def file_chunks(path: str) -> Iterator[bytes]:
             while chunk := handle.read(COPY_CHUNK):
                 yield chunk
     finally:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        remove_file(path)

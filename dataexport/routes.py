@@ -55,8 +55,11 @@ def download():
         body = export.file_chunks(path)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         headers = {"Content-Length": str(os.path.getsize(path))}
-    return Response(body, mimetype=mimetype, headers={
+    response = Response(body, mimetype=mimetype, headers={
         **headers, "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+    if fmt == "xlsx":  # also when the body was never started (a dropped connection)
+        response.call_on_close(lambda: export.remove_file(path))
+    return response
 
 
 @bp.cli.command("export-data")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tracemalloc
 import zipfile
+
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -69,7 +72,9 @@ def test_the_zip_holds_every_row_of_every_table_with_its_columns_and_a_readme(cl
 def test_the_workbook_holds_every_row_of_every_table_with_its_columns(client, login_as, shop):
     add_sale_lines(30)
     login_as("pengurus")
+    left_before = set(Path(tempfile.gettempdir()).glob("pasar-export-*"))
     workbook = load_workbook(io.BytesIO(download(client, "xlsx")), read_only=True)
+    assert set(Path(tempfile.gettempdir()).glob("pasar-export-*")) == left_before  # the temporary file is gone
     assert workbook.sheetnames == ["README"] + [part.name for part in export.PARTS]
     for part in export.PARTS:
         rows = list(workbook[part.name].iter_rows(values_only=True))
