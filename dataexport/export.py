@@ -4,9 +4,9 @@ as a ZIP of CSV files with a README.txt describing each file's columns.
 Streamed, never all rows in memory: rows are read on a connection of their own with a server-side cursor
 (`yield_per`) and written one by one — the ZIP straight into the response (zipfile writes to a stream
 that cannot seek, with data descriptors), the workbook through openpyxl's write-only mode (each sheet
-goes to a temporary file as it is written) into a temporary file that is then sent in chunks. On
-PostgreSQL the whole export reads one REPEATABLE READ snapshot, so its files agree with each other even
-while the gerai keeps selling.
+goes to a temporary file as it is written) into a temporary file that is then sent in chunks. The whole
+export reads one snapshot (`snapshot`), so its files agree with each other even while the gerai keeps
+selling.
 
 Every text cell is made spreadsheet-safe (views.spreadsheet_safe): a product named `=HYPERLINK(…)` arrives
 as text, not as a formula. Passwords and session keys are never exported.
@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import Boolean, Date, DateTime, Integer, Table, select
+from sqlalchemy import Boolean, Date, DateTime, Integer, Table, func, select
 
 from marketplace.extensions import db
 from marketplace.views import spreadsheet_safe
@@ -131,13 +131,22 @@ def readme_text(coop_name: str, made_at: datetime) -> str:
 @contextmanager
 def snapshot() -> Iterator:
     """A connection of its own (not the request's session: the export runs while the response is sent),
-    reading one consistent snapshot on PostgreSQL."""
+    reading ONE snapshot of the database from its start to its end: PostgreSQL's REPEATABLE READ, SQLite's
+    read transaction (WAL). Sales recorded meanwhile are in the next export, never half in this one."""
     engine = db.engine
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        with connection.begin():
-            yield connection
+            with connection.begin():
+                connection.execute(select(func.count()).select_from(db.metadata.tables["sale_lines"]))  # pins it
+                yield connection
+        else:  # pysqlite begins only before writes: begin the read transaction by hand
+            connection.exec_driver_sql("BEGIN")
+            try:
+                connection.execute(select(func.count()).select_from(db.metadata.tables["sale_lines"]))
+                yield connection
+            finally:
+                connection.exec_driver_sql("COMMIT")
 
 
 def rows(connection, part: Part) -> Iterator[tuple]:

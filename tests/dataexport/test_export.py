@@ -143,3 +143,24 @@ def test_the_command_line_writes_the_same_export_and_audits_it(app, runner, shop
     assert len(archive.read("sale_lines.csv").decode("utf-8-sig").splitlines()) == 1 + 1
     assert db.session.scalar(select(AuditEvent.summary).where(AuditEvent.action == "data.export")) == "zip (command line)"
     assert runner.invoke(args=["export-data", str(tmp_path / "data.txt")]).exit_code != 0
+
+
+def test_a_sale_recorded_while_the_export_runs_is_not_half_in_it(app, shop, make_lot, at_once):
+    """The export reads one snapshot: a sale committed after it started is in neither its sales nor its
+    sale lines nor its stock ledger (the files agree with each other)."""
+    kasir_id, lot_id = shop.id, make_lot(quantity=5).id
+    counts = {part.name: table_count(part) for part in export.PARTS}
+    chunks = export.csv_zip_chunks("Koperasi", utcnow())
+    started = [next(chunks)]  # the README: the snapshot is taken
+
+    def sell():
+        from marketplace.models import User
+
+        gerai.record_counter_sale(db.session.get(User, kasir_id), [gerai.LineRequest(lot_id, 1)], "cash")
+
+    assert at_once(sell) == [None]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(started + list(chunks))))
+    for name in ("sales", "sale_lines", "stock_ledger", "audit_log"):
+        rows = archive.read(f"{name}.csv").decode("utf-8-sig").splitlines()
+        assert len(rows) - 1 == counts[name], name
+    assert table_count(next(p for p in export.PARTS if p.name == "sales")) == counts["sales"] + 1
