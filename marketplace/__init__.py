@@ -105,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     from qris import models as _qris_models  # noqa: F401
     from settlement import models as _settlement_models  # noqa: F401
     from storefront import models as _storefront_models  # noqa: F401
+    from joining import models as _joining_models  # noqa: F401
     from . import once as _once  # noqa: F401
 
     from . import models  # noqa: F401
@@ -136,6 +137,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(storefront_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(qris_bp)
+    from joining.routes import bp as joining_bp
+    from dataexport.routes import bp as dataexport_bp
+
+    app.register_blueprint(joining_bp)
+    app.register_blueprint(dataexport_bp)
 
     from .cli import register_cli
 

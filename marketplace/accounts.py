@@ -144,14 +144,19 @@ def _new_member(user: User, details: MemberDetails, whatsapp: str) -> Member:
     return member
 
 
+def new_member_account(*, details: MemberDetails, email: str | None, phone: str | None, password: str) -> Member:
+    """A member login and its UMKM profile, checked and added inside the CALLER's transaction (no audit)."""
+    whatsapp = _check_member_details(details)
+    user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
+                     password=password, role=ROLE_MEMBER)
+    return _new_member(user, details, whatsapp)
+
+
 def create_member_account(*, details: MemberDetails, email: str | None, phone: str | None,
                           password: str, actor: User | None) -> Member:
     """Create a member login and its UMKM profile in one transaction."""
     with transaction():
-        whatsapp = _check_member_details(details)
-        user = _new_user(name=details.owner_name, email=email, phone=phone or details.whatsapp,
-                         password=password, role=ROLE_MEMBER)
-        member = _new_member(user, details, whatsapp)
+        member = new_member_account(details=details, email=email, phone=phone, password=password)
         record_event(actor, "member.create", member, member.business_name, member=member.business_name)
     return member
 

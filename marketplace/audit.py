@@ -81,6 +81,10 @@ SENTENCES = {
     "site.board": _l("%(actor)s saved the board member %(name)s"),
     "site.board_delete": _l("%(actor)s removed the board member %(name)s"),
     "site.news": _l("%(actor)s saved the news post %(title)s"),
+    "join.request": _l("%(business)s (%(owner)s) asked on the website to join the gerai"),
+    "join.approve": _l("%(actor)s approved the join request of %(business)s; the member account was made"),
+    "join.decline": _l("%(actor)s declined the join request of %(business)s: %(reason)s"),
+    "data.export": _l("%(actor)s downloaded the cooperative's data (%(format)s)"),
 }
 
 # The audit page's filter: plain-language groups of actions (value -> label, action prefixes)
@@ -90,8 +94,8 @@ ACTION_GROUPS = {
     "stok": (_l("Stock: intake, returns, adjustments"), ("lot.", "stock.")),
     "penyelesaian": (_l("Settlements and payouts"), ("settlement.", "payout.")),
     "produk": (_l("Products and categories"), ("product.", "category.")),
-    "akun": (_l("Accounts, members and agreements"), ("user.", "member.", "agreement.")),
-    "situs": (_l("Website and cooperative settings"), ("site.", "cooperative.")),
+    "akun": (_l("Accounts, members and agreements"), ("user.", "member.", "agreement.", "join.")),
+    "situs": (_l("Website and cooperative settings"), ("site.", "cooperative.", "data.")),
 }
 
 _MONEY = {"total", "price", "amount", "payable"}

@@ -40,6 +40,9 @@ def register_cli(app: Flask) -> None:
         sales = seed_gerai()
         statements = seed_settlement()
         seed_microsite()
+        from joining.seed import seed_join_requests
+
+        seed_join_requests()
         if not quiet:
             click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales, "
                        f"{statements} new statements).")

@@ -68,6 +68,10 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_IP": _int("LOGIN_MAX_FAILURES_PER_IP", 30),
         "LOGIN_WINDOW_MINUTES": _int("LOGIN_WINDOW_MINUTES", 15),
         "RESET_LINK_HOURS": _int("RESET_LINK_HOURS", 24),
+        # Join requests from the public page /titip-produk (joining/services.py), counted in the database.
+        "JOIN_WINDOW_HOURS": _int("JOIN_WINDOW_HOURS", 24),
+        "JOIN_MAX_PER_ADDRESS": _int("JOIN_MAX_PER_ADDRESS", 5),
+        "JOIN_MAX_PER_NUMBER": _int("JOIN_MAX_PER_NUMBER", 2),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "MIDTRANS_SERVER_KEY": os.environ.get("MIDTRANS_SERVER_KEY", ""),
         "MIDTRANS_CLIENT_KEY": os.environ.get("MIDTRANS_CLIENT_KEY", ""),

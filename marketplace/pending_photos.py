@@ -191,19 +191,19 @@ def keep_uploads(uploads: list[tuple[str, bytes]], kept: list[PendingPhoto], own
     return kept[:room]
 
 
-def one_photo(field) -> tuple["tuple[str, bytes] | PendingPhoto | None", list[PendingPhoto]]:
+def one_photo(field, owner_id: int | None = None) -> tuple["tuple[str, bytes] | PendingPhoto | None", list[PendingPhoto]]:
     """For a form with one photo field: what to store (a new upload wins over a kept one) and the photo
-    kept from an earlier failed submit."""
+    kept from an earlier failed submit. `owner_id`: whose kept photos (default: the signed-in user)."""
     upload = uploaded_file(field.name)
-    kept = from_form(current_user.id)[:1]
+    kept = from_form(current_user.id if owner_id is None else owner_id)[:1]
     return (upload or (kept[0] if kept else None)), kept
 
 
-def keep_one(chosen, kept: list[PendingPhoto], field) -> list[PendingPhoto]:
+def keep_one(chosen, kept: list[PendingPhoto], field, owner_id: int | None = None) -> list[PendingPhoto]:
     """After a failed POST of a one-photo form: keep the new upload (replacing a kept one) or the kept one.
     A refused new upload leaves the kept one in place."""
     if isinstance(chosen, tuple):
-        new = keep_uploads([chosen], [], current_user.id, field, 1)
+        new = keep_uploads([chosen], [], current_user.id if owner_id is None else owner_id, field, 1)
         if new:
             discard(kept)
             return new

@@ -254,14 +254,19 @@ def user_active(user_id: int):
 @bp.post("/admin/pengguna/<int:user_id>/tautan-sandi")
 @roles_required(ROLE_PENGURUS)
 def user_reset_link(user_id: int):
-    from .cooperative import current_cooperative
-
     user = db.session.get(User, user_id) or abort(404)
     try:
         token = accounts.create_reset_link_token(current_user, user)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(_account_page(user))
+    return password_link_page(user, token, back=_account_page(user))
+
+
+def password_link_page(user: User, token: str, back: str):
+    """The page showing a fresh password link for `user`, with a button sending it over WhatsApp."""
+    from .cooperative import current_cooperative
+
     link = absolute_url("core.reset_password", token=token)
     hours = current_app.config["RESET_LINK_HOURS"]
     coop = current_cooperative()
@@ -270,7 +275,7 @@ def user_reset_link(user_id: int):
     number = user.member.whatsapp if user.member else user.phone
     whatsapp = whatsapp_link(number, text) if number else None
     response = make_response(render_template("admin/reset_link.html", user=user, link=link, hours=hours,
-                                             whatsapp=whatsapp, back=_account_page(user)))
+                                             whatsapp=whatsapp, back=back))
     response.headers["Cache-Control"] = "no-store"
     return response
 

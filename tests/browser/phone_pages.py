@@ -36,6 +36,9 @@ def seed_demo_cooperative() -> None:
     seed_settlement()
     seed_microsite()
     _waiting_qris_payment()
+    from joining.seed import seed_join_requests
+
+    seed_join_requests()
     if db.session.scalar(select(Order.id).limit(1)) is None:
         product = db.session.scalar(select(Product).where(Product.slug == "keripik-pisang-kepok-250-g"))
         place_order({product.id: 2}, Customer(name="Budi Pembeli", phone="081233334444", notes="Ambil sore"),
@@ -70,6 +73,7 @@ def demo_values() -> dict[str, dict[str, object]]:
     from qris.models import CounterPayment
     from settlement.models import Payout, SettlementPeriod
     from storefront.models import BoardMember, NewsPost
+    from joining.models import JoinRequest
 
     def first(column, *where):
         return db.session.scalar(select(column).where(*where).order_by(column).limit(1))
@@ -86,7 +90,7 @@ def demo_values() -> dict[str, dict[str, object]]:
         "user_id": find_user(DEMO_EMAILS["kasir"]).id, "member_id": member.id,
         "period_id": first(SettlementPeriod.id), "payout_id": payout.id if payout else first(Payout.id),
         "order_id": order.id, "token": order.token, "slug": product.slug, "post_id": first(NewsPost.id),
-        "key": "profil", "payment_id": first(CounterPayment.id),
+        "key": "profil", "payment_id": first(CounterPayment.id), "join_id": first(JoinRequest.id),
         "codes": list(db.session.scalars(select(ConsignmentLot.code).order_by(ConsignmentLot.id).limit(3))),
     }
     return {

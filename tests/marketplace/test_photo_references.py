@@ -43,12 +43,20 @@ def logo(pengurus):
     return accounts.save_cooperative(pengurus, accounts.CooperativeDetails(name="Koperasi Maju"), logo=("logo.jpg", SHARED))
 
 
-def test_every_kind_of_photo_reference_is_known():
+def test_every_kind_of_photo_reference_is_known(app):  # the app imports every package's models
     assert {f"{c.table.name}.{c.name}" for c in photo_reference_columns()} == {
-        "product_photos.content_hash", "board_members.photo_hash", "news_posts.cover_hash", "cooperatives.logo_hash"}
+        "product_photos.content_hash", "board_members.photo_hash", "news_posts.cover_hash", "cooperatives.logo_hash",
+        "join_requests.photo_hash"}
 
 
-@pytest.mark.parametrize("other_use", [news_cover, board_photo, logo])
+def join_photo(pengurus):
+    from joining.services import JoinDetails, submit_join_request
+
+    return submit_join_request(JoinDetails("Dodol Ramlah", "Ramlah", "081377778888", "Kandangan 12", "Dodol ketan"),
+                               ("dodol.jpg", SHARED), ip="10.0.0.1", photo_owner=-1)
+
+
+@pytest.mark.parametrize("other_use", [news_cover, board_photo, logo, join_photo])
 def test_deleting_a_product_photo_keeps_the_files_another_photo_with_the_same_bytes_uses(
         app, client, make_member, make_user, other_use):
     pengurus = make_user("pengurus")
