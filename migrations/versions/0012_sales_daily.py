@@ -3,7 +3,8 @@
 Rows at three grains — (day, member, product), (day, member, 0) and (day, 0, 0) — with units, gross,
 commission and line count of the non-voided sale lines of that local day (the cooperative's time zone).
 consignment.daily keeps them in the same transaction as each sale and void; `flask check-ledger` proves
-they equal the sale lines.
+they equal the sale lines. payouts.line_count: the number of sale lines a statement settled (open drafts
+subtract the settled figures from the daily ones instead of reading every unsettled line).
 
 Revision ID: 0012
 Revises: 0011
@@ -47,6 +48,10 @@ def upgrade():
     with op.batch_alter_table('sales_daily', schema=None) as batch_op:
         batch_op.create_index('ix_sales_daily_member_product_day', ['member_id', 'product_id', 'day'], unique=False)
 
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('line_count', big_int, server_default='0', nullable=False))
+    op.execute("UPDATE payouts SET line_count = (SELECT COUNT(*) FROM payout_lines l WHERE l.payout_id = payouts.id)")
+
     bind = op.get_bind()
     minutes = _zone_offset_minutes(bind)
     if bind.dialect.name == "sqlite":
@@ -64,6 +69,8 @@ def upgrade():
 
 
 def downgrade():
+    # A plain DROP COLUMN (SQLite >= 3.35): batch mode would copy the table, which other tables reference.
+    op.drop_column('payouts', 'line_count')
     with op.batch_alter_table('sales_daily', schema=None) as batch_op:
         batch_op.drop_index('ix_sales_daily_member_product_day')
     op.drop_table('sales_daily')
