@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_PUBLISHED, Category, Product
@@ -38,14 +38,23 @@ def published_by_ids(ids: list[int]) -> list[Product]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _in_stock(product_id):
-    """1 when some lot of the product has stock on hand, else 0 (for ORDER BY: buyable products first)."""
-    from consignment.models import ConsignmentLot, StockMovement
+def _newest_buyable_first(stmt, offset: int) -> list[Product]:
+    """One page of `stmt`'s products, newest first, those with stock on hand first. Two index-ordered scans
+    (with stock, then without) that stop after the page, instead of ordering every published product by a
+    computed stock figure: a page costs its offset, not the catalogue or the ledger."""
+    from consignment.models import ConsignmentLot
 
-    on_hand = (select(func.coalesce(func.sum(StockMovement.quantity), 0))
-               .join(ConsignmentLot, StockMovement.lot_id == ConsignmentLot.id)
-               .where(ConsignmentLot.product_id == product_id).correlate(Product).scalar_subquery())
-    return case((on_hand > 0, 1), else_=0)
+    buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
+    newest = (Product.published_at.desc(), Product.id.desc())
+    products = list(db.session.scalars(_with_relations(stmt.where(buyable).order_by(*newest)
+                                                       .limit(PAGE_SIZE).offset(offset))))
+    if len(products) < PAGE_SIZE:  # past the products with stock: continue with those without
+        with_stock = offset + len(products) if products else db.session.scalar(
+            select(func.count()).select_from(stmt.where(buyable).subquery()))
+        products += db.session.scalars(_with_relations(stmt.where(~buyable).order_by(*newest)
+                                                       .limit(PAGE_SIZE - len(products))
+                                                       .offset(max(offset - with_stock, 0))))
+    return products
 
 
 def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
@@ -69,9 +78,11 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
             stmt = stmt.where(Product.price <= filters.max_price)
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
         order = {"price_asc": (Product.price.asc(), Product.id.asc()),
-                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(
-            filters.sort, (_in_stock(Product.id).desc(), Product.published_at.desc(), Product.id.desc()))
-        products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
+                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(filters.sort)
+        if order is None:
+            products = _newest_buyable_first(stmt, offset)
+        else:
+            products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
         any_word, approximate = False, False
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word,

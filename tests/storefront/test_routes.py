@@ -104,3 +104,18 @@ def test_filters_are_folded_away_after_a_search_and_count_what_applies(client, m
     assert '<details class="more-filters" >' in searched and "(1 aktif)" in searched
     browsing = client.get(f"/produk?kategori={category.id}").get_data(as_text=True)
     assert '<details class="more-filters" open>' in browsing
+
+
+def test_product_list_pages_through_products_with_stock_then_without_each_newest_first(app, monkeypatch, make_product,
+                                                                                       make_lot, count_queries):
+    """…reading the lots' balances, never summing the stock ledger."""
+    from storefront import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    products = [make_product(name=f"Produk {i}") for i in range(5)]  # published in this order: 4 is the newest
+    for i in (0, 2, 3):
+        make_lot(product=products[i], quantity=1)
+    with count_queries() as n:
+        pages = [[p.name for p in services.browse(page=n).products] for n in (1, 2, 3, 4)]
+    assert not any("stock_movements" in sql for sql in n.statements)
+    assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
