@@ -119,3 +119,22 @@ def test_product_list_pages_through_products_with_stock_then_without_each_newest
         pages = [[p.name for p in services.browse(page=n).products] for n in (1, 2, 3, 4)]
     assert not any("stock_movements" in sql for sql in n.statements)
     assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
+
+
+def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypatch, make_product):
+    """url_for was the most expensive call of the storefront (four per tile); the URLs stay the same."""
+    from werkzeug.routing import MapAdapter
+
+    products = [make_product(name=f"Produk Foto {i}", photos=1) for i in range(3)]
+    built, build = [], MapAdapter.build
+
+    def counting_build(self, endpoint, *args, **kwargs):
+        built.append(endpoint)
+        return build(self, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counting_build)
+    page = client.get("/produk").get_data(as_text=True)
+    assert built.count("core.photo_file") == 1
+    for product in products:
+        name = product.cover.variant_name(320)
+        assert f'src="/media/photos/{name}"' in page and f"/media/photos/{name} " in page
