@@ -102,22 +102,20 @@ def published_product(slug: str) -> Product | None:
                                                                    Product.status == STATUS_PUBLISHED)))
 
 
-def latest_products(limit: int = 8) -> list[Product]:
-    return list(db.session.scalars(_with_relations(
-        select(Product).where(Product.status == STATUS_PUBLISHED)
-        .order_by(Product.published_at.desc(), Product.id.desc()).limit(limit))))
-
-
 def new_in_the_shop(limit: int = 8, look_back: int = 40) -> tuple[list[Product], dict[int, int]]:
     """The home page's newest products, those a shopper can buy now first; and their stock.
 
-    Looks at the newest `look_back` published products only (one stock query for them), so the
-    cost does not grow with the catalogue or the ledger.
+    Looks at the newest `look_back` published products only (their ids and one stock query), then loads
+    the `limit` chosen with their photos and member, so the cost does not grow with the catalogue or the
+    ledger and the ORM builds 8 products, not 40.
     """
-    candidates = latest_products(look_back)
-    stock = stock_for(candidates)
-    chosen = sorted(candidates, key=lambda p: stock.get(p.id, 0) <= 0)[:limit]  # stable: newest first within
-    return chosen, {p.id: stock.get(p.id, 0) for p in chosen}
+    from consignment.services import product_stock
+
+    ids = list(db.session.scalars(select(Product.id).where(Product.status == STATUS_PUBLISHED)
+                                  .order_by(Product.published_at.desc(), Product.id.desc()).limit(look_back)))
+    stock = product_stock(ids)
+    chosen = published_by_ids(sorted(ids, key=lambda pid: stock[pid] <= 0)[:limit])  # stable: newest first within
+    return chosen, {p.id: stock[p.id] for p in chosen}
 
 
 def categories_in_use() -> list[Category]:

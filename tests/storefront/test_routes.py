@@ -138,3 +138,25 @@ def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypat
     for product in products:
         name = product.cover.variant_name(320)
         assert f'src="/media/photos/{name}"' in page and f"/media/photos/{name} " in page
+
+
+def test_the_home_page_loads_only_the_products_it_shows(app, client, make_product, make_lot):
+    """It picks the newest products with stock among the 40 newest by id, then loads just those 8."""
+    from sqlalchemy import event
+
+    from catalog.models import Product
+
+    products = [make_product(name=f"Produk Baru {i}") for i in range(12)]
+    make_lot(product=products[0], quantity=3)  # the oldest, but on the shelf: shown first
+    loaded = []
+
+    def count(target, context):
+        loaded.append(target.id)
+
+    event.listen(Product, "load", count)
+    try:
+        page = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(Product, "load", count)
+    assert len(loaded) == 8
+    assert page.index("Produk Baru 0<") < page.index("Produk Baru 11<")
