@@ -24,8 +24,10 @@ class BrowseResult:
     approximate: bool = False
 
 
-def _with_relations(stmt):
-    return stmt.options(selectinload(Product.photos), selectinload(Product.member), selectinload(Product.category))
+def _with_relations(stmt, category: bool = False):
+    """Load what a product tile shows (photos, member); the product page also shows the category."""
+    stmt = stmt.options(selectinload(Product.photos), selectinload(Product.member))
+    return stmt.options(selectinload(Product.category)) if category else stmt
 
 
 def published_by_ids(ids: list[int]) -> list[Product]:
@@ -99,7 +101,7 @@ def suggestions(text: str, limit: int = 8) -> list[dict]:
 
 def published_product(slug: str) -> Product | None:
     return db.session.scalar(_with_relations(select(Product).where(Product.slug == slug,
-                                                                   Product.status == STATUS_PUBLISHED)))
+                                                                   Product.status == STATUS_PUBLISHED), category=True))
 
 
 def new_in_the_shop(limit: int = 8, look_back: int = 40) -> tuple[list[Product], dict[int, int]]:
