@@ -26,11 +26,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import g
 from sqlalchemy import Index, delete, event, func, insert, literal, literal_column, select, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.extensions import db
-from marketplace.timeutil import local_midnight_utc, to_local
+from marketplace.timeutil import local_midnight_utc, time_zone_changed, to_local
 from marketplace.transaction import dialect_insert, transaction
 
 from .models import Sale, SaleLine, SaleVoid
@@ -139,11 +140,22 @@ def mismatches() -> list[DailyMismatch]:
             for day, member_id, product_id, *values in rows]
 
 
+def _rewrite() -> None:
+    db.session.execute(delete(SalesDaily))
+    db.session.execute(insert(SalesDaily).from_select(["day", "member_id", "product_id", *FIGURES], _from_lines()))
+
+
 def rebuild() -> int:
     """Write every row afresh from the sale lines (after a bulk load, or data changed behind the services).
     Returns the number of rows. Run while nothing else sells."""
     with transaction():
-        db.session.execute(delete(SalesDaily))
-        db.session.execute(insert(SalesDaily).from_select(["day", "member_id", "product_id", *FIGURES],
-                                                          _from_lines()))
+        _rewrite()
     return db.session.scalar(select(func.count()).select_from(SalesDaily))
+
+
+@time_zone_changed.connect
+def _rekey_after_a_zone_change(cooperative) -> None:
+    """The cooperative's zone changed (inside that transaction): the days move, so the rows are rewritten
+    in the same transaction, under the new zone."""
+    g.pop("cooperative", None)  # current_cooperative() reads the new zone
+    _rewrite()

@@ -108,3 +108,17 @@ def test_transparency_counts_the_years_units_from_the_daily_figures(make_user, m
         figures = settlement.transparency()
     assert figures.units_sold == 3
     assert not any("sale_lines" in sql.lower() for sql in n.statements)
+
+
+def test_changing_the_cooperatives_zone_moves_the_daily_figures_to_the_new_local_days(app, make_user, make_lot):
+    from marketplace import accounts
+
+    pengurus = make_user("pengurus")
+    accounts.save_cooperative(pengurus, accounts.CooperativeDetails(name="Koperasi Uji", time_zone="Asia/Jakarta"))
+    lot = make_lot(quantity=5)
+    with patch.object(gerai, "utcnow", lambda: datetime(2026, 11, 24, 16, 30)):  # 23:30 WIB, 00:30 WITA next day
+        gerai.record_counter_sale(make_user("kasir"), [LineRequest(lot.id, 2)], "cash")
+    assert _figures(date(2026, 11, 24))[0] == 2
+    accounts.save_cooperative(pengurus, accounts.CooperativeDetails(name="Koperasi Uji", time_zone="Asia/Makassar"))
+    assert _figures(date(2026, 11, 24)) is None and _figures(date(2026, 11, 25))[0] == 2
+    assert daily.mismatches() == []
