@@ -75,8 +75,8 @@ class SalesRow:
 def _sales_select(start: date, end: date, group: str, member_id: int | None, category_id: int | None):
     """Sums of the daily sales figures (consignment.daily), never of the sale lines: per day it reads one row
     per day (or per day of one member); per member one row per member and day; per product, or for a
-    category (a product's current category, as the lines would say), the product rows."""
-    figures = (func.sum(SalesDaily.units), func.sum(SalesDaily.gross), func.sum(SalesDaily.commission))
+    category (a product's current category, as the lines would say), the product rows. Grouped first, then
+    joined to the names of the groups (not a name lookup per row)."""
     per_product = group == "product" or category_id is not None
     if per_product:
         grain = SalesDaily.product_id > 0
@@ -84,22 +84,22 @@ def _sales_select(start: date, end: date, group: str, member_id: int | None, cat
         grain = and_(SalesDaily.member_id > 0, SalesDaily.product_id == 0)
     else:
         grain = and_(SalesDaily.member_id == (member_id or 0), SalesDaily.product_id == 0)
-    stmt = select().select_from(SalesDaily).where(grain, SalesDaily.day >= start, SalesDaily.day <= end)
+    key = {"member": SalesDaily.member_id, "product": SalesDaily.product_id}.get(group, SalesDaily.day)
+    sums = (func.sum(SalesDaily.units).label("units"), func.sum(SalesDaily.gross).label("gross"),
+            func.sum(SalesDaily.commission).label("commission"))
+    inner = (select(key.label("key"), *sums).where(grain, SalesDaily.day >= start, SalesDaily.day <= end)
+             .group_by(key).having(func.sum(SalesDaily.lines) != 0))  # a day of voided sales only: gone
     if member_id is not None:
-        stmt = stmt.where(SalesDaily.member_id == member_id)
-    if per_product:
-        stmt = stmt.join(Product, Product.id == SalesDaily.product_id)
+        inner = inner.where(SalesDaily.member_id == member_id)
     if category_id is not None:
-        stmt = stmt.where(Product.category_id == category_id)
-    if group == "member":
-        stmt = (stmt.join(Member, Member.id == SalesDaily.member_id).add_columns(Member.id, Member.business_name)
-                .group_by(Member.id, Member.business_name).order_by(func.sum(SalesDaily.gross).desc(), Member.id))
-    elif group == "product":
-        stmt = (stmt.add_columns(Product.id, Product.name).group_by(Product.id, Product.name)
-                .order_by(func.sum(SalesDaily.gross).desc(), Product.id))
-    else:
-        stmt = stmt.add_columns(SalesDaily.day, SalesDaily.day).group_by(SalesDaily.day).order_by(SalesDaily.day)
-    return stmt.add_columns(*figures).having(func.sum(SalesDaily.lines) != 0)  # a day of voided sales only: gone
+        inner = inner.join(Product, Product.id == SalesDaily.product_id).where(Product.category_id == category_id)
+    if group == "day":
+        return inner.order_by(key).with_only_columns(key, key, *sums)
+    totals = inner.subquery()
+    named = Member if group == "member" else Product
+    label = Member.business_name if group == "member" else Product.name
+    return (select(totals.c.key, label, totals.c.units, totals.c.gross, totals.c.commission)
+            .join(named, named.id == totals.c.key).order_by(totals.c.gross.desc(), totals.c.key))
 
 
 def sales_summary(start: date, end: date, group: str = "day", member_id: int | None = None,
