@@ -11,7 +11,7 @@ Rows are bulk-inserted (the services would take an hour for 200k sale lines) but
 rules: every lot has its intake movement, every sale line its movement, no lot goes below zero,
 commission is snapshotted, and the settled period is closed by the real settlement service. Online
 sales have their (completed) order; a few orders are still open; a second settlement period is left
-open as a draft. If the schema keeps a per-lot balance (`consignment_lots.on_hand` or a `lot_balances`
+open as a draft. The daily sales figures (`sales_daily`) are rebuilt from the sale lines. If the schema keeps a per-lot balance (`consignment_lots.on_hand` or a `lot_balances`
 table), it is filled from the movements with one statement at the end.
 """
 from __future__ import annotations
@@ -170,6 +170,7 @@ def _populate(size: Size, rng: random.Random) -> None:
     from catalog.search import reindex_all
     from consignment.models import ConsignmentLot, Sale, SaleLine, StockMovement
     from consignment.services import CODE_ALPHABET, commission_amount, rebuild_balances
+    from consignment.daily import rebuild as rebuild_daily_sales
     from flask import current_app
     from marketplace.accounts import create_user, hash_password
     from marketplace.extensions import db
@@ -324,6 +325,7 @@ def _populate(size: Size, rng: random.Random) -> None:
     flush()
     db.session.commit()
     rebuild_balances()  # bulk rows bypassed append_movement: each lot's on_hand from its movements
+    rebuild_daily_sales()  # …and the services' daily sales figures (consignment.daily): from the sale lines
 
     # Settle the first half of the sales: the benchmarks then close the second half. A second period
     # stays open as a draft (its page shows the draft statements of every member).

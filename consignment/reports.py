@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy import and_, exists, func, select
 
 from catalog.models import Category, Product
 from marketplace.extensions import db
 from marketplace.models import Member
 from marketplace.money import format_rupiah
-from marketplace.timeutil import local_midnight_utc
 
-from .models import ConsignmentLot, Sale, SaleLine, SaleVoid, StockMovement
+from .daily import SalesDaily
+from .models import ConsignmentLot
 
 GROUPINGS = ("day", "member", "product")
 
@@ -72,45 +72,34 @@ class SalesRow:
     commission: int
 
 
-def _local_day(column):
-    """The local calendar day of a naive-UTC timestamp column, computed in SQL."""
-    minutes = round((local_midnight_utc(date(2000, 1, 1)) - datetime(2000, 1, 1)).total_seconds() / -60)
-    if db.session.get_bind().dialect.name == "sqlite":
-        return func.date(column, f"{minutes:+d} minutes")
-    return func.date(column + literal_column(f"interval '{minutes} minutes'"))
-
-
-def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC instants of local midnight at `start` and local midnight after `end`."""
-    return local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
-
-
 def _sales_select(start: date, end: date, group: str, member_id: int | None, category_id: int | None):
-    lo, hi = utc_bounds(start, end)
-    if group == "member":
-        key, label = Member.id, Member.business_name
-    elif group == "product":
-        key, label = Product.id, Product.name
+    """Sums of the daily sales figures (consignment.daily), never of the sale lines: per day it reads one row
+    per day (or per day of one member); per member one row per member and day; per product, or for a
+    category (a product's current category, as the lines would say), the product rows. Grouped first, then
+    joined to the names of the groups (not a name lookup per row)."""
+    per_product = group == "product" or category_id is not None
+    if per_product:
+        grain = SalesDaily.product_id > 0
+    elif group == "member":
+        grain = and_(SalesDaily.member_id > 0, SalesDaily.product_id == 0)
     else:
-        key = label = _local_day(Sale.created_at)
-    stmt = (select(key, label, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total), func.sum(SaleLine.commission))
-            .select_from(Sale).join(SaleLine, SaleLine.sale_id == Sale.id)
-            .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
-            .where(Sale.created_at >= lo, Sale.created_at < hi, SaleVoid.id.is_(None)))
+        grain = and_(SalesDaily.member_id == (member_id or 0), SalesDaily.product_id == 0)
+    key = {"member": SalesDaily.member_id, "product": SalesDaily.product_id}.get(group, SalesDaily.day)
+    sums = (func.sum(SalesDaily.units).label("units"), func.sum(SalesDaily.gross).label("gross"),
+            func.sum(SalesDaily.commission).label("commission"))
+    inner = (select(key.label("key"), *sums).where(grain, SalesDaily.day >= start, SalesDaily.day <= end)
+             .group_by(key).having(func.sum(SalesDaily.lines) != 0))  # a day of voided sales only: gone
     if member_id is not None:
-        stmt = stmt.where(SaleLine.member_id == member_id)
-    if group == "product" or category_id is not None:
-        stmt = stmt.join(Product, Product.id == SaleLine.product_id)
+        inner = inner.where(SalesDaily.member_id == member_id)
     if category_id is not None:
-        stmt = stmt.where(Product.category_id == category_id)
-    if group == "member":
-        stmt = stmt.join(Member, Member.id == SaleLine.member_id).group_by(Member.id, Member.business_name)
-        stmt = stmt.order_by(func.sum(SaleLine.line_total).desc(), Member.id)
-    elif group == "product":
-        stmt = stmt.group_by(Product.id, Product.name).order_by(func.sum(SaleLine.line_total).desc(), Product.id)
-    else:
-        stmt = stmt.group_by(key).order_by(key)
-    return stmt
+        inner = inner.join(Product, Product.id == SalesDaily.product_id).where(Product.category_id == category_id)
+    if group == "day":
+        return inner.order_by(key).with_only_columns(key, key, *sums)
+    totals = inner.subquery()
+    named = Member if group == "member" else Product
+    label = Member.business_name if group == "member" else Product.name
+    return (select(totals.c.key, label, totals.c.units, totals.c.gross, totals.c.commission)
+            .join(named, named.id == totals.c.key).order_by(totals.c.gross.desc(), totals.c.key))
 
 
 def sales_summary(start: date, end: date, group: str = "day", member_id: int | None = None,

@@ -25,7 +25,7 @@ from marketplace.timeutil import local_today
 from marketplace.views import Page, csv_download, page_arg, show_domain_error
 from qris import services as qris
 
-from . import reports, services
+from . import daily, reports, services
 from .forms import (AdjustmentForm, AgreementForm, CheckoutForm, IntakeForm, ReturnForm, VoidForm,
                     adjustment_reason_labels, payment_method_labels)
 from .labels import code128_svg
@@ -492,17 +492,26 @@ def my_consignment():
 # --- command line ----------------------------------------------------------------------------------
 
 @bp.cli.command("check-ledger")
-@click.option("--repair", is_flag=True, help="Set every lot's balance from its movements (after a bulk load).")
+@click.option("--repair", is_flag=True, help="Set every lot's balance from its movements and rebuild the daily "
+                                            "sales figures from the sale lines (after a bulk load).")
 def check_ledger_command(repair):
-    """Prove every lot's balance (on_hand) equals the SUM of its movements; exit 1 listing any lot that differs."""
+    """Prove every lot's balance (on_hand) equals the SUM of its movements, and the daily sales figures the SUM
+    of the sale lines; exit 1 listing whatever differs."""
     if repair:
         click.echo(f"Balances set from the ledger: {services.rebuild_balances()} lots changed.")
+        click.echo(f"Daily sales figures rebuilt from the sale lines: {daily.rebuild()} rows.")
     mismatches = services.ledger_mismatches()
     for m in mismatches:
         click.echo(f"lot {m.code} (id {m.lot_id}): balance {m.balance}, ledger {m.ledger}", err=True)
-    if mismatches:
+    daily_mismatches = daily.mismatches()
+    for d in daily_mismatches:
+        units, gross, commission, lines = d.difference
+        click.echo(f"daily sales {d.day} member {d.member_id} product {d.product_id}: differs from the sale lines "
+                   f"by {units:+d} units, {gross:+d} gross, {commission:+d} commission, {lines:+d} lines", err=True)
+    if mismatches or daily_mismatches:
         raise SystemExit(1)
-    click.echo("Ledger OK: every lot's balance equals the sum of its movements.")
+    click.echo("Ledger OK: every lot's balance equals the sum of its movements, and the daily sales figures "
+               "equal the sale lines.")
 
 
 from . import counter_routes  # noqa: E402 - the phone counter's routes register on `bp` (they import it)

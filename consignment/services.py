@@ -35,6 +35,7 @@ from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
 from marketplace.transaction import dialect_insert, transaction
 
+from . import daily
 from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_ONLINE_SALE, KIND_RETURN, KIND_SALE, KIND_VOID,
                      PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, PosCartLine, ReturnSlip, Sale, SaleLine,
                      SaleVoid, StockMovement)
@@ -351,6 +352,7 @@ def sell_from_lot(sale: Sale, lot: ConsignmentLot, quantity: int, actor: User, k
     db.session.add(line)
     db.session.flush()
     append_movement(lot, kind, -quantity, actor, reason=sale.number, sale_line_id=line.id)
+    daily.record([line], +1)
     return line
 
 
@@ -507,6 +509,7 @@ def void_sale_in_transaction(actor: User, sale_id: int, reason: str) -> Sale:
     for line in sale.lines:
         append_movement(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
                         sale_line_id=line.id)
+    daily.record(sale.lines, -1)
     record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}",
                  number=sale.number, total=sale.total, reason=reason)
     return sale

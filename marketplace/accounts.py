@@ -26,7 +26,7 @@ from .photos import release_photo
 from .models import (ROLE_KASIR, ROLE_MEMBER, ROLE_PENGAWAS, ROLE_PENGURUS, ROLES, SYSTEM_EMAIL, LoginAttempt, Member,
                      User)
 from .text import normalise_phone, slugify
-from .timeutil import utcnow
+from .timeutil import time_zone_changed, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -425,6 +425,8 @@ def save_cooperative(actor: User, details: CooperativeDetails, logo: tuple[str, 
             coop.set_logo(None)
             logo_note = " logo removed"
         db.session.flush()
+        if before.rsplit("|", 1)[1] != coop.time_zone:
+            time_zone_changed.send(coop)
         record_event(actor, "cooperative.update", coop,
                      f"{before} -> {coop.name}|{coop.default_commission_bp}|{coop.time_zone}{logo_note}",
                      name=coop.name)

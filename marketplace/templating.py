@@ -1,7 +1,9 @@
 """Jinja filters and globals shared by every package's templates."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from dataclasses import dataclass
+
+from flask import Flask, g, render_template, url_for
 from flask_babel import format_date, format_datetime, get_locale
 
 from .money import format_rupiah
@@ -19,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["photo_ref"] = photo_ref
+    app.jinja_env.globals["photo_sources"] = photo_sources
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
@@ -34,6 +37,39 @@ def init_app(app: Flask) -> None:
 
     for code in (403, 404, 413):
         app.register_error_handler(code, _error_page(code))
+
+
+VARIANT_WIDTHS = (320, 640, 1280)
+
+
+@dataclass(frozen=True)
+class PhotoSources:
+    src: str
+    srcset: str
+    width: int
+    height: int
+
+
+def _photo_url_prefix() -> str:
+    """The URL of the photo files' directory, built once per request: a page of tiles needs four photo URLs a
+    tile, and url_for is the most expensive call of a storefront page."""
+    prefix = g.get("photo_url_prefix")
+    if prefix is None:
+        prefix = g.photo_url_prefix = url_for("core.photo_file", name="x")[:-1]
+    return prefix
+
+
+def photo_sources(photo, width: int = 320) -> PhotoSources:
+    """src, srcset (each variant once: a small photo's variants are all its own width), width and height of
+    a product photo or a PhotoRef shown `width` pixels wide."""
+    prefix, seen, parts = _photo_url_prefix(), set(), []
+    for w in VARIANT_WIDTHS:
+        real = min(w, photo.width)
+        if real not in seen:
+            seen.add(real)
+            parts.append(f"{prefix}{photo.variant_name(w)} {real}w")
+    return PhotoSources(src=prefix + photo.variant_name(width), srcset=", ".join(parts),
+                        width=min(width, photo.width), height=photo.variant_height(width))
 
 
 def _role_label(role: str) -> str:

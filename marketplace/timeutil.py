@@ -9,9 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 
 DEFAULT_ZONE = "Asia/Jakarta"
+# Sent inside the transaction that changes the cooperative's zone (after its flush): figures kept per local day
+# are re-keyed in that same transaction (consignment.daily listens).
+time_zone_changed = Namespace().signal("time-zone-changed")
 # Indonesia's three zones, as people name them.
 ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 ZONE_CHOICES = (

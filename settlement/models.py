@@ -61,6 +61,7 @@ class Payout(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     gross: Mapped[int]
     commission: Mapped[int]
+    line_count: Mapped[int] = mapped_column(default=0)  # its sale lines (drafts subtract settled lines by it)
     fees: Mapped[int]
     adjustments: Mapped[int]  # signed: late voids (negative), a balance carried from earlier
     payable: Mapped[int]

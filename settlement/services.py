@@ -16,6 +16,7 @@ from sqlalchemy import String, and_, cast, exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from consignment.daily import SalesDaily
 from consignment.models import Sale, SaleLine, SaleVoid
 from marketplace import once
 from marketplace.audit import record_event
@@ -77,14 +78,46 @@ def _unsettled(end: datetime):
 
 
 def _line_totals(end: datetime, member_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:
-    """member_id -> (gross, commission, lines) of the unsettled lines, aggregated in SQL (one grouped
-    query; with `member_ids`, over those members' lines only)."""
+    """member_id -> (gross, commission, lines) of the unsettled lines, aggregated in SQL over the lines
+    themselves (one grouped query; with `member_ids`, over those members' lines only). Closing uses it."""
     stmt = (select(SaleLine.member_id, func.sum(SaleLine.line_total), func.sum(SaleLine.commission),
                    func.count(SaleLine.id)).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
             .where(_unsettled(end)).group_by(SaleLine.member_id))
     if member_ids is not None:
         stmt = stmt.where(SaleLine.member_id.in_(member_ids))
     return {mid: (int(g), int(c), int(n)) for mid, g, c, n in db.session.execute(stmt)}
+
+
+def _daily_totals(cutoff: date, member_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:
+    """The same figures as `_line_totals`, from the daily sales figures (consignment.daily) and the frozen
+    statements, without reading every unsettled line: what was sold up to the cut-off and not voided, minus
+    what statements settled (their frozen totals), plus the settled lines voided since (they left the daily
+    figures but not the statements). Three grouped queries over days, statements and voided sales."""
+    def scoped(stmt, column):
+        return stmt.where(column.in_(member_ids)) if member_ids is not None else stmt
+
+    figures: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def add(rows, sign):
+        for mid, gross, commission, lines in rows:
+            total = figures[mid]
+            total[0], total[1], total[2] = total[0] + sign * int(gross), total[1] + sign * int(commission), \
+                total[2] + sign * int(lines)
+
+    add(db.session.execute(scoped(
+        select(SalesDaily.member_id, func.sum(SalesDaily.gross), func.sum(SalesDaily.commission),
+               func.sum(SalesDaily.lines))
+        .where(SalesDaily.member_id > 0, SalesDaily.product_id == 0, SalesDaily.day <= cutoff)
+        .group_by(SalesDaily.member_id), SalesDaily.member_id)), +1)
+    add(db.session.execute(scoped(
+        select(Payout.member_id, func.sum(Payout.gross), func.sum(Payout.commission), func.sum(Payout.line_count))
+        .group_by(Payout.member_id), Payout.member_id)), -1)
+    add(db.session.execute(scoped(
+        select(SaleLine.member_id, func.sum(SaleLine.line_total), func.sum(SaleLine.commission), func.count())
+        .join(PayoutLine, PayoutLine.sale_line_id == SaleLine.id)
+        .where(SaleLine.sale_id.in_(select(SaleVoid.sale_id)))  # few: the query starts from the voids
+        .group_by(SaleLine.member_id), SaleLine.member_id)), +1)
+    return {mid: (g, c, n) for mid, (g, c, n) in figures.items() if n}
 
 
 def _late_voids(end: datetime, member_ids: list[int] | None = None) -> list[tuple[SaleLine, SaleVoid]]:
@@ -108,14 +141,15 @@ def _carried_balances(member_ids: list[int] | None = None) -> list[Payout]:
     return list(db.session.scalars(stmt))
 
 
-def compute_statements(cutoff: date, member_id: int | None = None,
-                       member_ids: list[int] | None = None) -> list[StatementDraft]:
+def compute_statements(cutoff: date, member_id: int | None = None, member_ids: list[int] | None = None,
+                       from_lines: bool = False) -> list[StatementDraft]:
     """What each member would be paid if the period closed now with this cut-off (totals, not lines);
-    every member's, or only those of `member_id` / `member_ids` (a page of members)."""
+    every member's, or only those of `member_id` / `member_ids` (a page of members). Drafts read the daily
+    sales figures; closing (`from_lines`) sums the sale lines themselves, the source of truth."""
     end = _end_of(cutoff)
     if member_id is not None:
         member_ids = [member_id]
-    totals = _line_totals(end, member_ids)
+    totals = _line_totals(end, member_ids) if from_lines else _daily_totals(cutoff, member_ids)
     adjustments: dict[int, list[AdjustmentDraft]] = defaultdict(list)
     for line, void in _late_voids(end, member_ids):
         adjustments[line.member_id].append(AdjustmentDraft(
@@ -237,7 +271,7 @@ def close_period(actor: User, period_id: int, once_key: str | None = None) -> Se
         if closed == 1:
             db.session.refresh(period)
             end = _end_of(period.cutoff_date)
-            drafts = compute_statements(period.cutoff_date)
+            drafts = compute_statements(period.cutoff_date, from_lines=True)
             payouts = {d.member.id: _freeze_statement(period, d) for d in drafts}
             db.session.flush()
             db.session.execute(insert(PayoutLine).from_select(
@@ -246,19 +280,21 @@ def close_period(actor: User, period_id: int, once_key: str | None = None) -> Se
                 .select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
                 .join(Payout, and_(Payout.period_id == period.id, Payout.member_id == SaleLine.member_id))
                 .where(_unsettled(end))))
-            sums = {pid: (int(g), int(c)) for pid, g, c in db.session.execute(
-                select(PayoutLine.payout_id, func.sum(PayoutLine.gross), func.sum(PayoutLine.commission))
+            sums = {pid: (int(g), int(c), int(n)) for pid, g, c, n in db.session.execute(
+                select(PayoutLine.payout_id, func.sum(PayoutLine.gross), func.sum(PayoutLine.commission),
+                       func.count())
                 .join(Payout, Payout.id == PayoutLine.payout_id).where(Payout.period_id == period.id)
                 .group_by(PayoutLine.payout_id))}
             total_gross = total_payable = 0
             for draft in drafts:
                 payout = payouts[draft.member.id]
-                gross, commission = sums.get(payout.id, (0, 0))
-                draft.gross, draft.commission = gross, commission
+                gross, commission, line_count = sums.get(payout.id, (0, 0, 0))
+                draft.gross, draft.commission, draft.line_count = gross, commission, line_count
                 if not gross and not draft.adjustments:
                     db.session.delete(payout)  # its lines were voided meanwhile: nothing to state
                     continue
                 payout.gross, payout.commission, payout.fees = gross, commission, draft.fees
+                payout.line_count = line_count
                 payout.adjustments, payout.payable = draft.adjustment_total, draft.payable
                 payout.carried_forward = draft.carried_forward
                 total_gross, total_payable = total_gross + gross, total_payable + draft.payable
@@ -380,9 +416,10 @@ def transparency(year: int | None = None) -> Transparency:
 
     year = year or local_today().year
     start, end = local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
-    units = db.session.scalar(
-        select(func.coalesce(func.sum(SaleLine.quantity), 0)).join(Sale, Sale.id == SaleLine.sale_id)
-        .where(Sale.created_at >= start, Sale.created_at < end, ~exists().where(SaleVoid.sale_id == Sale.id)))
+    units = db.session.scalar(  # the year's daily totals (consignment.daily): at most 366 rows, not every line
+        select(func.coalesce(func.sum(SalesDaily.units), 0))
+        .where(SalesDaily.member_id == 0, SalesDaily.product_id == 0,
+               SalesDaily.day >= date(year, 1, 1), SalesDaily.day <= date(year, 12, 31)))
     payments = db.session.execute(
         select(PayoutPayment.paid_at, Payout.payable).join(Payout, Payout.id == PayoutPayment.payout_id)
         .where(PayoutPayment.paid_at >= start, PayoutPayment.paid_at < end)).all()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_PUBLISHED, Category, Product
@@ -24,8 +24,10 @@ class BrowseResult:
     approximate: bool = False
 
 
-def _with_relations(stmt):
-    return stmt.options(selectinload(Product.photos), selectinload(Product.member), selectinload(Product.category))
+def _with_relations(stmt, category: bool = False):
+    """Load what a product tile shows (photos, member); the product page also shows the category."""
+    stmt = stmt.options(selectinload(Product.photos), selectinload(Product.member))
+    return stmt.options(selectinload(Product.category)) if category else stmt
 
 
 def published_by_ids(ids: list[int]) -> list[Product]:
@@ -38,14 +40,23 @@ def published_by_ids(ids: list[int]) -> list[Product]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _in_stock(product_id):
-    """1 when some lot of the product has stock on hand, else 0 (for ORDER BY: buyable products first)."""
-    from consignment.models import ConsignmentLot, StockMovement
+def _newest_buyable_first(stmt, offset: int) -> list[Product]:
+    """One page of `stmt`'s products, newest first, those with stock on hand first. Two index-ordered scans
+    (with stock, then without) that stop after the page, instead of ordering every published product by a
+    computed stock figure: a page costs its offset, not the catalogue or the ledger."""
+    from consignment.models import ConsignmentLot
 
-    on_hand = (select(func.coalesce(func.sum(StockMovement.quantity), 0))
-               .join(ConsignmentLot, StockMovement.lot_id == ConsignmentLot.id)
-               .where(ConsignmentLot.product_id == product_id).correlate(Product).scalar_subquery())
-    return case((on_hand > 0, 1), else_=0)
+    buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
+    newest = (Product.published_at.desc(), Product.id.desc())
+    products = list(db.session.scalars(_with_relations(stmt.where(buyable).order_by(*newest)
+                                                       .limit(PAGE_SIZE).offset(offset))))
+    if len(products) < PAGE_SIZE:  # past the products with stock: continue with those without
+        with_stock = offset + len(products) if products else db.session.scalar(
+            select(func.count()).select_from(stmt.where(buyable).subquery()))
+        products += db.session.scalars(_with_relations(stmt.where(~buyable).order_by(*newest)
+                                                       .limit(PAGE_SIZE - len(products))
+                                                       .offset(max(offset - with_stock, 0))))
+    return products
 
 
 def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
@@ -69,9 +80,11 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
             stmt = stmt.where(Product.price <= filters.max_price)
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
         order = {"price_asc": (Product.price.asc(), Product.id.asc()),
-                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(
-            filters.sort, (_in_stock(Product.id).desc(), Product.published_at.desc(), Product.id.desc()))
-        products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
+                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(filters.sort)
+        if order is None:
+            products = _newest_buyable_first(stmt, offset)
+        else:
+            products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
         any_word, approximate = False, False
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word,
@@ -88,25 +101,23 @@ def suggestions(text: str, limit: int = 8) -> list[dict]:
 
 def published_product(slug: str) -> Product | None:
     return db.session.scalar(_with_relations(select(Product).where(Product.slug == slug,
-                                                                   Product.status == STATUS_PUBLISHED)))
-
-
-def latest_products(limit: int = 8) -> list[Product]:
-    return list(db.session.scalars(_with_relations(
-        select(Product).where(Product.status == STATUS_PUBLISHED)
-        .order_by(Product.published_at.desc(), Product.id.desc()).limit(limit))))
+                                                                   Product.status == STATUS_PUBLISHED), category=True))
 
 
 def new_in_the_shop(limit: int = 8, look_back: int = 40) -> tuple[list[Product], dict[int, int]]:
     """The home page's newest products, those a shopper can buy now first; and their stock.
 
-    Looks at the newest `look_back` published products only (one stock query for them), so the
-    cost does not grow with the catalogue or the ledger.
+    Looks at the newest `look_back` published products only (their ids and one stock query), then loads
+    the `limit` chosen with their photos and member, so the cost does not grow with the catalogue or the
+    ledger and the ORM builds 8 products, not 40.
     """
-    candidates = latest_products(look_back)
-    stock = stock_for(candidates)
-    chosen = sorted(candidates, key=lambda p: stock.get(p.id, 0) <= 0)[:limit]  # stable: newest first within
-    return chosen, {p.id: stock.get(p.id, 0) for p in chosen}
+    from consignment.services import product_stock
+
+    ids = list(db.session.scalars(select(Product.id).where(Product.status == STATUS_PUBLISHED)
+                                  .order_by(Product.published_at.desc(), Product.id.desc()).limit(look_back)))
+    stock = product_stock(ids)
+    chosen = published_by_ids(sorted(ids, key=lambda pid: stock[pid] <= 0)[:limit])  # stable: newest first within
+    return chosen, {p.id: stock[p.id] for p in chosen}
 
 
 def categories_in_use() -> list[Category]:

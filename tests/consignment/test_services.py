@@ -1,5 +1,6 @@
 """Every ledger rule of the gerai, against the real database."""
 from datetime import date, timedelta
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import func, select
@@ -242,9 +243,8 @@ def test_sales_report_groups_by_the_cooperatives_local_day(make_user, make_lot):
     from consignment import reports
 
     lot = make_lot(quantity=5)
-    sale = services.record_counter_sale(make_user("kasir"), [LineRequest(lot.id, 2)], "cash")
-    sale.created_at = datetime(2026, 11, 24, 20, 30)  # 03:30 on 25 November in Banjarmasin (WIB/WITA: +7/+8)
-    db.session.commit()
+    with patch.object(services, "utcnow", lambda: datetime(2026, 11, 24, 20, 30)):  # 03:30 on the 25th (WIB/WITA)
+        sale = services.record_counter_sale(make_user("kasir"), [LineRequest(lot.id, 2)], "cash")
     rows = reports.sales_summary(date(2026, 11, 25), date(2026, 11, 25), "day")
     assert [(r.key, r.units, r.gross) for r in rows] == [("2026-11-25", 2, 2 * lot.unit_price)]
     assert reports.sales_summary(date(2026, 11, 24), date(2026, 11, 24), "day") == []

@@ -46,6 +46,8 @@ def test_demo_seed_is_complete_and_idempotent(runner):
     assert db.session.scalar(select(func.count(Payout.id))) == payouts
     assert (db.session.scalar(select(func.count(ConsignmentLot.id))), db.session.scalar(select(func.count(Sale.id))),
             db.session.scalar(select(func.count(StockMovement.id)))) == gerai
+    checked = runner.invoke(args=["check-ledger"])  # balances and daily sales figures agree with the demo's ledger
+    assert checked.exit_code == 0, checked.output
 
 
 def test_reindex_cli_indexes_published_products(runner, make_product):

@@ -224,14 +224,16 @@ def test_transparency_counts_and_sums_without_personal_data(people, make_lot):
        rates=st.lists(st.integers(0, 3000), min_size=3, max_size=3),
        prices=st.lists(st.integers(1, 250_000), min_size=3, max_size=3))
 def test_totals_always_reconcile(app, make_user, make_member, make_product, sales, rates, prices):
-    """Σ payable + Σ commission + Σ fees = Σ gross over any generated month of sales."""
+    """Σ payable + Σ commission + Σ fees = Σ gross over any generated month of sales; the open draft (from the
+    daily sales figures) equals the statements the lines make, and nothing is left unsettled after the close."""
     from sqlalchemy import delete
 
+    from consignment.daily import SalesDaily
     from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid, StockMovement
     from settlement.models import PayoutAdjustment
 
     for model in (PayoutPayment, PayoutAdjustment, PayoutLine, Payout, SettlementPeriod, StockMovement, SaleVoid,
-                  SaleLine, Sale, ConsignmentLot):
+                  SaleLine, Sale, ConsignmentLot, SalesDaily):
         db.session.execute(delete(model))
     db.session.commit()
     kasir, pengurus = make_user("kasir"), make_user("pengurus")
@@ -244,7 +246,14 @@ def test_totals_always_reconcile(app, make_user, make_member, make_product, sale
         sale = gerai.record_counter_sale(kasir, [LineRequest(lots[lot_index].id, qty)], "qris")
         if void:
             gerai.void_sale(pengurus, sale.id, "uji")
+
+    def drafts(**how):
+        return {d.member.id: (d.gross, d.commission, d.line_count) for d in services.compute_statements(local_today(), **how)}
+
+    assert drafts() == drafts(from_lines=True)
     period = services.close_period(pengurus, services.open_period(pengurus, local_today()).id)
+    assert drafts() == {} and sum(p.line_count for p in period.payouts) == db.session.scalar(
+        select(func.count()).select_from(PayoutLine))
     gross = db.session.scalar(select(func.coalesce(func.sum(SaleLine.line_total), 0))
                               .where(~SaleLine.sale_id.in_(select(SaleVoid.sale_id))))
     payouts = period.payouts

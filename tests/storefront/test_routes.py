@@ -104,3 +104,59 @@ def test_filters_are_folded_away_after_a_search_and_count_what_applies(client, m
     assert '<details class="more-filters" >' in searched and "(1 aktif)" in searched
     browsing = client.get(f"/produk?kategori={category.id}").get_data(as_text=True)
     assert '<details class="more-filters" open>' in browsing
+
+
+def test_product_list_pages_through_products_with_stock_then_without_each_newest_first(app, monkeypatch, make_product,
+                                                                                       make_lot, count_queries):
+    """…reading the lots' balances, never summing the stock ledger."""
+    from storefront import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    products = [make_product(name=f"Produk {i}") for i in range(5)]  # published in this order: 4 is the newest
+    for i in (0, 2, 3):
+        make_lot(product=products[i], quantity=1)
+    with count_queries() as n:
+        pages = [[p.name for p in services.browse(page=n).products] for n in (1, 2, 3, 4)]
+    assert not any("stock_movements" in sql for sql in n.statements)
+    assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
+
+
+def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypatch, make_product):
+    """url_for was the most expensive call of the storefront (four per tile); the URLs stay the same."""
+    from werkzeug.routing import MapAdapter
+
+    products = [make_product(name=f"Produk Foto {i}", photos=1) for i in range(3)]
+    built, build = [], MapAdapter.build
+
+    def counting_build(self, endpoint, *args, **kwargs):
+        built.append(endpoint)
+        return build(self, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counting_build)
+    page = client.get("/produk").get_data(as_text=True)
+    assert built.count("core.photo_file") == 1
+    for product in products:
+        name = product.cover.variant_name(320)
+        assert f'src="/media/photos/{name}"' in page and f"/media/photos/{name} " in page
+
+
+def test_the_home_page_loads_only_the_products_it_shows(app, client, make_product, make_lot):
+    """It picks the newest products with stock among the 40 newest by id, then loads just those 8."""
+    from sqlalchemy import event
+
+    from catalog.models import Product
+
+    products = [make_product(name=f"Produk Baru {i}") for i in range(12)]
+    make_lot(product=products[0], quantity=3)  # the oldest, but on the shelf: shown first
+    loaded = []
+
+    def count(target, context):
+        loaded.append(target.id)
+
+    event.listen(Product, "load", count)
+    try:
+        page = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(Product, "load", count)
+    assert len(loaded) == 8
+    assert page.index("Produk Baru 0<") < page.index("Produk Baru 11<")
