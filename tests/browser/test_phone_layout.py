@@ -21,7 +21,10 @@ def test_every_page_fits_a_360_px_phone_for_every_role(browser, live_server, dem
     pages, values = demo
     problems, looked_at = [], 0
     for role in ROLES:
-        context = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True, has_touch=True)
+        # The layout walk needs no service worker (test_offline_counter covers it); Chromium can stall
+        # closing a page whose worker is still installing, so the walk blocks them.
+        context = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True, has_touch=True,
+                                      service_workers="block")
         sign_in(context, live_server, role)
         fill_carts(context, live_server, role, values)  # the cart and the POS with lines, totals and buttons
         page = context.new_page()

@@ -37,7 +37,7 @@ def test_every_page_rendered_by_the_browser_shows_only_translated_text_or_data(a
     data, urls = _stored_text(), _get_urls(app, _real_arguments())
     problems, rendered = {}, set()
     for login in ROLES:
-        context = browser.new_context(viewport=PHONE, locale="id-ID")
+        context = browser.new_context(viewport=PHONE, locale="id-ID", service_workers="block")  # as the layout walk
         if login:
             _sign_in(context, live_server, login)
         page = context.new_page()
