@@ -5,9 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField
 from wtforms.validators import InputRequired, NumberRange
 
+from marketplace.forms import select_choices
+
 from . import messages as m
 
-SOLD_MODE_CHOICES = [("each", _l("A message for each sale")), ("daily", _l("One summary a day (the next morning)"))]
+SOLD_MODE_CHOICES = select_choices([("each", _l("A message for each sale")),
+                                    ("daily", _l("One summary a day (the next morning)"))])
 
 
 class PreferencesForm(FlaskForm):
