@@ -31,6 +31,7 @@ def register_cli(app: Flask) -> None:
     def seed_demo_command(quiet):
         """Seed the demo cooperative (idempotent) and print the demo logins."""
         from consignment.seed import seed_gerai
+        from notifications.seed import seed_notifications
         from settlement.seed import seed_settlement
         from storefront.seed import seed_microsite
 
@@ -40,6 +41,7 @@ def register_cli(app: Flask) -> None:
         sales = seed_gerai()
         statements = seed_settlement()
         seed_microsite()
+        seed_notifications()
         if not quiet:
             click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales, "
                        f"{statements} new statements).")

@@ -28,7 +28,7 @@ def notification_summary(user):
     messages wait for staff."""
     if not user.is_authenticated:
         return None
-    return {"latest": services.inbox(user, 1, 5), "unread": services.unread_count(user),
+    return {"latest": services.inbox(user, 1, 3), "unread": services.unread_count(user),
             "to_send": services.count_to_send(user) if user.has_role(*STAFF) else 0}
 
 

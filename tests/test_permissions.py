@@ -25,6 +25,7 @@ from marketplace import accounts, pending_photos
 from marketplace.extensions import db
 from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, roles_required
 from marketplace.timeutil import local_today
+from notifications.models import Notification
 from settlement import services as settlement
 from storefront import microsite
 from tests.conftest import PASSWORD, jpeg_bytes
@@ -51,6 +52,13 @@ OBJECT_LEVEL = {
 # What every signed-in account but the owner gets: a photo kept from a failed form is its uploader's alone.
 OWNER_ONLY = {
     ("core.pending_photo", "GET"): 404,
+}
+
+# Public endpoints authenticated by their caller's signature or token instead of a sign-in (Meta's webhook):
+# without one, everybody is refused with 403 and nothing changes.
+SIGNED_BY_SENDER = {
+    ("notifications.webhook_verify", "GET"): 403,
+    ("notifications.webhook", "POST"): 403,
 }
 
 # --- the walker --------------------------------------------------------------------------------------
@@ -147,7 +155,8 @@ def walk(app, client, role, identifier, url_args, only=lambda rule: True) -> lis
             continue
         with app.test_request_context():
             url = url_for(endpoint, **args)
-        expected = (OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None) or \
+        expected = SIGNED_BY_SENDER.get((endpoint, method)) or \
+            (OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None) or \
             (OWNER_ONLY.get((endpoint, method)) if role not in (None, "member") else None)
         must_not_change = method != "GET" and (expected is not None or not allowed(access, role))
         before = database_state() if must_not_change else None
@@ -184,10 +193,12 @@ def world(app, make_user, make_member, make_product, make_lot):
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))
     order = orders.place_order({product.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
     kept = pending_photos.keep(jpeg_bytes(), "foto.jpg", member.user.id, "photos")
+    notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == member.user.id)
+                                        .order_by(Notification.id).limit(1))
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
-               "post_id": post.id, "key": "tentang", "name": product.photos[0].variant_name(320)}
+               "post_id": post.id, "key": "tentang", "notification_id": notification_id, "name": product.photos[0].variant_name(320)}
     by_rule = {  # where an argument's name alone does not say what it is
         "/produk/<slug>": {"slug": product.slug},
         "/umkm/<slug>": {"slug": member.slug},
