@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid
 from marketplace.accounts import password_link_made
@@ -298,12 +299,13 @@ def _visible_to(staff: User):
 
 def to_send_by_hand(staff: User, limit: int = 100) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.status == MANUAL_PENDING, _visible_to(staff))
-                                   .order_by(Notification.id).limit(limit)))
+                                   .options(selectinload(Notification.user)).order_by(Notification.id).limit(limit)))
 
 
 def failed_messages(staff: User, limit: int = 100) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.status == FAILED, _visible_to(staff))
-                                   .order_by(Notification.id.desc()).limit(limit)))
+                                   .options(selectinload(Notification.user)).order_by(Notification.id.desc())
+                                   .limit(limit)))
 
 
 def count_to_send(staff: User) -> int:

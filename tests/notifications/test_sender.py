@@ -162,3 +162,37 @@ def test_without_api_keys_the_command_sends_nothing_and_says_where_messages_wait
     queue(make_member())
     result = runner.invoke(args=["send-notifications"])
     assert result.exit_code == 0 and "not configured" in result.output
+
+
+def test_the_worker_sends_as_messages_arrive_and_stops_cleanly_on_sigterm(app, graph_stub, make_member, tmp_path):
+    """`flask --app wsgi send-notifications --loop` as systemd runs it: a separate process on the same database."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    [nid] = queue(make_member())
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_PATH": str(tmp_path),
+           "MEDIA_ROOT": str(tmp_path / "media"), "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+           "WHATSAPP_TOKEN": WHATSAPP_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
+           "WHATSAPP_API_BASE_URL": graph_stub.url, "WHATSAPP_API_VERSION": "v21.0"}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "send-notifications",
+                               "--loop", "--interval", "0.2"], cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not graph_stub.requests and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert row(nid).status == SENT
+        [second] = queue(make_member())[1:]  # a message queued while the worker runs
+        while len(graph_stub.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert row(second).status == SENT
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, output
+    assert graph_stub.sent_keys() == [row(nid).key, row(second).key]
