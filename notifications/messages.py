@@ -2,9 +2,11 @@
 
 Each must be registered (and approved) in Meta's WhatsApp Manager under the same NAME, language
 "Indonesian" (code `id`), category "Utility", with the BODY below; {{1}}, {{2}}, … are the parameters in
-the order of PARAMS. The same body, filled in, is the text of the wa.me fallback and of the member's inbox,
-so all three always say the same thing. Texts are Indonesian data, not interface strings: a member reads
-the message WhatsApp delivered, whatever language the site is shown in.
+the order of PARAMS. No body begins or ends with a parameter (Meta refuses those), and parameter values
+are sent without newlines, tabs or long runs of spaces (`clean_param`; Meta refuses those too).
+The same body, filled in, is the text of the wa.me fallback and of the member's inbox, so all three always
+say the same thing. Texts are Indonesian data, not interface strings: a member reads the message WhatsApp
+delivered, whatever language the site is shown in.
 """
 from __future__ import annotations
 
@@ -37,12 +39,13 @@ PASSWORD_LINK = "password_link"
 TEMPLATES: dict[str, Template] = {
     SOLD: Template(
         "pasar_barang_terjual",
-        "Halo {{1}}, barang Anda terjual di gerai: {{2}} × {{3}}, seharga {{4}}. Bagian Anda {{5}}.",
+        "Halo {{1}}, barang Anda terjual di gerai: {{2}} × {{3}}, seharga {{4}}; bagian Anda {{5}}. Terima kasih.",
         ("owner's name", "quantity", "product", "line total (Rp)", "member's share (Rp)"),
         _l("Goods sold")),
     SOLD_DAILY: Template(
         "pasar_ringkasan_penjualan",
-        "Halo {{1}}, penjualan barang Anda di gerai pada {{2}}: {{3}} barang, seharga {{4}}. Bagian Anda {{5}}.",
+        "Halo {{1}}, penjualan barang Anda di gerai pada {{2}}: {{3}} barang, seharga {{4}}; bagian Anda {{5}}. "
+        "Terima kasih.",
         ("owner's name", "day", "units sold", "gross (Rp)", "member's share (Rp)"),
         _l("Daily sales summary")),
     LOW_STOCK: Template(
@@ -63,12 +66,14 @@ TEMPLATES: dict[str, Template] = {
         _l("Goods to collect")),
     STATEMENT_READY: Template(
         "pasar_laporan_siap",
-        "Halo {{1}}, laporan penjualan Anda sampai {{2}} sudah siap. Jumlah yang dibayarkan: {{3}}. Lihat: {{4}}",
+        "Halo {{1}}, laporan penjualan Anda sampai {{2}} sudah siap. Jumlah yang dibayarkan: {{3}}. Lihat: {{4}} "
+        "(masuk dengan akun Anda).",
         ("owner's name", "cut-off date", "payable (Rp)", "link to the statement"),
         _l("Statement ready")),
     STATEMENT_PAID: Template(
         "pasar_pembayaran_terkirim",
-        "Halo {{1}}, pembayaran {{2}} untuk laporan sampai {{3}} sudah dilakukan ({{4}}, referensi {{5}}).",
+        "Halo {{1}}, pembayaran {{2}} untuk laporan sampai {{3}} sudah dilakukan ({{4}}, referensi {{5}}). "
+        "Terima kasih.",
         ("owner's name", "amount (Rp)", "cut-off date", "method", "reference"),
         _l("Statement paid")),
     ORDER: Template(
@@ -83,12 +88,14 @@ TEMPLATES: dict[str, Template] = {
         _l("Join request accepted")),
     JOIN_DECLINED: Template(
         "pasar_pendaftaran_ditolak",
-        "Halo {{1}}, mohon maaf, pendaftaran {{2}} di {{3}} belum dapat kami terima: {{4}}",
+        "Halo {{1}}, mohon maaf, pendaftaran {{2}} di {{3}} belum dapat kami terima: {{4}}. Terima kasih atas "
+        "minat Anda.",
         ("owner's name", "business name", "cooperative", "reason"),
         _l("Join request declined")),
     PASSWORD_LINK: Template(
         "pasar_tautan_kata_sandi",
-        "Halo {{1}}, buka tautan ini untuk membuat kata sandi baru di {{2}} (berlaku {{3}} jam, sekali pakai): {{4}}",
+        "Halo {{1}}, buka tautan ini untuk membuat kata sandi baru di {{2}} (berlaku {{3}} jam, sekali pakai): {{4}} "
+        "— jangan bagikan tautan ini.",
         ("name", "cooperative", "hours valid", "link"),
         _l("Password link")),
 }

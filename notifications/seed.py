@@ -32,7 +32,7 @@ def seed_notifications() -> int:
                                .values(status=MANUAL_SENT, sent_at=Notification.created_at, sent_by_id=pengurus.id)
                                .execution_options(synchronize_session=False))
         services.enqueue("demo:failed", m.LOW_STOCK, [member.owner_name, "Keripik Pisang Kepok 250 g", 3],
-                         user=member.user, phone=member.whatsapp)
+                         user_id=member.user_id, phone=member.whatsapp)
         db.session.execute(update(Notification).where(Notification.key == "demo:failed").values(
             channel=CHANNEL_WHATSAPP, status=FAILED, attempts=1, updated_at=utcnow(),
             last_error="HTTP 400 131026 Message undeliverable Recipient is not on WhatsApp")

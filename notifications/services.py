@@ -86,7 +86,7 @@ def save_preferences(user: User, whatsapp_events, sold_mode: str, low_stock_thre
 
 # --- the outbox ----------------------------------------------------------------------------------------
 
-def enqueue(key: str, event: str, params: list, *, user: User | None = None, phone: str = "",
+def enqueue(key: str, event: str, params: list, *, user_id: int | None = None, phone: str = "",
             whatsapp: bool = True) -> bool:
     """Queue one notification in the CALLER's transaction. True when queued, False when its key was
     queued before. `whatsapp=False` keeps it in the inbox only. The channel is chosen now: the Cloud API
@@ -101,7 +101,7 @@ def enqueue(key: str, event: str, params: list, *, user: User | None = None, pho
     else:
         channel, status, sent_at = CHANNEL_MANUAL, MANUAL_PENDING, None
     inserted = db.session.execute(dialect_insert(Notification).values(
-        key=key[:120], user_id=user.id if user is not None else None, phone=phone or "", event=event,
+        key=key[:120], user_id=user_id, phone=phone or "", event=event,
         params=json.dumps([m.clean_param(p) for p in params], ensure_ascii=False), text=text, channel=channel,
         status=status, attempts=0, next_attempt_at=now if channel == CHANNEL_WHATSAPP else None,
         last_error="", created_at=now, updated_at=now, sent_at=sent_at,
@@ -112,7 +112,7 @@ def enqueue(key: str, event: str, params: list, *, user: User | None = None, pho
 def enqueue_for_member(member: Member, key: str, event: str, params: list, prefs: Preferences | None = None) -> bool:
     prefs = prefs or preferences(member.user_id)
     wanted = event not in m.CHOOSABLE or event in prefs.whatsapp_events
-    return enqueue(key, event, params, user=member.user, phone=member.whatsapp, whatsapp=wanted)
+    return enqueue(key, event, params, user_id=member.user_id, phone=member.whatsapp, whatsapp=wanted)
 
 
 def move(notification_id: int, action: str, **values) -> bool:
@@ -134,7 +134,7 @@ def notify_sale_line(line: SaleLine, lot: ConsignmentLot) -> None:
     share = line.line_total - line.commission
     enqueue(f"sale:{line.id}", m.SOLD, [member.owner_name, line.quantity, lot.product.name,
                                         format_rupiah(line.line_total), format_rupiah(share)],
-            user=member.user, phone=member.whatsapp,
+            user_id=member.user_id, phone=member.whatsapp,
             whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH)
     threshold = prefs.low_stock_threshold
     if threshold <= 0:
@@ -186,7 +186,7 @@ def notify_password_link(user: User, link: str, hours: int) -> None:
     coop = current_cooperative()
     phone = user.member.whatsapp if user.member else (user.phone or "")
     enqueue(f"password:{user.id}:{secrets.token_hex(6)}", m.PASSWORD_LINK,
-            [user.name, coop.name if coop else "", hours, link], user=user, phone=phone)
+            [user.name, coop.name if coop else "", hours, link], user_id=user.id, phone=phone)
 
 
 def _on_password_link(user: User, token: str) -> None:
@@ -209,9 +209,9 @@ def notify_join_decided(request_id: int, *, accepted: bool, owner_name: str, bus
     coop_name = coop.name if coop else ""
     if accepted:
         return enqueue(f"join:{request_id}", m.JOIN_ACCEPTED, [owner_name, business_name, coop_name],
-                       user=user, phone=phone)
+                       user_id=user.id if user else None, phone=phone)
     return enqueue(f"join:{request_id}", m.JOIN_DECLINED, [owner_name, business_name, coop_name, reason],
-                   user=user, phone=phone)
+                   user_id=user.id if user else None, phone=phone)
 
 
 # --- the scheduled scan (expiring, aging, daily summaries) ---------------------------------------------

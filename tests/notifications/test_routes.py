@@ -22,7 +22,7 @@ def row(notification_id: int) -> Notification:
 
 
 def queue(member, key="low:1", event=m.LOW_STOCK, params=None) -> int:
-    notify.enqueue(key, event, params or [member.owner_name, "Keripik Pisang", 2], user=member.user,
+    notify.enqueue(key, event, params or [member.owner_name, "Keripik Pisang", 2], user_id=member.user_id,
                    phone=member.whatsapp)
     db.session.commit()
     return db.session.scalar(select(Notification.id).where(Notification.key == key))

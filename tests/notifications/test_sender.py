@@ -17,7 +17,7 @@ from tests.conftest import WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TOKEN, whatsapp_st
 def queue(member, n: int = 1) -> list[int]:
     for i in range(n):
         notify.enqueue(f"low:{member.id}:{i}", m.LOW_STOCK, [member.owner_name, f"Keripik {i}", 2],
-                       user=member.user, phone=member.whatsapp)
+                       user_id=member.user_id, phone=member.whatsapp)
     db.session.commit()
     return list(db.session.scalars(select(Notification.id).order_by(Notification.id)))
 
