@@ -228,6 +228,7 @@ def scan(today: date | None = None) -> int:
         lots = db.session.scalars(select(ConsignmentLot).where(
             ConsignmentLot.on_hand > 0,
             or_(ConsignmentLot.expiry_date <= today + timedelta(days=7), ConsignmentLot.received_at < cutoff))
+            .options(selectinload(ConsignmentLot.member), selectinload(ConsignmentLot.product))
             .order_by(ConsignmentLot.id))
         week = "%d-W%02d" % today.isocalendar()[:2]
         for lot in lots:
