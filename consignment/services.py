@@ -34,6 +34,7 @@ from marketplace.numbering import add_numbered
 from marketplace.money import format_rupiah
 from marketplace.timeutil import local_midnight_utc, local_today, utcnow
 from marketplace.transaction import dialect_insert, transaction
+from notifications import services as notify
 
 from . import daily
 from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_ONLINE_SALE, KIND_RETURN, KIND_SALE, KIND_VOID,
@@ -353,6 +354,7 @@ def sell_from_lot(sale: Sale, lot: ConsignmentLot, quantity: int, actor: User, k
     db.session.flush()
     append_movement(lot, kind, -quantity, actor, reason=sale.number, sale_line_id=line.id)
     daily.record([line], +1)
+    notify.notify_sale_line(line, lot)  # the member hears of it; rolled back with the sale
     return line
 
 

@@ -30,6 +30,7 @@ from marketplace.photos import release_photo
 from marketplace.text import limited, normalise_phone
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
+from notifications import services as notify
 
 from .models import APPROVE, DECLINE, PENDING, TRANSITIONS, JoinRequest
 
@@ -170,9 +171,10 @@ def approve(actor: User, join_id: int, once_key: str | None = None) -> Approval:
         once.remember(once_key, member.id)
         record_event(actor, "join.approve", join, f"{join.business_name} -> member {member.id}",
                      business=join.business_name, member=member.business_name)
+        notify.notify_join_decided(join.id, accepted=True, owner_name=join.owner_name,
+                                   business_name=join.business_name, phone=join.whatsapp, user=member.user)
     db.session.refresh(join)
-    token = create_reset_link_token(actor, member.user)
-    _after_decision(join, reset_token=token)
+    token = create_reset_link_token(actor, member.user)  # queues her password link as a notification too
     return Approval(member, token)
 
 
@@ -192,19 +194,10 @@ def decline(actor: User, join_id: int, reason: str, once_key: str | None = None)
             raise _already_decided(join)
         once.remember(once_key, join.id)
         record_event(actor, "join.decline", join, reason, business=join.business_name, reason=reason)
+        notify.notify_join_decided(join.id, accepted=False, owner_name=join.owner_name,
+                                   business_name=join.business_name, phone=join.whatsapp, reason=reason)
     db.session.refresh(join)
-    _after_decision(join)
     return join
-
-
-def _after_decision(join: JoinRequest, reset_token: str | None = None) -> None:
-    """Called once, by the request that decided, after the decision was committed.
-
-    TODO(lead, when merging the notify branch): write the "join request decided" notification to the
-    outbox here — approved (her password link is sent by the hooked accounts.create_reset_link_token) or
-    declined with `join.decline_reason`. On purpose it does nothing yet.
-    """
-    return None
 
 
 # --- lists for the pengurus --------------------------------------------------------------------------

@@ -101,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Import models of every package so Alembic and relationships see them.
     from catalog import models as _catalog_models  # noqa: F401
     from consignment import models as _consignment_models  # noqa: F401
+    from notifications import models as _notifications_models  # noqa: F401
     from orders import models as _orders_models  # noqa: F401
     from qris import models as _qris_models  # noqa: F401
     from settlement import models as _settlement_models  # noqa: F401
@@ -125,6 +126,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .routes import bp as core_bp
     from catalog.routes import bp as catalog_bp
     from consignment.routes import bp as consignment_bp
+    from notifications.routes import bp as notifications_bp
     from orders.routes import bp as orders_bp
     from qris.routes import bp as qris_bp
     from settlement.routes import bp as settlement_bp
@@ -142,6 +144,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(joining_bp)
     app.register_blueprint(dataexport_bp)
+    app.register_blueprint(notifications_bp)
 
     from .cli import register_cli
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from blinker import Namespace
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -195,6 +196,9 @@ class LoginThrottled(DomainError):
 # --- passwords: change, and one-time reset links ---------------------------------------------------
 
 RESET_SALT = "password-reset"
+# Sent (user, token=…) inside the transaction that makes a password link: notifications/ queues the
+# message to that person in the same transaction (the core imports no domain package).
+password_link_made = Namespace().signal("password-link-made")
 
 
 def _check_new_password(new: str, confirm: str) -> None:
@@ -236,7 +240,9 @@ def create_reset_link_token(actor: User, user: User) -> str:
         raise DomainError(_("This account is switched off; switch it on first."))
     with transaction():
         record_event(actor, "user.password_reset_link", user, f"for {user.login_name}", name=user.name)
-    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+        token = _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+        password_link_made.send(user, token=token)
+    return token
 
 
 def user_for_reset_token(token: str) -> User:

@@ -31,6 +31,8 @@ def register_cli(app: Flask) -> None:
     def seed_demo_command(quiet):
         """Seed the demo cooperative (idempotent) and print the demo logins."""
         from consignment.seed import seed_gerai
+        from joining.seed import seed_join_requests
+        from notifications.seed import seed_notifications
         from settlement.seed import seed_settlement
         from storefront.seed import seed_microsite
 
@@ -40,9 +42,8 @@ def register_cli(app: Flask) -> None:
         sales = seed_gerai()
         statements = seed_settlement()
         seed_microsite()
-        from joining.seed import seed_join_requests
-
         seed_join_requests()
+        seed_notifications()
         if not quiet:
             click.echo(f"Demo data ready ({created} new products, {sales} new gerai sales, "
                        f"{statements} new statements).")

@@ -83,6 +83,20 @@ def from_environment(instance_path: str) -> dict:
         # Dynamic QRIS at the counter (qris/): on when MIDTRANS_SERVER_KEY is set, unless QRIS_DYNAMIC=false.
         "QRIS_DYNAMIC": os.environ.get("QRIS_DYNAMIC", "true").lower() not in ("0", "false", "no"),
         "QRIS_EXPIRY_MINUTES": _int("QRIS_EXPIRY_MINUTES", 15),
+        # WhatsApp Business Cloud API (notifications/): without a token and a phone number id, messages go
+        # to staff's "Messages to send" list (one tap on wa.me each) instead.
+        "WHATSAPP_TOKEN": os.environ.get("WHATSAPP_TOKEN", ""),
+        "WHATSAPP_PHONE_NUMBER_ID": os.environ.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+        "WHATSAPP_API_BASE_URL": (os.environ.get("WHATSAPP_API_BASE_URL") or "https://graph.facebook.com").rstrip("/"),
+        "WHATSAPP_API_VERSION": os.environ.get("WHATSAPP_API_VERSION") or "v21.0",
+        "WHATSAPP_VERIFY_TOKEN": os.environ.get("WHATSAPP_VERIFY_TOKEN", ""),
+        "WHATSAPP_APP_SECRET": os.environ.get("WHATSAPP_APP_SECRET", ""),
+        "WHATSAPP_TIMEOUT": float(os.environ.get("WHATSAPP_TIMEOUT") or 10),
+        # After a send whose answer was lost, wait this long for its webhook before trying again.
+        "WHATSAPP_RECHECK_SECONDS": _int("WHATSAPP_RECHECK_SECONDS", 300),
+        "NOTIFY_MAX_ATTEMPTS": _int("NOTIFY_MAX_ATTEMPTS", 6),
+        "NOTIFY_RETRY_BASE_SECONDS": _int("NOTIFY_RETRY_BASE_SECONDS", 30),
+        "NOTIFY_AGING_DAYS": _int("NOTIFY_AGING_DAYS", 30),  # goods on the shelf longer: "please collect"
         "GERAI_RESERVATION_HOURS": _int("GERAI_RESERVATION_HOURS", 48),
         # What one shopper may hold with unpaid orders (orders/limits.py): nobody can lock the shelf.
         "GERAI_CONFIRM_HOURS": _int("GERAI_CONFIRM_HOURS", 6),  # pay-at-gerai hold until the gerai confirms

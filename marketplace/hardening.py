@@ -10,6 +10,9 @@ from flask.json.provider import DefaultJSONProvider
 # Midtrans Snap's payment pages: the checkout form's answer redirects there, and CSP's form-action
 # also governs where a form submission may be redirected.
 MIDTRANS_SNAP_ORIGINS = ("https://app.midtrans.com", "https://app.sandbox.midtrans.com")
+# WhatsApp: staff's "send" button (a POST marking the message sent) redirects to wa.me, which goes on to
+# api.whatsapp.com.
+WHATSAPP_ORIGINS = ("https://wa.me", "https://api.whatsapp.com")
 HSTS_SECONDS = 365 * 24 * 3600
 
 
@@ -44,7 +47,7 @@ def content_security_policy() -> str:
         "object-src 'none'",
         "base-uri 'self'",
         "frame-ancestors 'self'",
-        "form-action 'self' " + " ".join(snap),
+        "form-action 'self' " + " ".join(snap + list(WHATSAPP_ORIGINS)),
     ))
 
 

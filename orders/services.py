@@ -42,6 +42,7 @@ from marketplace.numbering import add_numbered
 from marketplace.text import limited, normalise_phone
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
+from notifications import services as notify
 
 from . import limits, midtrans, states
 from .models import Order, OrderEvent, OrderLine, PaymentEvent
@@ -171,6 +172,7 @@ def place_order(cart: dict[int, int], customer: Customer, payment_method: str, *
         # The insert (on SQLite it takes the database's write lock) gives the order its id and number.
         add_numbered(order, lambda order_id: f"PK{now:%y%m%d}-{order_id:06d}")
         order.total = _reserve(order, wanted, products, actor)
+        notify.notify_order_placed(order, _lines(order))
         db.session.add(OrderEvent(order_id=order.id, from_status="", to_status=states.PENDING,
                                   reason=states.reason(states.REASON_PLACED, payment_method), actor_id=None))
         record_event(actor, "order.place", order, f"{order.number} total={order.total} {payment_method}",

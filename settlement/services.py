@@ -26,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.models import Member, User
 from marketplace.timeutil import local_midnight_utc, local_today, to_local, utcnow
 from marketplace.transaction import transaction
+from notifications import services as notify
 
 from .models import (PAYOUT_METHODS, STATUS_CLOSED, STATUS_DRAFT, Payout, PayoutAdjustment, PayoutLine,
                      PayoutPayment, SettlementPeriod)
@@ -300,6 +301,7 @@ def close_period(actor: User, period_id: int, once_key: str | None = None) -> Se
                 total_gross, total_payable = total_gross + gross, total_payable + draft.payable
             db.session.flush()
             db.session.expire(period, ["payouts"])
+            notify.notify_statements_ready(period)
             record_event(actor, "settlement.close", period, f"cutoff={period.cutoff_date} members={len(drafts)} "
                                                             f"gross={total_gross} payable={total_payable}",
                          cutoff=period.cutoff_date, members=len(drafts), payable=total_payable)
@@ -336,6 +338,7 @@ def mark_paid(actor: User, payout_id: int, method: str, reference: str = "", ack
                                     acknowledged_by=acknowledged_by, paid_by_id=actor.id)
             db.session.add(payment)
             db.session.flush()
+            notify.notify_statement_paid(payout, payment)
             record_event(actor, "payout.paid", payout, f"member={payout.member_id} amount={payout.payable} "
                                                        f"{method} {reference} {acknowledged_by}".strip(),
                          member=payout.member.business_name, amount=payout.payable, method=method)

@@ -675,3 +675,109 @@ def send_twice(app, at_once):
         return [post(c) for c in clients]
 
     return send
+
+
+# --- a local stand-in for the WhatsApp Business Cloud API (Graph API) --------------------------------
+
+WHATSAPP_TOKEN = "EAAG-test-token"
+WHATSAPP_PHONE_NUMBER_ID = "109876543210"
+WHATSAPP_APP_SECRET = "test-app-secret"
+WHATSAPP_VERIFY_TOKEN = "verify-me"
+
+
+class GraphStub:
+    """Answers POST /<version>/<phone number id>/messages like the Cloud API and records every request.
+    `answers` is a queue of what to do with the next requests: ("ok",), ("500",), ("timeout", seconds),
+    ("429", retry_after), ("400", error code); when empty, every request is accepted."""
+
+    def __init__(self):
+        import itertools as _itertools
+        import json as _json
+        import threading
+        import time as _time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        stub = self
+        self.requests: list[dict] = []  # {"path", "authorization", "body"}
+        self.answers: list[tuple] = []
+        self.lock = threading.Lock()
+        self.delay_seconds = 0.0
+        ids = _itertools.count(1)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, code, body, headers=None):
+                data = _json.dumps(body).encode()
+                try:
+                    self.send_response(code)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+                    pass
+
+            def do_POST(self):
+                body = _json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                with stub.lock:
+                    stub.requests.append({"path": self.path, "authorization": self.headers.get("Authorization", ""),
+                                          "body": body})
+                    answer = stub.answers.pop(0) if stub.answers else ("ok",)
+                if stub.delay_seconds:
+                    _time.sleep(stub.delay_seconds)
+                if answer[0] == "timeout":
+                    _time.sleep(answer[1])
+                    return self._send(200, {"messages": [{"id": f"wamid.late{next(ids)}"}]})
+                if answer[0] == "500":
+                    return self._send(500, {"error": {"message": "An unknown error occurred", "code": 1,
+                                                      "type": "OAuthException"}})
+                if answer[0] == "429":
+                    return self._send(429, {"error": {"message": "Rate limit hit", "code": 130429}},
+                                      {"Retry-After": str(answer[1])})
+                if answer[0] == "400":
+                    return self._send(400, {"error": {"message": "Message undeliverable", "code": answer[1],
+                                                      "error_data": {"details": "Recipient is not on WhatsApp"}}})
+                expected = f"/{WHATSAPP_API_VERSION_IN_TESTS}/{WHATSAPP_PHONE_NUMBER_ID}/messages"
+                if self.path != expected or self.headers.get("Authorization") != f"Bearer {WHATSAPP_TOKEN}":
+                    return self._send(401, {"error": {"message": "Invalid OAuth access token", "code": 190}})
+                return self._send(200, {"messaging_product": "whatsapp",
+                                        "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                                        "messages": [{"id": f"wamid.TEST{next(ids)}", "message_status": "accepted"}]})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def sent_keys(self) -> list[str]:
+        return [r["body"].get("biz_opaque_callback_data") for r in self.requests]
+
+    def close(self):
+        self.server.shutdown()
+
+
+WHATSAPP_API_VERSION_IN_TESTS = "v21.0"
+
+
+def whatsapp_status_payload(statuses: list[dict]) -> dict:
+    """A webhook body as Meta posts it: statuses of messages sent from our number."""
+    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA-1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "6281234567890", "phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+        "statuses": statuses}}]}]}
+
+
+@pytest.fixture
+def graph_stub(app):
+    """The app configured for the Cloud API, pointed at a local stand-in."""
+    stub = GraphStub()
+    app.config.update(WHATSAPP_TOKEN=WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID=WHATSAPP_PHONE_NUMBER_ID,
+                      WHATSAPP_API_BASE_URL=stub.url, WHATSAPP_API_VERSION=WHATSAPP_API_VERSION_IN_TESTS,
+                      WHATSAPP_APP_SECRET=WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN=WHATSAPP_VERIFY_TOKEN,
+                      WHATSAPP_TIMEOUT=1.0)
+    yield stub
+    stub.close()

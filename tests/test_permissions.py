@@ -30,6 +30,7 @@ from marketplace import accounts, pending_photos
 from marketplace.extensions import db
 from marketplace.security import PUBLIC, SIGNED_IN, declared_access, public, roles_required
 from marketplace.timeutil import local_today, utcnow
+from notifications.models import Notification
 from qris.models import CounterPayment
 from settlement import services as settlement
 from storefront import microsite
@@ -57,6 +58,13 @@ OBJECT_LEVEL = {
 # What every signed-in account but the owner gets: a photo kept from a failed form is its uploader's alone.
 OWNER_ONLY = {
     ("core.pending_photo", "GET"): 404,
+}
+
+# Public endpoints authenticated by their caller's signature or token instead of a sign-in (Meta's webhook):
+# without one, everybody is refused with 403 and nothing changes.
+SIGNED_BY_SENDER = {
+    ("notifications.webhook_verify", "GET"): 403,
+    ("notifications.webhook", "POST"): 403,
 }
 
 # --- the walker --------------------------------------------------------------------------------------
@@ -153,7 +161,8 @@ def walk(app, client, role, identifier, url_args, only=lambda rule: True) -> lis
             continue
         with app.test_request_context():
             url = url_for(endpoint, **args)
-        expected = (OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None) or \
+        expected = SIGNED_BY_SENDER.get((endpoint, method)) or \
+            (OBJECT_LEVEL.get((endpoint, method)) if role == "stranger" else None) or \
             (OWNER_ONLY.get((endpoint, method)) if role not in (None, "member") else None)
         must_not_change = method != "GET" and (expected is not None or not allowed(access, role))
         before = database_state() if must_not_change else None
@@ -203,10 +212,13 @@ def world(app, make_user, make_member, make_product, make_lot):
                        address="Kandangan", makes="Dodol", ip="127.0.0.1")
     db.session.add(join)
     db.session.commit()
+    notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == member.user.id)
+                                        .order_by(Notification.id).limit(1))
     by_name = {"code": lot.code, "sale_id": sale.id, "slip_id": slip.id, "product_id": product.id,
                "photo_id": product.photos[0].id, "period_id": period.id, "payout_id": payout.id,
                "order_id": order.id, "token": order.token, "user_id": staff.id, "member_id": member.id,
                "post_id": post.id, "payment_id": payment.id, "key": "tentang", "join_id": join.id,
+               "notification_id": notification_id,
                "discrepancy_id": offline_sales.open_discrepancies()[0].id if oversold["discrepancies"] else 0, "name": product.photos[0].variant_name(320)}
     by_rule = {  # where an argument's name alone does not say what it is
         "/produk/<slug>": {"slug": product.slug},

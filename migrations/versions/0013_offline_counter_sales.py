@@ -1,7 +1,7 @@
 """offline counter sales: stock discrepancies of lots sold below zero while offline
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-25 06:20:00
 
 An offline sale is recorded exactly once through the one-time keys table (its client UUID is the key);
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0017'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """counter QRIS payments
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-25 06:04:12.617380
 
 counter_payments: a dynamic QRIS charge at the counter (Midtrans order_id `number`, kasir, total, status
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

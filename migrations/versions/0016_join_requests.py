@@ -1,7 +1,7 @@
 """join requests from the public page /titip-produk
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-25 06:15:00
 
 No account exists until a pengurus approves a request; the status moves pending -> approved | declined.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """products: an optional code (SKU) of the member's own, unique per member
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0016
 Create Date: 2026-11-25 06:10:00
 
 Product.sku: NULL for every existing product (several NULLs never clash); a spreadsheet import matches
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

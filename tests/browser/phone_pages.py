@@ -15,12 +15,13 @@ DEMO_EMAILS = {"member": "keripik.acil@demo.koperasi.id", "kasir": "kasir@demo.k
 NOT_PAGES = {
     "static", "core.photo_file", "core.healthz", "core.set_language", "core.favicon", "core.manifest",
     "core.app_icon", "storefront.robots", "storefront.sitemap", "storefront.suggest", "settlement.period_csv",
-    "settlement.statement_pdf_download",
+    "settlement.statement_pdf_download", "notifications.webhook_verify",
 }
 
 
 def seed_demo_cooperative() -> None:
-    """The demo seed (`flask seed-demo`) plus one online order waiting at the gerai."""
+    """The demo seed (`flask seed-demo`) plus one online order waiting at the gerai (and the notifications
+    seed once more, so that order's messages join the staff's short list)."""
     from consignment.seed import seed_gerai
     from marketplace.seed import seed_demo
     from orders.models import Order
@@ -43,6 +44,9 @@ def seed_demo_cooperative() -> None:
         product = db.session.scalar(select(Product).where(Product.slug == "keripik-pisang-kepok-250-g"))
         place_order({product.id: 2}, Customer(name="Budi Pembeli", phone="081233334444", notes="Ambil sore"),
                     "gerai")
+    from notifications.seed import seed_notifications
+
+    seed_notifications()
 
 
 def _waiting_qris_payment() -> None:

@@ -14,6 +14,8 @@ from marketplace.accounts import user_for_reset_token
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.models import AuditEvent, Member, User
+from notifications import messages as m
+from notifications.models import Notification
 from tests.conftest import jpeg_bytes
 
 VISITOR = -12345
@@ -101,6 +103,12 @@ def test_approving_makes_one_member_account_with_a_working_password_link_and_an_
     assert (join.status, join.member_id, join.decided_by_id) == (APPROVED, member.id, pengurus.id)
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == pengurus.id)).all()
     assert "join.approve" in actions and "user.password_reset_link" in actions
+    # She hears it on WhatsApp (or from staff's wa.me list): accepted, and her password link.
+    told = db.session.execute(select(Notification.event, Notification.key, Notification.phone)
+                              .order_by(Notification.id)).all()
+    assert [(event, phone) for event, _key, phone in told] == [(m.JOIN_ACCEPTED, "6281377770001"),
+                                                               (m.PASSWORD_LINK, "6281377770001")]
+    assert told[0].key == f"join:{join.id}"
 
 
 def test_approving_twice_at_once_with_one_key_makes_one_member(app, make_user, at_once):
@@ -135,6 +143,9 @@ def test_declining_keeps_the_reason_and_makes_no_account(app, make_user):
     db.session.refresh(join)
     assert (join.status, join.decline_reason, join.member_id) == (DECLINED, "Produk serupa sudah banyak di gerai", None)
     assert count(User) == users_before
+    [told] = db.session.scalars(select(Notification)).all()
+    assert (told.event, told.key, told.user_id) == (m.JOIN_DECLINED, f"join:{join.id}", None)
+    assert "Produk serupa sudah banyak di gerai" in told.text
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "join.decline"))
     assert json.loads(event.params)["reason"] == "Produk serupa sudah banyak di gerai"
     with pytest.raises(DomainError, match="already decided|sudah diputuskan"):

@@ -1,0 +1,126 @@
+"""The WhatsApp message templates, one per event, in Indonesian.
+
+Each must be registered (and approved) in Meta's WhatsApp Manager under the same NAME, language
+"Indonesian" (code `id`), category "Utility", with the BODY below; {{1}}, {{2}}, … are the parameters in
+the order of PARAMS. No body begins or ends with a parameter (Meta refuses those), and parameter values
+are sent without newlines, tabs or long runs of spaces (`clean_param`; Meta refuses those too).
+The same body, filled in, is the text of the wa.me fallback and of the member's inbox, so all three always
+say the same thing. Texts are Indonesian data, not interface strings: a member reads the message WhatsApp
+delivered, whatever language the site is shown in.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str  # the template's name in Meta's dashboard
+    body: str  # Indonesian, with {{1}}…{{n}}
+    params: tuple[str, ...]  # what each parameter is, in order (for the README and for tests)
+    label: object  # what the event is called on the preferences page and in the inbox (translated)
+
+
+SOLD = "sold"
+SOLD_DAILY = "sold_daily"
+LOW_STOCK = "low_stock"
+EXPIRING = "expiring"
+AGING = "aging"
+STATEMENT_READY = "statement_ready"
+STATEMENT_PAID = "statement_paid"
+ORDER = "order"
+JOIN_ACCEPTED = "join_accepted"
+JOIN_DECLINED = "join_declined"
+PASSWORD_LINK = "password_link"
+
+TEMPLATES: dict[str, Template] = {
+    SOLD: Template(
+        "pasar_barang_terjual",
+        "Halo {{1}}, barang Anda terjual di gerai: {{2}} × {{3}}, seharga {{4}}; bagian Anda {{5}}. Terima kasih.",
+        ("owner's name", "quantity", "product", "line total (Rp)", "member's share (Rp)"),
+        _l("Goods sold")),
+    SOLD_DAILY: Template(
+        "pasar_ringkasan_penjualan",
+        "Halo {{1}}, penjualan barang Anda di gerai pada {{2}}: {{3}} barang, seharga {{4}}; bagian Anda {{5}}. "
+        "Terima kasih.",
+        ("owner's name", "day", "units sold", "gross (Rp)", "member's share (Rp)"),
+        _l("Daily sales summary")),
+    LOW_STOCK: Template(
+        "pasar_stok_menipis",
+        "Halo {{1}}, stok {{2}} di gerai tinggal {{3}}. Silakan antar barang lagi bila perlu.",
+        ("owner's name", "product", "units left"),
+        _l("Stock running low")),
+    EXPIRING: Template(
+        "pasar_segera_kedaluwarsa",
+        "Halo {{1}}, {{2}} (lot {{3}}, sisa {{4}}) kedaluwarsa pada {{5}}. Mohon diambil atau ditukar.",
+        ("owner's name", "product", "lot code", "units left", "best-before date"),
+        _l("Goods expiring soon")),
+    AGING: Template(
+        "pasar_mohon_diambil",
+        "Halo {{1}}, {{2}} (lot {{3}}, sisa {{4}}) sudah {{5}} hari di gerai. Mohon diambil kembali atau "
+        "hubungi pengurus.",
+        ("owner's name", "product", "lot code", "units left", "days on the shelf"),
+        _l("Goods to collect")),
+    STATEMENT_READY: Template(
+        "pasar_laporan_siap",
+        "Halo {{1}}, laporan penjualan Anda sampai {{2}} sudah siap. Jumlah yang dibayarkan: {{3}}. Lihat: {{4}} "
+        "(masuk dengan akun Anda).",
+        ("owner's name", "cut-off date", "payable (Rp)", "link to the statement"),
+        _l("Statement ready")),
+    STATEMENT_PAID: Template(
+        "pasar_pembayaran_terkirim",
+        "Halo {{1}}, pembayaran {{2}} untuk laporan sampai {{3}} sudah dilakukan ({{4}}, referensi {{5}}). "
+        "Terima kasih.",
+        ("owner's name", "amount (Rp)", "cut-off date", "method", "reference"),
+        _l("Statement paid")),
+    ORDER: Template(
+        "pasar_pesanan_daring",
+        "Halo {{1}}, ada pesanan daring {{2}} berisi produk Anda: {{3}}. Barang disisihkan di gerai sampai dibayar.",
+        ("owner's name", "order number", "items"),
+        _l("Online order")),
+    JOIN_ACCEPTED: Template(
+        "pasar_pendaftaran_diterima",
+        "Halo {{1}}, pendaftaran {{2}} di {{3}} diterima. Tautan untuk membuat kata sandi kami kirim terpisah.",
+        ("owner's name", "business name", "cooperative"),
+        _l("Join request accepted")),
+    JOIN_DECLINED: Template(
+        "pasar_pendaftaran_ditolak",
+        "Halo {{1}}, mohon maaf, pendaftaran {{2}} di {{3}} belum dapat kami terima: {{4}}. Terima kasih atas "
+        "minat Anda.",
+        ("owner's name", "business name", "cooperative", "reason"),
+        _l("Join request declined")),
+    PASSWORD_LINK: Template(
+        "pasar_tautan_kata_sandi",
+        "Halo {{1}}, buka tautan ini untuk membuat kata sandi baru di {{2}} (berlaku {{3}} jam, sekali pakai): {{4}} "
+        "— jangan bagikan tautan ini.",
+        ("name", "cooperative", "hours valid", "link"),
+        _l("Password link")),
+}
+
+# What a member may switch between WhatsApp and inbox-only on the preferences page (the others always go).
+CHOOSABLE = (SOLD, LOW_STOCK, EXPIRING, AGING, STATEMENT_READY, STATEMENT_PAID, ORDER)
+ALWAYS_SENT = (JOIN_ACCEPTED, JOIN_DECLINED, PASSWORD_LINK)
+
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+
+
+def clean_param(value) -> str:
+    """WhatsApp refuses template parameters with newlines, tabs or more than four spaces in a row."""
+    return re.sub(r"\s+", " ", str(value)).strip() or "-"
+
+
+def render(event: str, params: list) -> str:
+    """The template's body with its parameters filled in."""
+    template = TEMPLATES[event]
+    values = [clean_param(p) for p in params]
+    if len(values) != len(template.params):
+        raise ValueError(f"{event} takes {len(template.params)} parameters, got {len(values)}")
+    return _PLACEHOLDER.sub(lambda m: values[int(m.group(1)) - 1], template.body)
+
+
+def label(event: str) -> str:
+    template = TEMPLATES.get(event)
+    return str(template.label) if template else event

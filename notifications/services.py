@@ -1,0 +1,391 @@
+"""Notifications: queue them (inside the caller's transaction), show them, let staff send them by hand,
+and apply what the WhatsApp webhook reports.
+
+Every `notify_*` function is ONE call made inside the transaction of the change it reports (a sale, a
+closed settlement, a payment, an order, a password link): the outbox row commits with the change or not at
+all. Each row has its own UNIQUE key and is inserted with ON CONFLICT DO NOTHING, so a repeated event
+(a scan run twice the same day, two workers) queues it once and never aborts the caller's transaction.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid
+from marketplace.accounts import password_link_made
+from marketplace.cooperative import current_cooperative
+from marketplace.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.models import ROLE_PENGURUS, Member, User
+from marketplace.money import format_rupiah
+from marketplace.text import whatsapp_link
+from marketplace.views import Page, absolute_url
+from marketplace.timeutil import local_midnight_utc, local_today, utcnow
+from marketplace.transaction import dialect_insert, transaction
+
+from . import messages as m
+from .models import (CHANNEL_INAPP, CHANNEL_MANUAL, CHANNEL_WHATSAPP, FAILED, MANUAL_PENDING, PENDING, SENT,
+                     TRANSITIONS, Notification, NotificationPreference)
+
+log = logging.getLogger(__name__)
+DEFAULT_THRESHOLD = 3
+SOLD_EACH, SOLD_DAILY = "each", "daily"
+MONTHS = ("", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+          "November", "Desember")
+
+
+def tanggal(day: date) -> str:
+    """A date as written in an Indonesian message: 25 November 2026."""
+    return f"{day.day} {MONTHS[day.month]} {day.year}"
+
+
+def whatsapp_configured() -> bool:
+    cfg = current_app.config
+    return bool(cfg.get("WHATSAPP_TOKEN") and cfg.get("WHATSAPP_PHONE_NUMBER_ID"))
+
+
+# --- preferences ---------------------------------------------------------------------------------------
+
+@dataclass
+class Preferences:
+    whatsapp_events: set[str]
+    sold_mode: str = SOLD_EACH
+    low_stock_threshold: int = DEFAULT_THRESHOLD
+
+
+def preferences(user_id: int | None) -> Preferences:
+    row = db.session.scalar(select(NotificationPreference).where(NotificationPreference.user_id == user_id)) \
+        if user_id else None
+    if row is None:
+        return Preferences(set(m.CHOOSABLE))
+    return Preferences({e for e in row.whatsapp_events.split(",") if e}, row.sold_mode, row.low_stock_threshold)
+
+
+def save_preferences(user: User, whatsapp_events, sold_mode: str, low_stock_threshold: int) -> Preferences:
+    if sold_mode not in (SOLD_EACH, SOLD_DAILY):
+        raise DomainError(_("Choose each sale or one summary a day."), field="sold_mode")
+    if not isinstance(low_stock_threshold, int) or not 0 <= low_stock_threshold <= 10_000:
+        raise DomainError(_("Write the number of units, e.g. 3 (0: no message)."), field="low_stock_threshold")
+    events = ",".join(e for e in m.CHOOSABLE if e in set(whatsapp_events))
+    with transaction():
+        values = dict(whatsapp_events=events, sold_mode=sold_mode, low_stock_threshold=low_stock_threshold,
+                      updated_at=utcnow())
+        db.session.execute(dialect_insert(NotificationPreference).values(user_id=user.id, **values)
+                           .on_conflict_do_update(index_elements=["user_id"], set_=values))
+    return preferences(user.id)
+
+
+# --- the outbox ----------------------------------------------------------------------------------------
+
+def enqueue(key: str, event: str, params: list, *, user_id: int | None = None, phone: str = "",
+            whatsapp: bool = True) -> bool:
+    """Queue one notification in the CALLER's transaction. True when queued, False when its key was
+    queued before. `whatsapp=False` keeps it in the inbox only. The channel is chosen now: the Cloud API
+    when WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are set, else staff's wa.me list; in-app only without
+    a number or when the member chose so."""
+    text = m.render(event, params)
+    now = utcnow()
+    if not phone or not whatsapp:
+        channel, status, sent_at = CHANNEL_INAPP, SENT, now
+    elif whatsapp_configured():
+        channel, status, sent_at = CHANNEL_WHATSAPP, PENDING, None
+    else:
+        channel, status, sent_at = CHANNEL_MANUAL, MANUAL_PENDING, None
+    inserted = db.session.execute(dialect_insert(Notification).values(
+        key=key[:120], user_id=user_id, phone=phone or "", event=event,
+        params=json.dumps([m.clean_param(p) for p in params], ensure_ascii=False), text=text, channel=channel,
+        status=status, attempts=0, next_attempt_at=now if channel == CHANNEL_WHATSAPP else None,
+        last_error="", created_at=now, updated_at=now, sent_at=sent_at,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)).scalar()
+    return inserted is not None
+
+
+def enqueue_for_member(member: Member, key: str, event: str, params: list, prefs: Preferences | None = None) -> bool:
+    prefs = prefs or preferences(member.user_id)
+    wanted = event not in m.CHOOSABLE or event in prefs.whatsapp_events
+    return enqueue(key, event, params, user_id=member.user_id, phone=member.whatsapp, whatsapp=wanted)
+
+
+def move(notification_id: int, action: str, **values) -> bool:
+    """Compare-and-set: move the row along `action` if it is in one of the action's starting statuses.
+    True for the one caller whose UPDATE won."""
+    starts, to = TRANSITIONS[action]
+    stmt = (update(Notification).where(Notification.id == notification_id, Notification.status.in_(starts))
+            .values(status=to, updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    return db.session.execute(stmt).rowcount == 1
+
+
+# --- the events (each called inside the transaction of its change) ---------------------------------------
+
+def notify_sale_line(line: SaleLine, lot: ConsignmentLot) -> None:
+    """A unit sold (counter or online): the member hears of it (each sale, or only in the inbox when she
+    takes a daily summary), and of her stock running low when this sale takes it to her threshold."""
+    member = lot.member
+    prefs = preferences(member.user_id)
+    share = line.line_total - line.commission
+    enqueue(f"sale:{line.id}", m.SOLD, [member.owner_name, line.quantity, lot.product.name,
+                                        format_rupiah(line.line_total), format_rupiah(share)],
+            user_id=member.user_id, phone=member.whatsapp,
+            whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH)
+    threshold = prefs.low_stock_threshold
+    if threshold <= 0:
+        return
+    db.session.flush()
+    left = int(db.session.scalar(select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
+                                 .where(ConsignmentLot.product_id == lot.product_id)))
+    if left <= threshold < left + line.quantity:  # this sale crossed the threshold
+        enqueue_for_member(member, f"low:{lot.product_id}:{local_today().isoformat()}", m.LOW_STOCK,
+                           [member.owner_name, lot.product.name, left], prefs)
+
+
+def notify_statements_ready(period) -> None:
+    """A settlement period was closed: each member with a statement hears its payable."""
+    for payout in period.payouts:
+        member = payout.member
+        try:
+            link = absolute_url("settlement.statement", payout_id=payout.id)
+        except RuntimeError:  # no request and no PUBLIC_BASE_URL/SERVER_NAME (a command): name the page
+            link = "menu Saldo dan laporan"
+        enqueue_for_member(member, f"statement:{payout.id}", m.STATEMENT_READY,
+                           [member.owner_name, tanggal(period.cutoff_date), format_rupiah(payout.payable), link])
+
+
+def notify_statement_paid(payout, payment) -> None:
+    from settlement.forms import payout_method_labels
+
+    member = payout.member
+    with force_locale("id"):  # the message is Indonesian whoever is reading the site in English
+        method = str(payout_method_labels().get(payment.method, payment.method))
+    enqueue_for_member(member, f"paid:{payout.id}", m.STATEMENT_PAID,
+                       [member.owner_name, format_rupiah(payout.payable), tanggal(payout.period.cutoff_date),
+                        method, payment.reference or payment.acknowledged_by or "-"])
+
+
+def notify_order_placed(order, lines) -> None:
+    """An online order holds units of members' products: each member hears what of hers it holds."""
+    by_member: dict[int, list] = {}
+    for line in lines:
+        by_member.setdefault(line.lot.member_id, []).append(line)
+    for member_lines in by_member.values():
+        member = member_lines[0].lot.member
+        items = ", ".join(f"{line.quantity} × {line.lot.product.name}" for line in member_lines)
+        enqueue_for_member(member, f"order:{order.id}:{member.id}", m.ORDER, [member.owner_name, order.number, items])
+
+
+def notify_password_link(user: User, link: str, hours: int) -> None:
+    """A password link was made for `user` (by pengurus, or when a join request is approved)."""
+    coop = current_cooperative()
+    phone = user.member.whatsapp if user.member else (user.phone or "")
+    enqueue(f"password:{user.id}:{secrets.token_hex(6)}", m.PASSWORD_LINK,
+            [user.name, coop.name if coop else "", hours, link], user_id=user.id, phone=phone)
+
+
+def _on_password_link(user: User, token: str) -> None:
+    try:
+        link = absolute_url("core.reset_password", token=token)
+    except RuntimeError:  # neither a request nor PUBLIC_BASE_URL/SERVER_NAME: no address to send
+        log.warning("password link for user %s not queued: set PUBLIC_BASE_URL", user.id)
+        return
+    notify_password_link(user, link, current_app.config["RESET_LINK_HOURS"])
+
+
+password_link_made.connect(_on_password_link, weak=False)
+
+
+def notify_join_decided(request_id: int, *, accepted: bool, owner_name: str, business_name: str, phone: str,
+                        reason: str = "", user: User | None = None) -> bool:
+    """A join request was approved (`user` is the new account) or declined (with `reason`): the applicant
+    hears it on WhatsApp. Call inside the transaction that decides the request; at most once per request."""
+    coop = current_cooperative()
+    coop_name = coop.name if coop else ""
+    if accepted:
+        return enqueue(f"join:{request_id}", m.JOIN_ACCEPTED, [owner_name, business_name, coop_name],
+                       user_id=user.id if user else None, phone=phone)
+    return enqueue(f"join:{request_id}", m.JOIN_DECLINED, [owner_name, business_name, coop_name, reason],
+                   user_id=user.id if user else None, phone=phone)
+
+
+# --- the scheduled scan (expiring, aging, daily summaries) ---------------------------------------------
+
+def scan(today: date | None = None) -> int:
+    """Queue what depends on the calendar: goods expiring within 7 days (once per lot), goods past the
+    aging threshold (once per lot per week), and yesterday's sales summary for members who chose one. Safe
+    to run as often as you like (each notification's key is unique). Returns how many were queued."""
+    today = today or local_today()
+    aging_days = current_app.config["NOTIFY_AGING_DAYS"]
+    cutoff = local_midnight_utc(today - timedelta(days=aging_days))
+    queued = 0
+    with transaction():
+        lots = db.session.scalars(select(ConsignmentLot).where(
+            ConsignmentLot.on_hand > 0,
+            or_(ConsignmentLot.expiry_date <= today + timedelta(days=7), ConsignmentLot.received_at < cutoff))
+            .options(selectinload(ConsignmentLot.member), selectinload(ConsignmentLot.product))
+            .order_by(ConsignmentLot.id))
+        week = "%d-W%02d" % today.isocalendar()[:2]
+        for lot in lots:
+            member = lot.member
+            if lot.expiry_date is not None and lot.expiry_date <= today + timedelta(days=7):
+                queued += enqueue_for_member(member, f"expiring:{lot.id}", m.EXPIRING,
+                                             [member.owner_name, lot.product.name, lot.code, lot.on_hand,
+                                              tanggal(lot.expiry_date)])
+            elif lot.received_at < cutoff:
+                days = (today - lot.received_at.date()).days
+                queued += enqueue_for_member(member, f"aging:{lot.id}:{week}", m.AGING,
+                                             [member.owner_name, lot.product.name, lot.code, lot.on_hand, days])
+        queued += _daily_summaries(today - timedelta(days=1))
+    return queued
+
+
+def _daily_summaries(day: date) -> int:
+    """One WhatsApp summary of `day`'s sales (voids left out) for each member who takes a daily summary."""
+    daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
+    rows = db.session.execute(
+        select(SaleLine.member_id, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total),
+               func.sum(SaleLine.commission))
+        .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
+        .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
+        .where(Sale.created_at >= local_midnight_utc(day), Sale.created_at < local_midnight_utc(day + timedelta(days=1)),
+               SaleVoid.id.is_(None), Member.user_id.in_(daily_users))
+        .group_by(SaleLine.member_id)).all()
+    queued = 0
+    for member_id, units, gross, commission in rows:
+        member = db.session.get(Member, member_id)
+        queued += enqueue_for_member(member, f"daily:{member_id}:{day.isoformat()}", m.SOLD_DAILY,
+                                     [member.owner_name, tanggal(day), int(units), format_rupiah(int(gross)),
+                                      format_rupiah(int(gross) - int(commission))])
+    return queued
+
+
+# --- the member's inbox --------------------------------------------------------------------------------
+
+INBOX_PAGE = 20
+
+
+def inbox(user: User, page: int = 1, per_page: int = INBOX_PAGE) -> Page:
+    """One page of the account's notifications, newest first."""
+    return Page.of(lambda limit, offset: db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+        .limit(limit).offset(offset)), max(1, page), per_page)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user.id,
+                                                                       Notification.read_at.is_(None))) or 0
+
+
+def mark_all_read(user: User) -> int:
+    with transaction():
+        return db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                             Notification.read_at.is_(None))
+                                  .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+# --- staff: messages to send by hand, and failed ones ------------------------------------------------------
+
+def _visible_to(staff: User):
+    """Password links are for pengurus' eyes only (a kasir must not be able to take over an account)."""
+    if staff.has_role(ROLE_PENGURUS):
+        return True
+    return Notification.event != m.PASSWORD_LINK
+
+
+def to_send_by_hand(staff: User, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.status == MANUAL_PENDING, _visible_to(staff))
+                                   .options(selectinload(Notification.user)).order_by(Notification.id).limit(limit)))
+
+
+def failed_messages(staff: User, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.status == FAILED, _visible_to(staff))
+                                   .options(selectinload(Notification.user)).order_by(Notification.id.desc())
+                                   .limit(limit)))
+
+
+def count_to_send(staff: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.status.in_((MANUAL_PENDING, FAILED)), _visible_to(staff))) or 0
+
+
+def _get_for_staff(staff: User, notification_id: int) -> Notification:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or (notification.event == m.PASSWORD_LINK and not staff.has_role(ROLE_PENGURUS)):
+        raise NotFound(_("Message not found."))
+    return notification
+
+
+def tap_to_send(staff: User, notification_id: int) -> str:
+    """Staff tapped a message on the list: mark it sent by hand (once: a second tap, by anyone, is
+    refused) and return the wa.me link that opens WhatsApp with the text typed in."""
+    with transaction():
+        notification = _get_for_staff(staff, notification_id)
+        if not notification.phone:
+            raise DomainError(_("This message has no WhatsApp number."))
+        if not move(notification.id, "tap", sent_at=utcnow(), sent_by_id=staff.id):
+            raise DomainError(_("This message was already sent."))
+    return whatsapp_link(notification.phone, notification.text)
+
+
+def send_again(staff: User, notification_id: int) -> Notification:
+    """A failed message goes back to the sender (with the API keys), or onto the wa.me list (without)."""
+    with transaction():
+        notification = _get_for_staff(staff, notification_id)
+        if whatsapp_configured() and notification.channel == CHANNEL_WHATSAPP:
+            moved = move(notification.id, "resend", attempts=0, next_attempt_at=utcnow(), last_error="")
+        else:
+            moved = move(notification.id, "to_manual", channel=CHANNEL_MANUAL)
+        if not moved:
+            raise DomainError(_("This message is no longer waiting for a decision."))
+    db.session.refresh(notification)
+    return notification
+
+
+# --- the webhook: statuses Meta reports ----------------------------------------------------------------------
+
+WEBHOOK_ACTIONS = {"sent": "webhook_sent", "delivered": "webhook_delivered", "read": "webhook_read",
+                   "failed": "webhook_failed"}
+
+
+def apply_statuses(payload: dict) -> int:
+    """Apply every `statuses` entry of a (signature-checked) webhook payload. Each is a compare-and-set
+    that only moves forward (sent → delivered → read, or → failed), so repeats and out-of-order deliveries
+    change nothing. A status is matched by its message id, or by our key (biz_opaque_callback_data) for a
+    send that timed out before we learnt the id. Returns how many rows changed."""
+    changed = 0
+    with transaction():
+        for entry in payload.get("entry") or []:
+            for change in entry.get("changes") or []:
+                for status in (change.get("value") or {}).get("statuses") or []:
+                    changed += _apply_status(status)
+    return changed
+
+
+def _apply_status(status: dict) -> int:
+    action = WEBHOOK_ACTIONS.get(status.get("status"))
+    message_id = str(status.get("id") or "")[:128]
+    if action is None or not message_id:
+        return 0
+    notification_id = db.session.scalar(select(Notification.id).where(Notification.provider_message_id == message_id))
+    key = status.get("biz_opaque_callback_data")
+    if notification_id is None and key:
+        notification_id = db.session.scalar(select(Notification.id).where(
+            Notification.key == str(key)[:120], Notification.channel == CHANNEL_WHATSAPP))
+    if notification_id is None:
+        return 0
+    values = {"provider_message_id": message_id}
+    if action == "webhook_failed":
+        errors = status.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        detail = (first.get("error_data") or {}).get("details") if isinstance(first.get("error_data"), dict) else None
+        values["last_error"] = f"{first.get('code', '')} {first.get('title') or first.get('message') or ''} " \
+                               f"{detail or ''}".strip()[:1000]
+    else:
+        values["sent_at"] = func.coalesce(Notification.sent_at, utcnow())
+    return int(move(notification_id, action, **values))

@@ -1,0 +1,208 @@
+"""Notifications are queued in the transaction of the change that causes them, once per event."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from consignment import services as gerai
+from consignment.models import ConsignmentLot
+from marketplace import accounts
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.timeutil import local_today, utcnow
+from notifications import messages as m
+from notifications import services as notify
+from notifications.models import (CHANNEL_INAPP, CHANNEL_MANUAL, MANUAL_PENDING, SENT, Notification)
+from orders import services as orders
+from settlement import services as settlement
+
+
+def rows(event: str | None = None) -> list[Notification]:
+    db.session.expire_all()
+    stmt = select(Notification).order_by(Notification.id)
+    if event:
+        stmt = stmt.where(Notification.event == event)
+    return list(db.session.scalars(stmt))
+
+
+@pytest.fixture
+def kasir(make_user):
+    return make_user("kasir")
+
+
+def sell(kasir, lot, quantity=1):
+    return gerai.record_counter_sale(kasir, [gerai.LineRequest(lot.id, quantity)], "cash")
+
+
+def test_a_counter_sale_queues_a_message_for_the_member_on_the_staff_list_without_api_keys(
+        kasir, make_member, make_product, make_lot):
+    member = make_member(owner_name="Acil Bariah", whatsapp="0812 5000 0001")
+    lot = make_lot(make_product(member, name="Keripik Pisang Kepok", price=15000), quantity=10, kasir=kasir)
+    sale = sell(kasir, lot, 3)
+    [row] = rows(m.SOLD)
+    assert row.key == f"sale:{sale.lines[0].id}"
+    assert (row.channel, row.status, row.phone, row.user_id) == (CHANNEL_MANUAL, MANUAL_PENDING, "6281250000001",
+                                                                  member.user_id)
+    assert row.text.startswith("Halo Acil Bariah, barang Anda terjual di gerai: 3 × Keripik Pisang Kepok, seharga Rp45.000; bagian Anda")
+
+
+def test_a_refused_sale_queues_nothing(kasir, make_product, make_lot):
+    lot = make_lot(make_product(), quantity=2, kasir=kasir)
+    with pytest.raises(DomainError):
+        gerai.record_counter_sale(kasir, [gerai.LineRequest(lot.id, 5)], "cash")  # more than on the shelf
+    assert rows() == []
+
+
+def test_an_event_is_queued_once_and_a_repeat_leaves_the_callers_transaction_working(app, make_member):
+    member = make_member()
+    with db.session.begin_nested():
+        pass
+    assert notify.enqueue("test:1", m.LOW_STOCK, ["A", "B", 1], user_id=member.user_id, phone=member.whatsapp) is True
+    assert notify.enqueue("test:1", m.LOW_STOCK, ["A", "B", 1], user_id=member.user_id, phone=member.whatsapp) is False
+    db.session.commit()
+    assert len(rows()) == 1
+
+
+def test_a_member_who_chose_inbox_only_gets_the_sale_in_the_app_not_on_whatsapp(kasir, make_member, make_product,
+                                                                                make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, [m.STATEMENT_READY], "each", 0)
+    sell(kasir, make_lot(make_product(member), quantity=5, kasir=kasir))
+    [row] = rows(m.SOLD)
+    assert (row.channel, row.status) == (CHANNEL_INAPP, SENT)
+    assert notify.to_send_by_hand(kasir) == []
+
+
+def test_a_daily_summary_member_sees_each_sale_in_the_app_and_gets_one_summary_the_next_day(
+        kasir, make_member, make_product, make_lot):
+    member = make_member(owner_name="Galuh")
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    lot = make_lot(make_product(member, price=10000), quantity=10, kasir=kasir)
+    sell(kasir, lot, 2)
+    sell(kasir, lot, 1)
+    assert {(r.channel, r.status) for r in rows(m.SOLD)} == {(CHANNEL_INAPP, SENT)}
+    tomorrow = local_today() + timedelta(days=1)
+    assert notify.scan(tomorrow) == 1
+    assert notify.scan(tomorrow) == 0  # run again (the loop scans every hour): nothing new
+    [summary] = rows(m.SOLD_DAILY)
+    assert summary.channel == CHANNEL_MANUAL
+    assert "3 barang, seharga Rp30.000" in summary.text
+
+
+def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    product = make_product(member, name="Amplang Ikan Pipih")
+    lot = make_lot(product, quantity=5, kasir=kasir)
+    sell(kasir, lot)  # 4 left
+    assert rows(m.LOW_STOCK) == []
+    sell(kasir, lot)  # 3 left: crosses
+    sell(kasir, lot)  # 2 left: already told
+    [low] = rows(m.LOW_STOCK)
+    assert low.key == f"low:{product.id}:{local_today().isoformat()}"
+    assert "stok Amplang Ikan Pipih di gerai tinggal 3" in low.text
+
+
+def test_the_scan_tells_of_expiring_and_long_kept_goods_once(app, kasir, make_member, make_product, make_lot):
+    member = make_member()
+    expiring = make_lot(make_product(member, name="Bingka Kentang"), quantity=4, kasir=kasir,
+                        expiry_date=local_today() + timedelta(days=5))
+    old = make_lot(make_product(member, name="Tikar Purun"), quantity=2, kasir=kasir)
+    fresh = make_lot(make_product(member), quantity=2, kasir=kasir)
+    db.session.execute(update(ConsignmentLot).where(ConsignmentLot.id == old.id)
+                       .values(received_at=utcnow() - timedelta(days=45)))
+    db.session.commit()
+    assert notify.scan() == 2
+    assert notify.scan() == 0
+    [exp] = rows(m.EXPIRING)
+    [aging] = rows(m.AGING)
+    assert exp.key == f"expiring:{expiring.id}" and "Bingka Kentang" in exp.text
+    assert aging.key.startswith(f"aging:{old.id}:") and "sudah 45 hari di gerai" in aging.text
+    assert fresh.id not in {int(r.key.split(":")[1]) for r in rows()}
+
+
+def test_a_closed_settlement_and_a_payment_tell_the_member(app, kasir, make_user, make_member, make_product, make_lot):
+    pengurus = make_user("pengurus")
+    member = make_member(owner_name="Nurhayati")
+    sell(kasir, make_lot(make_product(member, price=20000), quantity=3, kasir=kasir))
+    with app.test_request_context():
+        period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
+    payout = period.payouts[0]
+    [ready] = rows(m.STATEMENT_READY)
+    assert ready.key == f"statement:{payout.id}"
+    assert f"Jumlah yang dibayarkan: Rp{payout.payable:,}".replace(",", ".") in ready.text
+    assert f"Lihat: http://localhost/pernyataan/{payout.id} (masuk" in ready.text
+    settlement.mark_paid(pengurus, payout.id, "bank_transfer", "TRF-2026-0042")
+    [paid] = rows(m.STATEMENT_PAID)
+    assert "Transfer bank" in paid.text and "TRF-2026-0042" in paid.text
+
+
+def test_a_refused_payment_queues_nothing(app, kasir, make_user, make_member, make_product, make_lot):
+    pengurus = make_user("pengurus")
+    member = make_member()
+    sell(kasir, make_lot(make_product(member), quantity=3, kasir=kasir))
+    period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
+    with pytest.raises(DomainError):
+        settlement.mark_paid(pengurus, period.payouts[0].id, "bank_transfer", "")  # no reference
+    assert rows(m.STATEMENT_PAID) == []
+
+
+def test_an_online_order_tells_each_member_what_of_hers_it_holds(kasir, make_member, make_product, make_lot):
+    acil, galuh = make_member(), make_member()
+    a = make_product(acil, name="Kue Lam")
+    g = make_product(galuh, name="Selendang Sasirangan")
+    make_lot(a, quantity=10, kasir=kasir)
+    make_lot(g, quantity=10, kasir=kasir)
+    order = orders.place_order({a.id: 2, g.id: 1}, orders.Customer("Budi", "081211112222"), "gerai")
+    by_user = {r.user_id: r for r in rows(m.ORDER)}
+    assert set(by_user) == {acil.user_id, galuh.user_id}
+    assert f"pesanan daring {order.number} berisi produk Anda: 2 × Kue Lam." in by_user[acil.user_id].text
+
+
+def test_a_password_link_goes_to_the_person_it_is_for(app, make_user, make_member):
+    pengurus = make_user("pengurus")
+    member = make_member(owner_name="Sarmilah")
+    with app.test_request_context(base_url="https://pasar.example.id"):
+        token = accounts.create_reset_link_token(pengurus, member.user)
+    [row] = rows(m.PASSWORD_LINK)
+    assert (row.user_id, row.phone, row.channel) == (member.user_id, member.whatsapp, CHANNEL_MANUAL)
+    assert f"https://pasar.example.id/atur-sandi/{token}" in row.text
+    make_user("kasir")
+    assert notify.to_send_by_hand(make_user("kasir")) == []  # a kasir never sees a password link
+    assert [n.id for n in notify.to_send_by_hand(pengurus)] == [row.id]
+
+
+def test_a_declined_join_request_reaches_the_applicant_who_has_no_account(app):
+    assert notify.notify_join_decided(7, accepted=False, owner_name="Siti", business_name="Dodol Kandangan",
+                                      phone="6281299990000", reason="produk serupa sudah banyak") is True
+    assert notify.notify_join_decided(7, accepted=False, owner_name="Siti", business_name="Dodol Kandangan",
+                                      phone="6281299990000", reason="lagi") is False
+    db.session.commit()
+    [row] = rows(m.JOIN_DECLINED)
+    assert (row.user_id, row.key, row.channel) == (None, "join:7", CHANNEL_MANUAL)
+    assert "belum dapat kami terima: produk serupa sudah banyak. Terima kasih" in row.text
+
+
+def test_the_inbox_is_newest_first_with_an_unread_count(app, make_member):
+    member = make_member()
+    for n in range(25):
+        notify.enqueue(f"t:{n}", m.LOW_STOCK, ["A", f"Produk {n}", n], user_id=member.user_id, phone=member.whatsapp)
+    db.session.commit()
+    first = notify.inbox(member.user, 1)
+    assert "Produk 24" in first.items[0].text and len(first.items) == 20 and first.has_next
+    assert len(notify.inbox(member.user, 2).items) == 5
+    assert notify.unread_count(member.user) == 25
+    assert notify.mark_all_read(member.user) == 25
+    assert notify.unread_count(member.user) == 0
+
+
+def test_every_template_has_as_many_parameters_as_its_body_names():
+    import re
+
+    for event, template in m.TEMPLATES.items():
+        placeholders = sorted({int(n) for n in re.findall(r"\{\{(\d+)\}\}", template.body)})
+        assert placeholders == list(range(1, len(template.params) + 1)), event
+        assert re.fullmatch(r"[a-z0-9_]{1,512}", template.name), event
+        assert not re.match(r"\W*\{\{", template.body) and not re.search(r"\}\}\W*$", template.body), event
