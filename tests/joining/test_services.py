@@ -94,7 +94,8 @@ def test_a_number_that_already_has_an_account_is_told_to_sign_in(app, make_membe
 
 def test_approving_makes_one_member_account_with_a_working_password_link_and_an_audit_event(app, make_user):
     pengurus, join = make_user("pengurus"), submit()
-    approval = services.approve(pengurus, join.id, once_key=once.new_key())
+    with app.test_request_context(base_url="https://pasar.example.id"):  # as from the pengurus's page
+        approval = services.approve(pengurus, join.id, once_key=once.new_key())
     member = approval.member
     assert (member.business_name, member.whatsapp, member.user.phone, member.user.role) == \
         ("Dodol Kandangan 1", "6281377770001", "6281377770001", "member")
@@ -109,6 +110,8 @@ def test_approving_makes_one_member_account_with_a_working_password_link_and_an_
     assert [(event, phone) for event, _key, phone in told] == [(m.JOIN_ACCEPTED, "6281377770001"),
                                                                (m.PASSWORD_LINK, "6281377770001")]
     assert told[0].key == f"join:{join.id}"
+    link = db.session.scalar(select(Notification.text).where(Notification.event == m.PASSWORD_LINK))
+    assert f"https://pasar.example.id/atur-sandi/{approval.reset_token}" in link
 
 
 def test_approving_twice_at_once_with_one_key_makes_one_member(app, make_user, at_once):

@@ -113,7 +113,9 @@ def test_a_qris_payment_that_arrived_after_its_code_ended_is_shown_on_the_pos_un
     qris.handle_notification(midtrans_stub.signed(payment.number))
     midtrans_stub.mark(payment.number, "settlement")  # the shopper's money arrived after all
     qris.handle_notification(midtrans_stub.signed(payment.number))
+    client.post("/gerai/kasir/kosongkan")  # the kasir moved on: the cart is empty, the notice still shows
     assert "dibayar setelah kodenya berakhir" in client.get("/gerai/kasir").get_data(as_text=True)
+    assert "dibayar setelah kodenya berakhir" in client.get("/dasbor").get_data(as_text=True)
     assert client.post(f"/gerai/kasir/qris/{payment.id}/dikembalikan",
                        data={"note": "transfer BRI 123", "once": new_key()}).status_code == 403  # a kasir may not
 
