@@ -1,4 +1,4 @@
-"""`make screenshots`: the ten busiest screens of each role on a 360×740 phone, as PNG files in screenshots/
+"""`make screenshots`: the busiest screens of each role on a 360×740 phone, as PNG files in screenshots/
 (git-ignored; the whole page and its first screen), from a fresh demo cooperative in a temporary database.
 For looking at, not for tests."""
 from __future__ import annotations
@@ -25,18 +25,21 @@ SCREENS = {
     "anonymous": [("home", "/"), ("products", "/produk"), ("search", "/produk?q=keripik+pisang"),
                   ("product", "/produk/{slug}"), ("cart", "/keranjang"), ("checkout", "/checkout"),
                   ("order", "/pesanan/{token}"), ("member-page", "/umkm/{member_slug}"), ("about", "/tentang"),
-                  ("sign-in", "/masuk")],
+                  ("sign-in", "/masuk"), ("join", "/titip-produk")],
     "member": [("dashboard", "/dasbor"), ("my-products", "/kelola/produk"), ("new-product", "/kelola/produk/baru"),
                ("edit-product", "/kelola/produk/{product_id}/ubah"), ("my-goods", "/gerai/saya"),
                ("my-balance", "/saya/saldo"), ("statement", "/pernyataan/{payout_id}"), ("home", "/"),
-               ("product", "/produk/{slug}"), ("password", "/akun/kata-sandi")],
+               ("product", "/produk/{slug}"), ("password", "/akun/kata-sandi"), ("inbox", "/saya/pemberitahuan"),
+               ("notification-settings", "/saya/pemberitahuan/pengaturan"), ("import", "/kelola/impor")],
     "kasir": [("pos", "/gerai/kasir"), ("intake", "/gerai/terima"), ("receipt", "/gerai/penjualan/{sale_id}/struk"),
               ("labels", "/gerai/lot/{code}/label"), ("orders", "/gerai/pesanan"), ("order", "/gerai/pesanan/{order_id}"),
-              ("lots", "/gerai/"), ("lot", "/gerai/lot/{code}"), ("sales", "/gerai/penjualan"), ("returns", "/gerai/retur")],
+              ("lots", "/gerai/"), ("lot", "/gerai/lot/{code}"), ("sales", "/gerai/penjualan"), ("returns", "/gerai/retur"),
+              ("offline-pos", "/gerai/kasir/luring"), ("messages-to-send", "/gerai/pesan")],
     "pengurus": [("dashboard", "/dasbor"), ("members", "/admin/anggota"), ("periods", "/penyelesaian"),
                  ("period", "/penyelesaian/{period_id}"), ("statement", "/pernyataan/{payout_id}"),
                  ("sales-report", "/gerai/laporan/penjualan"), ("stock-report", "/gerai/laporan/stok"),
-                 ("aging", "/gerai/laporan/umur"), ("users", "/admin/pengguna"), ("site", "/admin/situs")],
+                 ("aging", "/gerai/laporan/umur"), ("users", "/admin/pengguna"), ("site", "/admin/situs"),
+                 ("join-requests", "/admin/pendaftaran"), ("export", "/admin/ekspor"), ("discrepancies", "/gerai/selisih")],
     "pengawas": [("dashboard", "/dasbor"), ("audit", "/admin/audit"), ("sales-report", "/gerai/laporan/penjualan"),
                  ("stock-report", "/gerai/laporan/stok"), ("aging", "/gerai/laporan/umur"), ("periods", "/penyelesaian"),
                  ("period", "/penyelesaian/{period_id}"), ("sales", "/gerai/penjualan"), ("agreements", "/gerai/perjanjian"),
