@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -34,6 +34,7 @@ from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import ROLE_KASIR, ROLE_PENGURUS, User
+from marketplace.money import MAX_RUPIAH
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 
@@ -60,16 +61,19 @@ def kasir_token(user: User) -> str:
     return _serializer().dumps({"u": user.id})
 
 
-def kasir_from_token(token: str) -> User:
-    """The kasir a token names. Refuses a forged or damaged token, one older than the longest a sale may
-    wait (plus a day), and one of an account that is switched off or no longer sells."""
-    max_age = (OFFLINE_SALE_MAX_DAYS + 1) * 86400
+def kasir_from_token(token: str, sold_at: datetime | None = None) -> User:
+    """The kasir a token names. Refuses a forged or damaged token, one of an account that is switched off or
+    no longer sells, and one made more than the longest a sale may wait (plus a day) before the sale. The
+    age counts to the SALE, not to the sync: a phone offline for days keeps the token of the POS it last
+    loaded online (and `_check_time` bounds how old the sale itself may be)."""
     try:
-        data = _serializer().loads(token or "", max_age=max_age)
-    except SignatureExpired:
-        raise DomainError(_("This sale waited too long on the device to be recorded; tell the pengurus.")) from None
+        data, issued = _serializer().loads(token or "", return_timestamp=True)
     except BadSignature:
         raise DomainError(_("This sale's cashier signature is not valid.")) from None
+    issued = issued.replace(tzinfo=None) if issued.tzinfo else issued  # naive UTC, like the app's times
+    sold_at = sold_at or utcnow()
+    if sold_at - issued > timedelta(days=OFFLINE_SALE_MAX_DAYS + 1):
+        raise DomainError(_("This sale waited too long on the device to be recorded; tell the pengurus."))
     user = db.session.get(User, data.get("u") if isinstance(data, dict) else None)
     if user is None or not user.active or user.role not in (ROLE_KASIR, ROLE_PENGURUS):
         raise DomainError(_("This sale's cashier can no longer sell."))
@@ -136,7 +140,7 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
     client_uuid = (client_uuid or "").strip().lower()
     if not UUID_PATTERN.match(client_uuid):
         raise DomainError(_("This sale has no valid device number."))
-    kasir = kasir_from_token(token)
+    kasir = kasir_from_token(token, sold_at)
     with transaction():
         first = once.claim(client_uuid, OFFLINE_ACTION, kasir)
         if first is not None:
@@ -164,7 +168,9 @@ def _record(kasir: User, sold_at: datetime, lines: list[OfflineLine], cash_recei
     total = sum(lots[code].unit_price * qty for code, qty in wanted.items())
     if cash_received is None:
         cash_received = total
-    if not isinstance(cash_received, int) or isinstance(cash_received, bool) or cash_received < total:
+    if not isinstance(cash_received, int) or isinstance(cash_received, bool) or cash_received > MAX_RUPIAH:
+        raise DomainError(_("This sale's cash received is not a valid amount."))
+    if cash_received < total:
         raise DomainError(_("Cash received (%(cash)s) is less than the total (%(total)s).",
                             cash=services.format_rupiah(cash_received if isinstance(cash_received, int) else 0),
                             total=services.format_rupiah(total)))

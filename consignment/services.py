@@ -39,7 +39,7 @@ from notifications import services as notify
 from . import daily
 from .models import (ADJUSTMENT_REASONS, KIND_ADJUSTMENT, KIND_INTAKE, KIND_ONLINE_SALE, KIND_RETURN, KIND_SALE, KIND_VOID,
                      PAYMENT_METHODS, ConsignmentAgreement, ConsignmentLot, PosCartLine, ReturnSlip, Sale, SaleLine,
-                     SaleVoid, StockMovement)
+                     SaleVoid, StockDiscrepancy, StockMovement)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read aloud and type
 CODE_LENGTH = 6
@@ -512,9 +512,19 @@ def void_sale_in_transaction(actor: User, sale_id: int, reason: str) -> Sale:
         append_movement(line.lot, KIND_VOID, line.quantity, actor, reason=f"void {sale.number}: {reason}",
                         sale_line_id=line.id)
     daily.record(sale.lines, -1)
+    _close_discrepancies_of_voided(sale, actor, reason)
     record_event(actor, "sale.void", sale, f"{sale.number} total={sale.total} reason={reason}",
                  number=sale.number, total=sale.total, reason=reason)
     return sale
+
+
+def _close_discrepancies_of_voided(sale: Sale, actor: User, reason: str) -> None:
+    """A voided offline sale's goods are back in the ledger: its stock discrepancies close without a count
+    correction (one would put units on the shelf that are not there), noted with the void's reason."""
+    db.session.execute(update(StockDiscrepancy)
+                       .where(StockDiscrepancy.sale_id == sale.id, StockDiscrepancy.resolved_at.is_(None))
+                       .values(resolved_at=utcnow(), resolved_by_id=actor.id, resolution_note=reason)
+                       .execution_options(synchronize_session=False))
 
 
 # --- returns and adjustments ------------------------------------------------------------------------

@@ -70,6 +70,16 @@ PARTS = (
     Part("statement_lines", "payout_lines", _l("Which sale lines each statement covers.")),
     Part("statement_adjustments", "payout_adjustments", _l("Corrections carried on a statement.")),
     Part("payments", "payout_payments", _l("Payments of statements: method and reference.")),
+    Part("product_photos", "product_photos", _l("Photos of the products: which product, the file's content hash and size.")),
+    Part("payment_events", "payment_events", _l("Everything Midtrans said about each online order's payment.")),
+    Part("site_pages", "site_pages", _l("The microsite's pages (about, contact, business units…).")),
+    Part("news_posts", "news_posts", _l("The microsite's news posts.")),
+    Part("board_members", "board_members", _l("The board (pengurus and pengawas) shown on the microsite.")),
+    Part("stock_discrepancies", "stock_discrepancies",
+         _l("Stock discrepancies: offline sales that sold more than the ledger had, and how each was resolved.")),
+    Part("qris_payments", "counter_payments",
+         _l("Dynamic QRIS payments at the counter: Midtrans order id and reference, total, status, refunds.")),
+    Part("qris_payment_lines", "counter_payment_lines", _l("Lines of the QRIS payments (the goods held).")),
     Part("audit_log", "audit_events", _l("The audit log: who did what, when, from which address.")),
 )
 

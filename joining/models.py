@@ -64,3 +64,15 @@ class JoinRequest(db.Model):
 
     def can(self, action: str) -> bool:
         return self.status in TRANSITIONS[action][0]
+
+
+class JoinPhotoKeep(db.Model):
+    """A photo kept for a visitor after a failed submit of the public join form, by client address: the
+    photo pipeline's work and disk are budgeted per address (JOIN_MAX_KEPT_PHOTOS within JOIN_WINDOW_HOURS)."""
+
+    __tablename__ = "join_photo_keeps"
+    __table_args__ = (Index("ix_join_photo_keeps_ip_time", "ip", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

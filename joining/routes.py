@@ -66,7 +66,11 @@ def join_submit():
             show_domain_error(form, exc)
         else:
             return redirect(url_for("joining.join_sent"))
-    kept = pending_photos.keep_one(chosen, kept, form.photo, owner)
+    if isinstance(chosen, tuple) and not services.may_keep_photo(request.remote_addr or ""):
+        form.photo.errors = [*form.photo.errors, _("Too many tries from this connection: choose the photo "
+                                                   "again when you send the form.")]
+    else:
+        kept = pending_photos.keep_one(chosen, kept, form.photo, owner)
     return render_template("joining/join.html", form=form, kept=kept, previews=_previews(kept, owner)), 422
 
 

@@ -32,7 +32,7 @@ from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 from notifications import services as notify
 
-from .models import APPROVE, DECLINE, PENDING, TRANSITIONS, JoinRequest
+from .models import APPROVE, DECLINE, PENDING, TRANSITIONS, JoinPhotoKeep, JoinRequest
 
 MIN_REASON = 5
 
@@ -80,6 +80,21 @@ def _check_limits(ip: str, whatsapp: str) -> None:
     if recent(JoinRequest.ip, ip) >= cfg["JOIN_MAX_PER_ADDRESS"]:
         raise DomainError(_("Too many requests were sent from this connection. Please try again in %(n)d hours.",
                             n=cfg["JOIN_WINDOW_HOURS"]))
+
+
+def may_keep_photo(ip: str) -> bool:
+    """Whether a visitor's photo may be kept after a failed submit (and noted if so): each kept photo costs
+    the photo pipeline's work and disk, so a client address gets JOIN_MAX_KEPT_PHOTOS within the window."""
+    cfg = current_app.config
+    ip = (ip or "")[:64]
+    with transaction():
+        since = utcnow() - timedelta(hours=cfg["JOIN_WINDOW_HOURS"])
+        kept = db.session.scalar(select(func.count(JoinPhotoKeep.id))
+                                 .where(JoinPhotoKeep.ip == ip, JoinPhotoKeep.created_at >= since)) or 0
+        if kept >= cfg["JOIN_MAX_KEPT_PHOTOS"]:
+            return False
+        db.session.add(JoinPhotoKeep(ip=ip))
+    return True
 
 
 def submit_join_request(details: JoinDetails, photo: "tuple[str, bytes] | PendingPhoto | None", *, ip: str,

@@ -72,6 +72,8 @@ def from_environment(instance_path: str) -> dict:
         "JOIN_WINDOW_HOURS": _int("JOIN_WINDOW_HOURS", 24),
         "JOIN_MAX_PER_ADDRESS": _int("JOIN_MAX_PER_ADDRESS", 5),
         "JOIN_MAX_PER_NUMBER": _int("JOIN_MAX_PER_NUMBER", 2),
+        # Photos kept for visitors after a failed join form, per client address within the window.
+        "JOIN_MAX_KEPT_PHOTOS": _int("JOIN_MAX_KEPT_PHOTOS", 10),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "MIDTRANS_SERVER_KEY": os.environ.get("MIDTRANS_SERVER_KEY", ""),
         "MIDTRANS_CLIENT_KEY": os.environ.get("MIDTRANS_CLIENT_KEY", ""),

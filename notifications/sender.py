@@ -124,14 +124,14 @@ def send_due(limit: int = 100, now: datetime | None = None, session: requests.Se
     run = SendRun()
     if not services.whatsapp_configured():
         return run
-    now = now or utcnow()
-    run.lost_leases = release_lost_leases(now)
+    fixed = now  # None: the real clock, read again for each message (a long run's leases stay ahead of it)
+    run.lost_leases = release_lost_leases(fixed or utcnow())
     session = session or requests.Session()
     for _i in range(limit):
-        claimed = claim_next(now)
+        claimed = claim_next(fixed or utcnow())
         if claimed is None:
             break
-        deliver(*claimed, session, now, run)
+        deliver(*claimed, session, fixed or utcnow(), run)
     return run
 
 

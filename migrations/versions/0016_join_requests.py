@@ -45,7 +45,16 @@ def upgrade():
         batch_op.create_index('ix_join_requests_ip_time', ['ip', 'created_at'], unique=False)
         batch_op.create_index('ix_join_requests_whatsapp_time', ['whatsapp', 'created_at'], unique=False)
         batch_op.create_index('ix_join_requests_status_time', ['status', 'created_at'], unique=False)
+    op.create_table('join_photo_keeps',
+    sa.Column('id', big_int, nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_join_photo_keeps'))
+    )
+    with op.batch_alter_table('join_photo_keeps', schema=None) as batch_op:
+        batch_op.create_index('ix_join_photo_keeps_ip_time', ['ip', 'created_at'], unique=False)
 
 
 def downgrade():
+    op.drop_table('join_photo_keeps')
     op.drop_table('join_requests')

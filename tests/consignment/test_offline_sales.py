@@ -3,7 +3,7 @@ dated when they happened, by the kasir whose signed token they carry; an oversol
 pengurus resolves with an audited correction; online orders holding that lot are flagged.
 Runs on SQLite and PostgreSQL (TEST_DATABASE_URL)."""
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -236,3 +236,38 @@ def test_the_phone_can_ask_for_a_fresh_csrf_token_without_the_whole_list(client,
     login_as("kasir")
     make_lot(quantity=2)
     assert set(client.get("/gerai/kasir/stok.json?hanya=token").json) == {"csrf"}
+
+
+def test_a_sale_made_offline_for_days_is_recorded_with_the_token_of_the_pos_it_last_loaded(app, make_user, make_lot,
+                                                                                           monkeypatch):
+    """The token's age counts to the sale, not to the sync: a phone offline from day 0 syncs on day 8.5 a
+    sale made on day 7 (1.5 days old) with the token it got on day 0."""
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    day0 = utcnow() - timedelta(days=8, hours=12)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: day0.replace(tzinfo=timezone.utc).timestamp())
+    token = offline.kasir_token(kasir)
+    monkeypatch.undo()
+    assert _sync(kasir, lot, 1, when=day0 + timedelta(days=7), token=token)["status"] == "recorded"
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: (day0 - timedelta(days=9)).replace(
+        tzinfo=timezone.utc).timestamp())
+    stale = offline.kasir_token(kasir)  # a token from long before the sale is refused
+    monkeypatch.undo()
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, 1, when=day0 + timedelta(days=7), token=stale)
+
+
+def test_voiding_an_oversold_offline_sale_closes_its_discrepancy_without_a_correction(app, make_user, make_lot):
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=1)
+    services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
+    result = _sync(kasir, lot, 1)  # scanned by mistake offline: the ledger goes to -1
+    found = db.session.scalar(select(StockDiscrepancy))
+    services.void_sale(pengurus, result["sale_id"], "scanned by mistake")
+    assert services.on_hand(lot.id) == 0  # the void put the unit back: nothing to correct
+    db.session.refresh(found)
+    assert not found.is_open and found.resolution_movement_id is None
+    assert offline.count_open_discrepancies() == 0
+    with pytest.raises(DomainError):
+        offline.resolve_discrepancy(pengurus, found.id, "count again")
+    assert services.on_hand(lot.id) == 0 and services.ledger_mismatches() == []

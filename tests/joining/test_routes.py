@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -47,6 +48,27 @@ def test_a_failed_submit_keeps_what_was_typed_and_the_photo(client):
     response = client.post("/titip-produk", data=form(kept_photos=token), content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(select(JoinRequest.photo_width)) == 800
+
+
+def test_failed_submits_from_one_address_keep_only_a_budget_of_photos(client, app, tmp_path):
+    """Each kept photo costs the photo pipeline's work and disk: a client address sending failing forms
+    with photos over and over gets JOIN_MAX_KEPT_PHOTOS kept, then is asked to choose the photo again."""
+    app.config["JOIN_MAX_KEPT_PHOTOS"] = 2
+    pending = Path(app.config["MEDIA_ROOT"]) / "private" / "pending"
+
+    def kept_folders() -> int:
+        return sum(1 for _ in pending.iterdir()) if pending.exists() else 0
+
+    for _attempt in range(2):
+        page = app.test_client().post("/titip-produk", data=with_photo(form(whatsapp="12")),
+                                      content_type="multipart/form-data").get_data(as_text=True)
+        assert 'name="kept_photos"' in page
+    assert kept_folders() == 2
+    response = app.test_client().post("/titip-produk", data=with_photo(form(whatsapp="12")),
+                                      content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'name="kept_photos"' not in page
+    assert "Terlalu sering mencoba" in page and kept_folders() == 2
 
 
 def test_another_visitor_cannot_use_a_kept_photo(client, app):

@@ -196,3 +196,28 @@ def test_the_worker_sends_as_messages_arrive_and_stops_cleanly_on_sigterm(app, g
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert graph_stub.sent_keys() == [row(nid).key, row(second).key]
+
+
+def test_a_long_run_claims_each_message_with_a_lease_from_the_moment_it_is_claimed(graph_stub, make_member,
+                                                                                  monkeypatch):
+    """A run that outlives one lease (slow answers, a backlog) must not hand out leases already over: a cron
+    run starting meanwhile would mark the message in hand failed, and staff would send it again."""
+    ids = queue(make_member(), 3)
+    start, clock = utcnow(), {"calls": 0}
+
+    def slow_clock():  # each reading of the clock is 20 s after the one before (a lease lasts 60 s)
+        clock["calls"] += 1
+        return start + timedelta(seconds=20 * clock["calls"])
+
+    monkeypatch.setattr(sender, "utcnow", slow_clock)
+    leases_ahead = []
+    deliver = sender.deliver
+
+    def watching_deliver(notification_id, token, *args):
+        leases_ahead.append(row(notification_id).lease_until > start + timedelta(seconds=20 * clock["calls"]))
+        return deliver(notification_id, token, *args)
+
+    monkeypatch.setattr(sender, "deliver", watching_deliver)
+    assert sender.send_due().sent == 3
+    assert leases_ahead == [True, True, True]
+    assert [row(nid).status for nid in ids] == [SENT, SENT, SENT]
