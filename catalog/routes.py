@@ -37,6 +37,11 @@ def _product_form(obj=None) -> ProductForm:
     form = ProductForm(obj=obj)
     form.category_id.choices = select_choices([(None, _("— none —"))]
                                               + [(c.id, c.name) for c in services.list_categories()])
+    return _member_choice(form)
+
+
+def _member_choice(form):
+    """Pengurus choose whose products these are; a member's own form has no such field."""
     if current_user.has_role(ROLE_PENGURUS):
         members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
         form.member_id.choices = select_choices([(None, _("— choose —"))] + [(m.id, m.business_name) for m in members])
@@ -195,13 +200,7 @@ def _import_upload_size(endpoint, values):
 
 
 def _import_form() -> ImportUploadForm:
-    form = ImportUploadForm()
-    if current_user.has_role(ROLE_PENGURUS):
-        members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
-        form.member_id.choices = select_choices([(None, _("— choose —"))] + [(m.id, m.business_name) for m in members])
-    else:
-        del form.member_id
-    return form
+    return _member_choice(ImportUploadForm())
 
 
 def _render_import_form(form: ImportUploadForm, status: int = 200):
