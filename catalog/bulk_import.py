@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace import once

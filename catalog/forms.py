@@ -1,7 +1,7 @@
 """Catalog forms. The price is typed as text so '62.500' works and what was typed is kept on errors."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField

@@ -5,7 +5,7 @@ Every function here owns its transaction (it commits on success and rolls back o
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from dataclasses import dataclass
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -3,7 +3,7 @@ the kasir's phone opens WhatsApp with the text typed in)."""
 from __future__ import annotations
 
 from flask_babel import format_datetime
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from marketplace.money import format_rupiah
 

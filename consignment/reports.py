@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import and_, exists, func, select
 

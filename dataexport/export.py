@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterator
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Boolean, Date, DateTime, Integer, Table, func, select

@@ -5,7 +5,7 @@ import os
 
 import click
 from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField

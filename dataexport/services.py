@@ -2,7 +2,7 @@
 accounts): one audit event per download, committed before the first byte is sent."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from marketplace.audit import record_event
 from marketplace.errors import PermissionDenied

@@ -1,7 +1,7 @@
 """Forms of joining: the public request form and the pengurus' decisions."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from wtforms import FileField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 

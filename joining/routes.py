@@ -5,7 +5,7 @@ import base64
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from flask_login import current_user
 
 from marketplace import pending_photos

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from sqlalchemy import func, select, update
 
 from marketplace import once

@@ -1,7 +1,7 @@
 """Account services: users, member (UMKM) accounts, sign-in with rate limiting."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 import hashlib
 import hmac

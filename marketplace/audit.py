@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from flask import has_request_context, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 
 from .extensions import db
 from .models import AuditEvent, User

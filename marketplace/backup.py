@@ -36,7 +36,7 @@ from typing import Callable
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from flask_migrate import upgrade as migrate_upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url

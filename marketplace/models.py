@@ -5,7 +5,7 @@ import secrets
 from datetime import date, datetime
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -116,7 +116,7 @@ class User(UserMixin, db.Model):
     def display_name(self) -> str:
         """The name pages show: the system account (online orders, payment notices) in the reader's language."""
         if self.email == SYSTEM_EMAIL:
-            from flask_babel import gettext
+            from marketplace.i18n import gettext
 
             return gettext("System (online orders)")
         return self.name

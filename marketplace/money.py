@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 MAX_RUPIAH = 10**12  # a trillion Rupiah: anything larger is a typing mistake
 

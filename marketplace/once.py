@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import Optional
 
 from flask import flash
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from flask_wtf import FlaskForm

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from .views import uploaded_file
 from .photos import (PRIVATE_FILE_MODE, PhotoLimits, PhotoRejected, StoredPhoto, _atomic_write, prepare_photo,

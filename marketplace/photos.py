@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import exists, or_, select
 

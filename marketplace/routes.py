@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_file, send_from_directory, session, url_for)
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import select, text

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from .errors import DomainError
 

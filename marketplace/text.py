@@ -5,7 +5,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from .errors import DomainError
 

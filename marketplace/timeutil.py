@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from blinker import Namespace
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 
 DEFAULT_ZONE = "Asia/Jakarta"
 # Sent inside the transaction that changes the cooperative's zone (after its flush): figures kept per local day

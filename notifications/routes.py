@@ -6,7 +6,7 @@ import json
 
 import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from flask_login import current_user
 
 from marketplace.errors import DomainError

@@ -20,7 +20,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from sqlalchemy import func, select
 
 from consignment.models import KIND_RELEASE, KIND_RESERVE, ConsignmentLot, StockMovement

@@ -24,7 +24,7 @@ import hmac
 import midtransclient
 import requests
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
 
 from marketplace.errors import DomainError

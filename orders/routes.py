@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import gettext as _
+from marketplace.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 

@@ -23,7 +23,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload

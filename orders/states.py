@@ -14,7 +14,7 @@ repeat these rules.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 PAY_ONLINE = "midtrans"
@@ -91,7 +91,7 @@ def reason(code: str, detail: str = "") -> str:
 
 def reason_label(stored: str, *, placed: bool = False) -> str:
     """A stored reason in the reader's language (`placed`: the event that created the order)."""
-    from flask_babel import gettext as _
+    from marketplace.i18n import gettext as _
 
     code, _sep, detail = (stored or "").partition(":")
     if placed and stored in PAYMENT_METHODS:  # rows written before codes: the payment method

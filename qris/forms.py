@@ -1,7 +1,7 @@
 """The one form of the QRIS screen that moves money: recording a late payment's refund."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from marketplace.i18n import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 

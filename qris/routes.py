@@ -4,7 +4,7 @@ Thin: parse, call a service, render. GET never changes data."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from flask_login import current_user
 
 from marketplace.errors import DomainError, NotFound

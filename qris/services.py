@@ -25,7 +25,7 @@ from datetime import timedelta
 
 import segno
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload

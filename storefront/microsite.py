@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import markdown as markdown_lib
 import nh3
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 from sqlalchemy import select
 
 from marketplace import pending_photos

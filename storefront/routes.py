@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
-from flask_babel import gettext as _
+from marketplace.i18n import gettext as _
 
 from catalog.search import SearchFilters
 from marketplace.money import parse_rupiah
@@ -32,8 +32,7 @@ def _price_arg(name: str) -> int | None:
 def home():
     from .microsite import published_news
 
-    products, stock = services.new_in_the_shop(8)
-    return render_template("storefront/home.html", products=products, news=published_news(3), stock=stock)
+    return render_template("storefront/home.html", products=services.new_in_the_shop(8), news=published_news(3))
 
 
 @bp.get("/produk")
@@ -49,7 +48,7 @@ def products():
     )
     result = services.browse(q, filters, page=request.args.get("page", 1, type=int) or 1)
     return render_template("storefront/products.html", q=q, filters=filters, result=result,
-                           categories=services.categories_in_use(), stock=services.stock_for(result.products))
+                           categories=services.categories_in_use())
 
 
 @bp.get("/produk/saran")
@@ -87,8 +86,7 @@ def member_page(slug: str):
     member, products = services.member_with_products(slug)
     if member is None:
         abort(404)
-    return render_template("storefront/member.html", member=member, products=products,
-                           stock=services.stock_for(products))
+    return render_template("storefront/member.html", member=member, products=products)
 
 
 @bp.get("/transparansi")

@@ -4,24 +4,71 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from catalog.models import STATUS_PUBLISHED, Category, Product
+from catalog.models import STATUS_PUBLISHED, Category, Product, ProductPhoto
 from catalog.search import SearchFilters, search_products
+from consignment.models import ConsignmentLot
 from marketplace.extensions import db
+from marketplace.models import Member
+from marketplace.photos import PhotoRef
 
 PAGE_SIZE = 24
+# Browsing counts matching products only up to here ("more than 1.000 products"): a page costs what it shows,
+# not a COUNT over the whole catalogue (4 ms at 50,000 products, on every request).
+COUNT_CAP = 1000
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """What a product tile shows: read as plain rows, not ORM objects (a page of 24 products with photos and
+    members as objects cost more than the rest of the page)."""
+    id: int
+    slug: str
+    name: str
+    price: int
+    unit: str
+    business_name: str
+    cover: PhotoRef | None
+    available: int  # units on hand across the product's lots
+
+
+_cover = aliased(ProductPhoto)
+_first_position = (select(func.min(ProductPhoto.position)).where(ProductPhoto.product_id == Product.id)
+                   .correlate(Product).scalar_subquery())
+_on_hand = (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0)).where(ConsignmentLot.product_id == Product.id)
+            .correlate(Product).scalar_subquery())
+
+
+def tiles_by_ids(ids: list[int]) -> list[Tile]:
+    """The tiles of published products `ids`, in that order (one query: product, business, cover, stock)."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(Product.id, Product.slug, Product.name, Product.price, Product.unit, Member.business_name,
+               _cover.content_hash, _cover.width, _cover.height, _on_hand)
+        .join(Member, Member.id == Product.member_id)
+        .outerjoin(_cover, (_cover.product_id == Product.id) & (_cover.position == _first_position))
+        .where(Product.id.in_(ids), Product.status == STATUS_PUBLISHED))
+    by_id = {r[0]: Tile(r[0], r[1], r[2], r[3], r[4], r[5], PhotoRef(r[6], r[7], r[8]) if r[6] else None, int(r[9]))
+             for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 @dataclass
 class BrowseResult:
-    products: list[Product]
+    products: list[Tile]
     total: int
     page: int
-    pages: int
+    pages: int | None  # None: more than COUNT_CAP products, the last page is not known
     any_word: bool = False
     approximate: bool = False
+    more: bool = False  # browsing found more than `total` (= COUNT_CAP) products
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages if self.pages is not None else len(self.products) == PAGE_SIZE
 
 
 def _with_relations(stmt, category: bool = False):
@@ -30,33 +77,20 @@ def _with_relations(stmt, category: bool = False):
     return stmt.options(selectinload(Product.category)) if category else stmt
 
 
-def published_by_ids(ids: list[int]) -> list[Product]:
-    """Load products in the order given, dropping any not (or no longer) published."""
-    if not ids:
-        return []
-    rows = db.session.scalars(_with_relations(select(Product).where(Product.id.in_(ids),
-                                                                    Product.status == STATUS_PUBLISHED)))
-    by_id = {p.id: p for p in rows}
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def _newest_buyable_first(stmt, offset: int) -> list[Product]:
-    """One page of `stmt`'s products, newest first, those with stock on hand first. Two index-ordered scans
+def _newest_buyable_first(stmt, offset: int) -> list[int]:
+    """One page of `stmt`'s product ids, newest first, those with stock on hand first. Two index-ordered scans
     (with stock, then without) that stop after the page, instead of ordering every published product by a
     computed stock figure: a page costs its offset, not the catalogue or the ledger."""
-    from consignment.models import ConsignmentLot
-
     buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
     newest = (Product.published_at.desc(), Product.id.desc())
-    products = list(db.session.scalars(_with_relations(stmt.where(buyable).order_by(*newest)
-                                                       .limit(PAGE_SIZE).offset(offset))))
-    if len(products) < PAGE_SIZE:  # past the products with stock: continue with those without
-        with_stock = offset + len(products) if products else db.session.scalar(
-            select(func.count()).select_from(stmt.where(buyable).subquery()))
-        products += db.session.scalars(_with_relations(stmt.where(~buyable).order_by(*newest)
-                                                       .limit(PAGE_SIZE - len(products))
-                                                       .offset(max(offset - with_stock, 0))))
-    return products
+    ids = list(db.session.scalars(stmt.where(buyable).order_by(*newest).limit(PAGE_SIZE).offset(offset)))
+    if len(ids) < PAGE_SIZE:  # past the products with stock: continue with those without
+        # How many products with stock came before: known from this page, else counted (at most `offset`).
+        with_stock = offset + len(ids) if ids or not offset else db.session.scalar(
+            select(func.count()).select_from(stmt.where(buyable).limit(offset).subquery()))
+        ids += db.session.scalars(stmt.where(~buyable).order_by(*newest).limit(PAGE_SIZE - len(ids))
+                                  .offset(max(offset - with_stock, 0)))
+    return ids
 
 
 def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
@@ -65,30 +99,31 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
     offset = (page - 1) * PAGE_SIZE
     if text.strip():
         found = search_products(text, filters, limit=PAGE_SIZE, offset=offset)
-        products, total, any_word = published_by_ids(found.ids), found.total, found.corrected
+        products, total, any_word = tiles_by_ids(found.ids), found.total, found.corrected
         approximate = found.approximate
         if filters.sort == "relevance":  # best matches first, and within this page what can be bought now first
-            stock = stock_for(products)
-            products = sorted(products, key=lambda p: stock.get(p.id, 0) <= 0)
+            products = sorted(products, key=lambda p: p.available <= 0)
     else:
-        stmt = select(Product).where(Product.status == STATUS_PUBLISHED)
+        stmt = select(Product.id).where(Product.status == STATUS_PUBLISHED)
         if filters.category_id:
             stmt = stmt.where(Product.category_id == filters.category_id)
         if filters.min_price is not None:
             stmt = stmt.where(Product.price >= filters.min_price)
         if filters.max_price is not None:
             stmt = stmt.where(Product.price <= filters.max_price)
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        total = db.session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
         order = {"price_asc": (Product.price.asc(), Product.id.asc()),
                  "price_desc": (Product.price.desc(), Product.id.desc())}.get(filters.sort)
         if order is None:
-            products = _newest_buyable_first(stmt, offset)
+            products = tiles_by_ids(_newest_buyable_first(stmt, offset))
         else:
-            products = db.session.scalars(_with_relations(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))).all()
+            products = tiles_by_ids(list(db.session.scalars(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))))
         any_word, approximate = False, False
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    more = not text.strip() and total > COUNT_CAP
+    total = min(total, COUNT_CAP) if more else total
+    pages = None if more else max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return BrowseResult(products=list(products), total=total, page=page, pages=pages, any_word=any_word,
-                        approximate=approximate)
+                        approximate=approximate, more=more)
 
 
 def suggestions(text: str, limit: int = 8) -> list[dict]:
@@ -96,7 +131,7 @@ def suggestions(text: str, limit: int = 8) -> list[dict]:
     if len(text.strip()) < 2:
         return []
     found = search_products(text, SearchFilters(), limit=limit)
-    return [{"name": p.name, "slug": p.slug} for p in published_by_ids(found.ids)]
+    return [{"name": p.name, "slug": p.slug} for p in tiles_by_ids(found.ids)]
 
 
 def published_product(slug: str) -> Product | None:
@@ -104,20 +139,18 @@ def published_product(slug: str) -> Product | None:
                                                                    Product.status == STATUS_PUBLISHED), category=True))
 
 
-def new_in_the_shop(limit: int = 8, look_back: int = 40) -> tuple[list[Product], dict[int, int]]:
-    """The home page's newest products, those a shopper can buy now first; and their stock.
+def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
+    """The home page's newest products, those a shopper can buy now first.
 
-    Looks at the newest `look_back` published products only (their ids and one stock query), then loads
-    the `limit` chosen with their photos and member, so the cost does not grow with the catalogue or the
-    ledger and the ORM builds 8 products, not 40.
+    Looks at the newest `look_back` published products only (their ids and one stock query), then reads
+    the tiles of the `limit` chosen, so the cost does not grow with the catalogue or the ledger.
     """
     from consignment.services import product_stock
 
     ids = list(db.session.scalars(select(Product.id).where(Product.status == STATUS_PUBLISHED)
                                   .order_by(Product.published_at.desc(), Product.id.desc()).limit(look_back)))
     stock = product_stock(ids)
-    chosen = published_by_ids(sorted(ids, key=lambda pid: stock[pid] <= 0)[:limit])  # stable: newest first within
-    return chosen, {p.id: stock[p.id] for p in chosen}
+    return tiles_by_ids(sorted(ids, key=lambda pid: stock[pid] <= 0)[:limit])  # stable: newest first within
 
 
 def categories_in_use() -> list[Category]:
@@ -149,13 +182,6 @@ def member_with_products(slug: str):
     member = db.session.scalar(select(Member).where(Member.slug == slug, Member.active.is_(True)))
     if member is None:
         return None, []
-    products = db.session.scalars(_with_relations(select(Product).where(
-        Product.member_id == member.id, Product.status == STATUS_PUBLISHED).order_by(Product.name))).all()
-    return member, list(products)
-
-
-def stock_for(products) -> dict[int, int]:
-    """Units available per product (one query), for 'out of stock' badges."""
-    from consignment.services import product_stock
-
-    return product_stock(p.id for p in products)
+    ids = db.session.scalars(select(Product.id).where(
+        Product.member_id == member.id, Product.status == STATUS_PUBLISHED).order_by(Product.name))
+    return member, tiles_by_ids(list(ids))

@@ -52,8 +52,13 @@
   function say(text) { var m = $("pos-message"); m.textContent = text || ""; m.hidden = !text; }
 
   // --- the header: online/offline and the queue's count ---
+  // Online means the server answers. navigator.onLine says only that some network is there (a gerai's
+  // router whose uplink is down counts as online, and the browser may not notice a dropped line), so the
+  // counter believes its own requests: the shell is shown because the network failed, and a probe or a sync
+  // that gets an answer (or not) says which it is now.
+  var reachable = shell ? false : navigator.onLine;
   function showNet() {
-    var net = $("pos-net"), online = navigator.onLine;
+    var net = $("pos-net"), online = reachable && navigator.onLine;
     net.textContent = online ? net.dataset.online : net.dataset.offline;
     net.className = "badge " + (online ? "net-online" : "net-offline");
     var back = $("pos-back-online");
@@ -106,12 +111,30 @@
     });
   }
 
+  function setReachable(yes) {
+    var was = reachable;
+    reachable = yes;
+    showNet();
+    if (yes && !was) sync();  // the connection is back: send what waits
+  }
+  // Any answer from the server (even a sign-in page) means it is reachable; a network error means it is not.
+  function probe() {
+    return fetch(D.snapshot + "?hanya=token", {credentials: "same-origin", cache: "no-store",
+                                               headers: {Accept: "application/json"}})
+      .then(function (r) {
+        setReachable(true);
+        if (r.ok && (r.headers.get("Content-Type") || "").indexOf("json") >= 0) {
+          return r.json().then(function (answer) { csrf = answer.csrf; });
+        }
+      }, function () { setReachable(false); });
+  }
+
   var syncing = null;
   function sync() {
     if (syncing) return syncing;
     syncing = all("queue").then(function (rows) {
       rows = rows.filter(function (r) { return r.status !== "refused"; }).sort(function (a, b) { return a.seq - b.seq; });
-      if (!rows.length || !navigator.onLine) return 0;
+      if (!rows.length || !navigator.onLine || !reachable) return 0;
       return refreshSnapshot().then(function () { return sendBatches(rows); });
     }).catch(function () { return 0; }).then(function (n) {
       syncing = null;
@@ -127,6 +150,7 @@
     })});
     return fetch(D.sync, {method: "POST", credentials: "same-origin", body: body,
                           headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}})
+      .catch(function (error) { setReachable(false); throw error; })
       .then(function (r) { if (!r.ok) throw new Error("sync " + r.status); return r.json(); })
       .then(function (answer) {
         var done = answer.results.map(function (res) {
@@ -157,8 +181,8 @@
     });
   });
 
-  window.addEventListener("online", function () { showNet(); sync(); });
-  window.addEventListener("offline", showNet);
+  window.addEventListener("online", function () { probe(); });
+  window.addEventListener("offline", function () { setReachable(false); });
   showNet();
 
   var ready = [showQueue()];
@@ -177,7 +201,15 @@
   Promise.all(ready).then(function () { return sync(); }).then(function () {
     document.documentElement.dataset.posReady = "1";  // the device can sell offline from here on
   });
-  setInterval(function () { if (navigator.onLine) sync(); }, 30000);
+  // While the server does not answer, ask every few seconds (a tiny request) so the queue leaves as soon as
+  // the line is back; while it answers, send what waits every 30 s.
+  var ticks = 0;
+  setInterval(function () {
+    ticks += 1;
+    if (!reachable) probe();
+    else if (ticks % 6 === 0 && navigator.onLine) sync();
+  }, 5000);
+  if (shell) probe();
   if (!shell) return;
 
   // --- the offline shell: a cart on the device, cash sales into the queue ---

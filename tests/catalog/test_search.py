@@ -13,10 +13,10 @@ from marketplace.extensions import db
 
 
 def names(text, **filters):
-    from storefront.services import published_by_ids
+    from storefront.services import tiles_by_ids
 
     page = search_products(text, SearchFilters(**filters))
-    return [p.name for p in published_by_ids(page.ids)]
+    return [p.name for p in tiles_by_ids(page.ids)]
 
 
 @pytest.fixture

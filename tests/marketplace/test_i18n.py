@@ -83,3 +83,36 @@ def test_wtforms_built_in_messages_speak_the_page_language(client, login_as, lan
     page = client.post("/kelola/produk/baru", data={"name": "x" * 201, "price": "", "unit": "pcs",
                                                      "status": "draft"}).get_data(as_text=True)
     assert required in page and too_long in page
+
+
+def test_a_page_finds_the_catalogue_once_however_many_messages_it_shows(client, login_as, make_product, make_lot,
+                                                                        monkeypatch):
+    """Flask-Babel looks the catalogue up again on every message (~11 µs); a signed-in page shows
+    hundreds. The lookups go through `marketplace.i18n.current_translations`, which finds it once."""
+    import flask_babel
+
+    member = login_as("member")
+    for _ in range(5):
+        make_lot(product=make_product(member=member), quantity=3)
+    calls = []
+    real = flask_babel.Domain.get_translations
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: calls.append(1) or real(self))
+    for path in ("/gerai/saya", "/produk", "/saya/pemberitahuan"):
+        calls.clear()
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert len(calls) <= 2, f"{path}: the catalogue was looked up {len(calls)} times"
+
+
+def test_a_message_forced_into_indonesian_on_an_english_page_is_indonesian(app):
+    from flask import session
+    from flask_babel import force_locale
+
+    from marketplace.i18n import gettext
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert gettext("The product name is required.") == "The product name is required."
+        with force_locale("id"):
+            assert gettext("The product name is required.") == "Nama produk wajib diisi."
+        assert gettext("The product name is required.") == "The product name is required."

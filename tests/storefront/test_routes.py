@@ -121,6 +121,32 @@ def test_product_list_pages_through_products_with_stock_then_without_each_newest
     assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
 
 
+def test_browsing_counts_products_only_up_to_a_cap_and_still_pages_through_all(client, monkeypatch, make_product,
+                                                                             count_queries):
+    """A catalogue of 50,000 products costs a COUNT over all of them on every page; the list says "more than"
+    instead, and its pager goes on while pages are full."""
+    from storefront import services
+
+    monkeypatch.setattr(services, "COUNT_CAP", 5)
+    monkeypatch.setattr(services, "PAGE_SIZE", 4)
+    for i in range(10):
+        make_product(name=f"Produk Banyak {i}")
+    with count_queries() as n:
+        first = client.get("/produk").get_data(as_text=True)
+    assert "Lebih dari 5 produk" in first and "Halaman 1<" in first and 'rel="next"' in first
+    counts = [sql for sql in n.statements if "count(" in sql.lower()]
+    assert counts and all("LIMIT" in sql.upper() for sql in counts)
+    seen = []
+    for page in (1, 2, 3):
+        html = client.get(f"/produk?page={page}").get_data(as_text=True)
+        seen += [f"Produk Banyak {i}" for i in range(10) if f"Produk Banyak {i}<" in html]
+        assert ('rel="next"' in html) == (page < 3)
+    assert sorted(seen) == sorted(f"Produk Banyak {i}" for i in range(10))
+    monkeypatch.setattr(services, "COUNT_CAP", 1000)
+    page = client.get("/produk").get_data(as_text=True)
+    assert "10 produk" in page and "Halaman 1 dari 3" in page
+
+
 def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypatch, make_product):
     """url_for was the most expensive call of the storefront (four per tile); the URLs stay the same."""
     from werkzeug.routing import MapAdapter
@@ -141,7 +167,8 @@ def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypat
 
 
 def test_the_home_page_loads_only_the_products_it_shows(app, client, make_product, make_lot):
-    """It picks the newest products with stock among the 40 newest by id, then loads just those 8."""
+    """It picks the newest products with stock among the 40 newest by id, then reads just those 8 tiles, as
+    rows: no product is built as an ORM object."""
     from sqlalchemy import event
 
     from catalog.models import Product
@@ -158,5 +185,6 @@ def test_the_home_page_loads_only_the_products_it_shows(app, client, make_produc
         page = client.get("/").get_data(as_text=True)
     finally:
         event.remove(Product, "load", count)
-    assert len(loaded) == 8
+    assert loaded == []
+    assert page.count('<li class="tile">') == 8
     assert page.index("Produk Baru 0<") < page.index("Produk Baru 11<")
