@@ -80,6 +80,7 @@ class ConsignmentLot(db.Model):
         CheckConstraint("commission_bp >= 0 AND commission_bp <= 10000", name="commission_range"),
         Index("ix_consignment_lots_member_received", "member_id", "received_at"),
         Index("ix_consignment_lots_received", "received_at", "id"),
+        Index("ix_consignment_lots_member_on_hand", "member_id", "on_hand"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -280,10 +280,10 @@ def find_lot(code: str) -> ConsignmentLot | None:
                              .options(selectinload(ConsignmentLot.product)))
 
 
-def find_products(text: str, limit: int = 20) -> list[Product]:
-    """Products matching a search, best first, for the counter and the intake: the search engine's
-    matches (typo-tolerant, stemmed, by name, category or business name) among published products,
-    then drafts (not in the public index) whose name contains the text. Archived products are left out."""
+def find_product_ids(text: str, limit: int = 20) -> list[int]:
+    """Ids of the products matching a search, best first, for the counter and the intake: the search
+    engine's matches (typo-tolerant, stemmed, by name, category or business name) among published
+    products, then drafts (not in the public index) whose name contains the text."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
@@ -291,7 +291,12 @@ def find_products(text: str, limit: int = 20) -> list[Product]:
     drafts = db.session.scalars(select(Product.id).where(Product.status == STATUS_DRAFT,
                                                          Product.name.ilike(f"%{text}%"))
                                 .order_by(Product.name).limit(limit))
-    ids += [pid for pid in drafts if pid not in ids]
+    return ids + [pid for pid in drafts if pid not in ids]
+
+
+def find_products(text: str, limit: int = 20) -> list[Product]:
+    """The products of `find_product_ids`, with their member and photos; archived products are left out."""
+    ids = find_product_ids(text, limit)
     if not ids:
         return []
     products = {p.id: p for p in db.session.scalars(
@@ -307,7 +312,7 @@ def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLo
     text = (text or "").strip()
     if len(text) < 2:
         return []
-    rank = {p.id: i for i, p in enumerate(find_products(text))}
+    rank = {pid: i for i, pid in enumerate(find_product_ids(text))}  # archived products have no stock to sell
     in_stock = ConsignmentLot.on_hand > 0
     found = or_(ConsignmentLot.product_id.in_(list(rank)), ConsignmentLot.code == text.upper()) if rank \
         else ConsignmentLot.code == text.upper()

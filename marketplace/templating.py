@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import Flask, g, render_template, url_for
 from flask_babel import format_date, format_datetime, get_locale
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["photo_sources"] = photo_sources
+    app.jinja_env.globals["product_href"] = product_href
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
@@ -57,6 +59,15 @@ def _photo_url_prefix() -> str:
     if prefix is None:
         prefix = g.photo_url_prefix = url_for("core.photo_file", name="x")[:-1]
     return prefix
+
+
+def product_href(slug: str) -> str:
+    """A product page's URL, for pages of tiles: `url_for` once per request, then the slug (slugs are
+    URL-safe: lowercase letters, digits and hyphens) — `tests/storefront/test_routes.py` checks both agree."""
+    prefix = g.get("product_href_prefix")
+    if prefix is None:
+        prefix = g.product_href_prefix = url_for("storefront.product_detail", slug="x")[:-1]
+    return prefix + quote(slug, safe="")
 
 
 def photo_sources(photo, width: int = 320) -> PhotoSources:

@@ -47,12 +47,12 @@ def tiles_by_ids(ids: list[int]) -> list[Tile]:
         return []
     rows = db.session.execute(
         select(Product.id, Product.slug, Product.name, Product.price, Product.unit, Member.business_name,
-               _cover.content_hash, _cover.width, _cover.height, _on_hand)
+               _cover.content_hash, _cover.width, _cover.height, _on_hand, Product.status)
         .join(Member, Member.id == Product.member_id)
         .outerjoin(_cover, (_cover.product_id == Product.id) & (_cover.position == _first_position))
-        .where(Product.id.in_(ids), Product.status == STATUS_PUBLISHED))
+        .where(Product.id.in_(ids)))  # the status is checked here, so the planner looks the ids up by key
     by_id = {r[0]: Tile(r[0], r[1], r[2], r[3], r[4], r[5], PhotoRef(r[6], r[7], r[8]) if r[6] else None, int(r[9]))
-             for r in rows}
+             for r in rows if r[10] == STATUS_PUBLISHED}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -154,8 +154,10 @@ def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
 
 
 def categories_in_use() -> list[Category]:
-    used = select(Product.category_id).where(Product.status == STATUS_PUBLISHED).distinct()
-    return list(db.session.scalars(select(Category).where(Category.id.in_(used)).order_by(Category.position)))
+    """Categories with a published product: one index probe per category (products (status, category_id)),
+    not a DISTINCT over every published product."""
+    used = exists().where(Product.category_id == Category.id, Product.status == STATUS_PUBLISHED)
+    return list(db.session.scalars(select(Category).where(used).order_by(Category.position)))
 
 
 def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):

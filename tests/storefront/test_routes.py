@@ -188,3 +188,26 @@ def test_the_home_page_loads_only_the_products_it_shows(app, client, make_produc
     assert loaded == []
     assert page.count('<li class="tile">') == 8
     assert page.index("Produk Baru 0<") < page.index("Produk Baru 11<")
+
+
+def test_tile_links_are_the_product_urls_and_url_for_runs_once_per_page(app, client, monkeypatch, make_product):
+    from flask import url_for
+    from werkzeug.routing import MapAdapter
+
+    from marketplace.templating import product_href
+
+    products = [make_product(name=f"Kue Lapis {i}") for i in range(3)]
+    built, build = [], MapAdapter.build
+
+    def counting_build(self, endpoint, *args, **kwargs):
+        built.append(endpoint)
+        return build(self, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counting_build)
+    page = client.get("/produk").get_data(as_text=True)
+    assert built.count("storefront.product_detail") == 1
+    with app.test_request_context("/"):
+        for product in products:
+            assert f'href="{url_for("storefront.product_detail", slug=product.slug)}"' in page
+        for slug in ("kue-lapis-2", "a", "kopi-100-gram"):
+            assert product_href(slug) == url_for("storefront.product_detail", slug=slug)
