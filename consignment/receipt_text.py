@@ -2,10 +2,9 @@
 the kasir's phone opens WhatsApp with the text typed in)."""
 from __future__ import annotations
 
-from flask_babel import format_datetime
 from marketplace.i18n import gettext as _
-
 from marketplace.money import format_rupiah
+from marketplace.templating import format_datetime
 
 from .forms import payment_method_labels
 from .models import Sale

@@ -27,6 +27,14 @@ class StockRow:
     value: int  # at consignment prices, integer Rupiah
 
 
+def members_named(text: str, limit: int) -> list:
+    """Members whose business name contains `text` (any case), by name: (id, business_name) rows."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return db.session.execute(select(Member.id, Member.business_name)
+                              .where(Member.business_name.ilike(pattern, escape="\\"))
+                              .order_by(Member.business_name, Member.id).limit(limit)).all()
+
+
 def _stock_select(member_id: int | None = None, category_id: int | None = None):
     """Units and value on hand per member and category, from the lots' balances."""
     stmt = (select(Member.business_name, func.coalesce(Category.name, ""), func.sum(ConsignmentLot.on_hand),

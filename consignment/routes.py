@@ -407,11 +407,26 @@ def _filter_arg(name: str) -> int | None:
     return request.args.get(name, type=int) or None
 
 
+MEMBER_MATCHES = 20
+
+
 def _report_filters():
-    """The member and category filters of the reports: their choices, and what was asked for."""
-    members = db.session.execute(select(Member.id, Member.business_name).order_by(Member.business_name)).all()
-    return {"members": members, "categories": catalog_services.list_categories(),
-            "member_id": _filter_arg("anggota"), "category_id": _filter_arg("kategori")}
+    """The member and category filters of the reports, and what was asked for. A member is asked for by id
+    (`anggota`, from links and CSV downloads) or by a part of the business name typed in the form
+    (`cari_anggota`): one match (or an exact one) filters by it, several are offered as links. The page never
+    lists every member (a cooperative of 1,250 members sent 60 KB of <option>s with every report page)."""
+    member_id, typed = _filter_arg("anggota"), request.args.get("cari_anggota", "").strip()[:100]
+    matches: list = []
+    if typed and not member_id:
+        matches = reports.members_named(typed, MEMBER_MATCHES + 1)
+        exact = [m for m in matches if m.business_name.casefold() == typed.casefold()]
+        if len(exact) == 1 or len(matches) == 1:
+            member_id, matches = (exact or matches)[0].id, []
+    chosen = db.session.get(Member, member_id) if member_id else None
+    return {"member_id": member_id, "member_name": chosen.business_name if chosen else typed,
+            "member_matches": matches[:MEMBER_MATCHES], "more_member_matches": len(matches) > MEMBER_MATCHES,
+            "member_not_found": bool(typed and not chosen and not matches),
+            "categories": catalog_services.list_categories(), "category_id": _filter_arg("kategori")}
 
 
 @bp.get("/laporan/umur")

@@ -707,8 +707,7 @@ def lot_movements(lot_id: int) -> list[StockMovement]:
 def member_sales(member_id: int, limit: int = 100) -> list[SaleLine]:
     return list(db.session.scalars(
         select(SaleLine).where(SaleLine.member_id == member_id)
-        .options(selectinload(SaleLine.sale).selectinload(Sale.void), selectinload(SaleLine.product),
-                 selectinload(SaleLine.lot))
+        .options(selectinload(SaleLine.sale).selectinload(Sale.void), selectinload(SaleLine.product))
         .order_by(SaleLine.id.desc()).limit(limit)))
 
 

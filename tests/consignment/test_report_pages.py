@@ -84,3 +84,34 @@ def test_members_lots_page_shows_one_page_with_a_link_to_the_next(client, login_
     page = client.get("/gerai/saya").get_data(as_text=True)
     assert sum(lot.code in page for lot in lots) == 3 and "page=2" in page
     assert lots[0].code in client.get("/gerai/saya?page=2").get_data(as_text=True)  # the oldest comes last
+
+
+@pytest.mark.parametrize("report", ["/gerai/laporan/umur?hari=30", "/gerai/laporan/stok?page=1",
+                                    "/gerai/laporan/penjualan?per=member"])
+def test_reports_find_a_member_by_a_typed_name_and_never_list_every_member(client, login_as, make_member,
+                                                                             make_product, make_lot, report):
+    members = {name: make_member(business_name=name) for name in ("Kue Sari", "Kue Sari Rasa", "Dapur Rina",
+                                                                   "Amplang 100%")}
+    soon = local_today() + timedelta(days=2)  # on the aging report: close to its best-before date
+    lots = {name: make_lot(make_product(m), quantity=2, expiry_date=soon) for name, m in members.items()}
+    for name, lot in lots.items():
+        record_counter_sale(lot.received_by, [LineRequest(lot.id, 1)], "cash")
+    login_as("pengurus")
+    page = client.get(report).get_data(as_text=True)
+    assert not any(f">{name}</option>" in page for name in members)  # no list of members
+    assert all(name in page for name in ("Kue Sari Rasa", "Dapur Rina"))  # the report itself shows them all
+
+    one = client.get(report + "&cari_anggota=rina").get_data(as_text=True)  # one match: filtered by it
+    assert "Dapur Rina" in one and "Kue Sari" not in one.split("</form>")[1]
+    assert 'value="Dapur Rina"' in one
+
+    several = client.get(report + "&cari_anggota=sari").get_data(as_text=True)  # two match: choose
+    assert "Beberapa anggota cocok" in several
+    assert f"anggota={members['Kue Sari'].id}" in several and f"anggota={members['Kue Sari Rasa'].id}" in several
+    exact = client.get(report + "&cari_anggota=kue+sari").get_data(as_text=True)  # one is exactly that name
+    assert "Beberapa anggota cocok" not in exact and "Kue Sari Rasa" not in exact.split("</form>")[1]
+
+    literal = client.get(report + "&cari_anggota=100%25").get_data(as_text=True)  # % is a character, not a wildcard
+    assert "Amplang 100%" in literal.split("</form>")[1] and "Dapur Rina" not in literal.split("</form>")[1]
+    none = client.get(report + "&cari_anggota=zzz").get_data(as_text=True)
+    assert "Tidak ada nama usaha anggota" in none
