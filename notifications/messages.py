@@ -103,6 +103,15 @@ TEMPLATES: dict[str, Template] = {
 # What a member may switch between WhatsApp and inbox-only on the preferences page (the others always go).
 CHOOSABLE = (SOLD, LOW_STOCK, EXPIRING, AGING, STATEMENT_READY, STATEMENT_PAID, ORDER)
 ALWAYS_SENT = (JOIN_ACCEPTED, JOIN_DECLINED, PASSWORD_LINK)
+# Events with no box of their own, governed by another event's choice: the daily sales summary goes to
+# WhatsApp only when "Goods sold" is ticked (the preferences page's "each sale / one summary a day" then
+# says how).
+CHOICE_OF = {SOLD_DAILY: SOLD}
+
+
+def choice_of(event: str) -> str:
+    """The event whose box on the preferences page decides whether `event` goes to WhatsApp."""
+    return CHOICE_OF.get(event, event)
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 

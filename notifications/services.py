@@ -111,7 +111,8 @@ def enqueue(key: str, event: str, params: list, *, user_id: int | None = None, p
 
 def enqueue_for_member(member: Member, key: str, event: str, params: list, prefs: Preferences | None = None) -> bool:
     prefs = prefs or preferences(member.user_id)
-    wanted = event not in m.CHOOSABLE or event in prefs.whatsapp_events
+    choice = m.choice_of(event)
+    wanted = choice not in m.CHOOSABLE or choice in prefs.whatsapp_events
     return enqueue(key, event, params, user_id=member.user_id, phone=member.whatsapp, whatsapp=wanted)
 
 

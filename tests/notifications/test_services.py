@@ -91,6 +91,17 @@ def test_a_daily_summary_member_sees_each_sale_in_the_app_and_gets_one_summary_t
     assert "3 barang, seharga Rp30.000" in summary.text
 
 
+def test_a_member_who_unticked_goods_sold_for_whatsapp_gets_her_daily_summary_only_in_the_app(
+        kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, [m.STATEMENT_READY], "daily", 0)  # "Goods sold" unticked
+    sell(kasir, make_lot(make_product(member, price=10000), quantity=10, kasir=kasir), 2)
+    assert notify.scan(local_today() + timedelta(days=1)) == 1
+    [summary] = rows(m.SOLD_DAILY)
+    assert (summary.channel, summary.status) == (CHANNEL_INAPP, SENT)  # in her inbox, not on WhatsApp
+    assert notify.to_send_by_hand(kasir) == []
+
+
 def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir, make_member, make_product, make_lot):
     member = make_member()
     notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
