@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid
+from catalog.models import Product
+from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid, StockMovement
 from marketplace.accounts import password_link_made
 from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
@@ -77,10 +78,14 @@ def save_preferences(user: User, whatsapp_events, sold_mode: str, low_stock_thre
         raise DomainError(_("Write the number of units, e.g. 3 (0: no message)."), field="low_stock_threshold")
     events = ",".join(e for e in m.CHOOSABLE if e in set(whatsapp_events))
     with transaction():
+        before = preferences(user.id)
         values = dict(whatsapp_events=events, sold_mode=sold_mode, low_stock_threshold=low_stock_threshold,
                       updated_at=utcnow())
         db.session.execute(dialect_insert(NotificationPreference).values(user_id=user.id, **values)
                            .on_conflict_do_update(index_elements=["user_id"], set_=values))
+        if user.member is not None and low_stock_threshold > before.low_stock_threshold:
+            _notify_threshold_raised(user.member, before.low_stock_threshold,
+                                     Preferences(set(events.split(",")) - {""}, sold_mode, low_stock_threshold))
     return preferences(user.id)
 
 
@@ -137,15 +142,69 @@ def notify_sale_line(line: SaleLine, lot: ConsignmentLot) -> None:
                                         format_rupiah(line.line_total), format_rupiah(share)],
             user_id=member.user_id, phone=member.whatsapp,
             whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH)
+    _notify_if_low(member, lot.product, line.quantity, prefs)
+
+
+# Stock low: told once per CROSSING of her threshold — when a change takes a product's units on the shelf
+# from above her threshold to at or below it (a sale, damaged/lost/expired goods, a count correction, goods
+# returned to her), or when she raises her threshold above what is on the shelf. Further units going out
+# below the threshold say nothing; after she brings more (back above it), the next crossing is told again.
+# The key names the product's newest stock movement at the crossing, so one state of the shelf is told at
+# most once, also when she lowers and raises her threshold again.
+
+def _units_left(product_id: int) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
+                                 .where(ConsignmentLot.product_id == product_id)))
+
+
+def _low_stock_key(product_id: int) -> str:
+    newest = db.session.scalar(select(func.max(StockMovement.id)).join(ConsignmentLot, ConsignmentLot.id ==
+                                                                       StockMovement.lot_id)
+                               .where(ConsignmentLot.product_id == product_id))
+    return f"low:{product_id}:{newest or 0}"
+
+
+def _notify_if_low(member: Member, product: Product, taken: int, prefs: Preferences | None = None) -> bool:
+    """`taken` units of `product` just left the shelf in this transaction: tell its member if that crossed
+    her threshold."""
+    if taken <= 0:
+        return False
+    prefs = prefs or preferences(member.user_id)
     threshold = prefs.low_stock_threshold
     if threshold <= 0:
-        return
+        return False
     db.session.flush()
-    left = int(db.session.scalar(select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
-                                 .where(ConsignmentLot.product_id == lot.product_id)))
-    if left <= threshold < left + line.quantity:  # this sale crossed the threshold
-        enqueue_for_member(member, f"low:{lot.product_id}:{local_today().isoformat()}", m.LOW_STOCK,
-                           [member.owner_name, lot.product.name, left], prefs)
+    left = _units_left(product.id)
+    if not left <= threshold < left + taken:
+        return False
+    return enqueue_for_member(member, _low_stock_key(product.id), m.LOW_STOCK, [member.owner_name, product.name, left],
+                              prefs)
+
+
+def notify_stock_taken(taken: list[tuple[ConsignmentLot, int]]) -> None:
+    """Units left the shelf other than by a sale — damaged, lost or expired goods, a count correction, goods
+    returned to her: each product whose units crossed its member's threshold is told once. Call inside the
+    transaction of the change, after its movements (and after the check that stock stayed >= 0)."""
+    by_product: dict[int, list] = {}
+    for lot, quantity in taken:
+        entry = by_product.setdefault(lot.product_id, [lot, 0])
+        entry[1] += quantity
+    for lot, quantity in by_product.values():
+        _notify_if_low(lot.member, lot.product, quantity)
+
+
+def _notify_threshold_raised(member: Member, old_threshold: int, prefs: Preferences) -> None:
+    """She raised her threshold: each of her products whose units on the shelf were above the old
+    threshold and are at or below the new one is now low."""
+    left = func.sum(ConsignmentLot.on_hand)
+    rows = db.session.execute(select(ConsignmentLot.product_id, left).where(ConsignmentLot.member_id == member.id)
+                              .group_by(ConsignmentLot.product_id)
+                              .having(left > old_threshold, left <= prefs.low_stock_threshold)
+                              .order_by(ConsignmentLot.product_id)).all()
+    for product_id, units in rows:
+        product = db.session.get(Product, product_id)
+        enqueue_for_member(member, _low_stock_key(product_id), m.LOW_STOCK,
+                           [member.owner_name, product.name, int(units)], prefs)
 
 
 def notify_statements_ready(period) -> None:

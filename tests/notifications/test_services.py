@@ -112,8 +112,76 @@ def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir,
     sell(kasir, lot)  # 3 left: crosses
     sell(kasir, lot)  # 2 left: already told
     [low] = rows(m.LOW_STOCK)
-    assert low.key == f"low:{product.id}:{local_today().isoformat()}"
+    assert low.key.startswith(f"low:{product.id}:")
     assert "stok Amplang Ikan Pipih di gerai tinggal 3" in low.text
+
+
+def low_stock_texts() -> list[str]:
+    return [r.text for r in rows(m.LOW_STOCK)]
+
+
+def test_damaged_goods_taking_the_product_to_her_threshold_tell_her_once(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member, name="Bingka Kentang"), quantity=5, kasir=kasir)
+    gerai.adjust_stock(kasir, lot.id, -1, "damaged", "kotak penyok")  # 4 left
+    assert low_stock_texts() == []
+    gerai.adjust_stock(kasir, lot.id, -2, "damaged", "jatuh dari rak")  # 2 left: crosses
+    gerai.adjust_stock(kasir, lot.id, -1, "lost", "tidak ditemukan")  # 1 left: already told
+    gerai.adjust_stock(kasir, lot.id, 1, "count_correction", "salah hitung")  # 2: stock went up, nothing
+    assert low_stock_texts() == ["Halo " + member.owner_name + ", stok Bingka Kentang di gerai tinggal 2. "
+                                 "Silakan antar barang lagi bila perlu."]
+    [low] = rows(m.LOW_STOCK)
+    assert low.user_id == member.user_id and low.channel == CHANNEL_MANUAL
+
+
+def test_goods_returned_to_her_taking_the_product_to_her_threshold_tell_her(kasir, make_member, make_product,
+                                                                            make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    product = make_product(member, name="Kue Lam")
+    first, second = make_lot(product, quantity=4, kasir=kasir), make_lot(product, quantity=4, kasir=kasir)
+    gerai.return_to_member(kasir, member.id, [gerai.LineRequest(first.id, 3), gerai.LineRequest(second.id, 3)])
+    assert low_stock_texts() == [f"Halo {member.owner_name}, stok Kue Lam di gerai tinggal 2. "
+                                 "Silakan antar barang lagi bila perlu."]  # one message for the product
+
+
+def test_a_failed_adjustment_queues_no_low_stock_message(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member), quantity=5, kasir=kasir)
+    with pytest.raises(DomainError):
+        gerai.adjust_stock(kasir, lot.id, -9, "damaged", "lebih dari stok")  # would go below zero
+    assert low_stock_texts() == []
+
+
+def test_each_crossing_of_her_threshold_is_told_once_even_twice_in_a_day(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member, name="Amplang"), quantity=4, kasir=kasir)
+    sell(kasir, lot)  # 3 left: crosses
+    sell(kasir, lot)  # 2: already told
+    more = make_lot(lot.product, quantity=10, kasir=kasir)  # she brought more: 12 on the shelf
+    sell(kasir, more, 2)  # 10
+    gerai.adjust_stock(kasir, more.id, -8, "expired", "lewat tanggal")  # 2: crosses again, the same day
+    gerai.adjust_stock(kasir, lot.id, -1, "expired", "lewat tanggal")  # 1: already told
+    texts = low_stock_texts()
+    assert len(texts) == 2 and "tinggal 3." in texts[0] and "tinggal 2." in texts[1]
+
+
+def test_raising_her_threshold_above_the_stock_on_the_shelf_tells_her_once(kasir, make_member, make_product,
+                                                                            make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    make_lot(make_product(member, name="Dodol Kandangan"), quantity=5, kasir=kasir)
+    make_lot(make_product(member, name="Tikar Purun"), quantity=20, kasir=kasir)
+    make_product(member, name="Belum dititipkan")  # no stock in the gerai: nothing to say
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # 5 <= 6: now low
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # saved again: nothing new
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # the same stock, told already
+    assert low_stock_texts() == [f"Halo {member.owner_name}, stok Dodol Kandangan di gerai tinggal 5. "
+                                 "Silakan antar barang lagi bila perlu."]
 
 
 def test_the_scan_tells_of_expiring_and_long_kept_goods_once(app, kasir, make_member, make_product, make_lot):
