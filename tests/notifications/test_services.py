@@ -218,14 +218,36 @@ def test_a_closed_settlement_and_a_payment_tell_the_member(app, kasir, make_user
     assert "Transfer bank" in paid.text and "TRF-2026-0042" in paid.text
 
 
-def test_a_refused_payment_queues_nothing(app, kasir, make_user, make_member, make_product, make_lot):
+def test_a_payment_that_fails_after_its_message_was_queued_queues_nothing(app, monkeypatch, kasir, make_user,
+                                                                         make_member, make_product, make_lot):
+    """The message is queued inside the payment's transaction: when something later in that transaction
+    fails (here the audit event), the payment and its message are rolled back together."""
+    from settlement import services as settlement_services
+    from settlement.models import PayoutPayment
+
     pengurus = make_user("pengurus")
     member = make_member()
     sell(kasir, make_lot(make_product(member), quantity=3, kasir=kasir))
     period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
-    with pytest.raises(DomainError):
-        settlement.mark_paid(pengurus, period.payouts[0].id, "bank_transfer", "")  # no reference
-    assert rows(m.STATEMENT_PAID) == []
+    payout_id = period.payouts[0].id
+    queued = []
+    real_notify = settlement_services.notify.notify_statement_paid
+
+    def notify_then_remember(payout, payment):
+        real_notify(payout, payment)
+        queued.append(db.session.scalar(select(func.count(Notification.id))
+                                        .where(Notification.event == m.STATEMENT_PAID)))
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(settlement_services.notify, "notify_statement_paid", notify_then_remember)
+    monkeypatch.setattr(settlement_services, "record_event", audit_fails)
+    with pytest.raises(RuntimeError):
+        settlement.mark_paid(pengurus, payout_id, "bank_transfer", "TRF-2026-0042")
+    assert queued == [1]  # the message was queued before the failure ...
+    assert rows(m.STATEMENT_PAID) == []  # ... and went with the rolled-back payment
+    assert db.session.scalar(select(func.count(PayoutPayment.id))) == 0
 
 
 def test_an_online_order_tells_each_member_what_of_hers_it_holds(kasir, make_member, make_product, make_lot):
