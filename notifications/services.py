@@ -250,11 +250,15 @@ def notify_password_link(user: User, link: str, hours: int) -> None:
 
 
 def _on_password_link(user: User, token: str) -> None:
+    """Runs inside the transaction that made the link. A link is never dropped quietly: without an address
+    to put in it (no request, no PUBLIC_BASE_URL) the change that made it is refused, whole, saying what to
+    set — an approved member with no way to sign in would be worse than a pengurus asked to try again."""
     try:
         link = absolute_url("core.reset_password", token=token)
     except RuntimeError:  # neither a request nor PUBLIC_BASE_URL/SERVER_NAME: no address to send
-        log.warning("password link for user %s not queued: set PUBLIC_BASE_URL", user.id)
-        return
+        log.error("password link for user %s refused: set PUBLIC_BASE_URL", user.id)
+        raise DomainError(_("The password link cannot be sent: the site's address is not known here. Set "
+                            "PUBLIC_BASE_URL (e.g. https://pasar.example.id), or do this from the website."))
     notify_password_link(user, link, current_app.config["RESET_LINK_HOURS"])
 
 
