@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, cast, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Product
@@ -39,6 +39,7 @@ from .models import (CHANNEL_INAPP, CHANNEL_MANUAL, CHANNEL_WHATSAPP, FAILED, MA
 
 log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 3
+SUMMARY_CATCH_UP_DAYS = 7  # a scan also queues the daily summaries a stopped scanner missed, this far back
 SOLD_EACH, SOLD_DAILY = "each", "daily"
 MONTHS = ("", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
           "November", "Desember")
@@ -282,8 +283,10 @@ def notify_join_decided(request_id: int, *, accepted: bool, owner_name: str, bus
 
 def scan(today: date | None = None) -> int:
     """Queue what depends on the calendar: goods expiring within 7 days (once per lot), goods past the
-    aging threshold (once per lot per week), and yesterday's sales summary for members who chose one. Safe
-    to run as often as you like (each notification's key is unique). Returns how many were queued."""
+    aging threshold (once per lot per week), and the sales summary of each of the last
+    SUMMARY_CATCH_UP_DAYS days (yesterday's, and any a stopped scanner missed) for members who chose one.
+    Safe to run as often as you like (each notification's key is unique: a day's summary is queued once).
+    Returns how many were queued."""
     today = today or local_today()
     aging_days = current_app.config["NOTIFY_AGING_DAYS"]
     cutoff = local_midnight_utc(today - timedelta(days=aging_days))
@@ -305,20 +308,29 @@ def scan(today: date | None = None) -> int:
                 days = (today - lot.received_at.date()).days
                 queued += enqueue_for_member(member, f"aging:{lot.id}:{week}", m.AGING,
                                              [member.owner_name, lot.product.name, lot.code, lot.on_hand, days])
-        queued += _daily_summaries(today - timedelta(days=1))
+        for back in range(SUMMARY_CATCH_UP_DAYS, 0, -1):
+            queued += _daily_summaries(today - timedelta(days=back))
     return queued
 
 
+def _sold_key_of_line():
+    """The key of a sale line's "goods sold" notification (notify_sale_line), as an SQL expression."""
+    return literal("sale:", String) + cast(SaleLine.id, String)
+
+
 def _daily_summaries(day: date) -> int:
-    """One WhatsApp summary of `day`'s sales (voids left out) for each member who takes a daily summary."""
+    """One summary of `day`'s sales (voids left out) for each member who takes a daily summary. It counts
+    the sales she was told of only in her inbox — not those already sent to her on WhatsApp one by one
+    (before she switched to a daily summary), so a switch never brings summaries of past days."""
     daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
     rows = db.session.execute(
         select(SaleLine.member_id, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total),
                func.sum(SaleLine.commission))
         .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
+        .join(Notification, Notification.key == _sold_key_of_line())
         .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
         .where(Sale.created_at >= local_midnight_utc(day), Sale.created_at < local_midnight_utc(day + timedelta(days=1)),
-               SaleVoid.id.is_(None), Member.user_id.in_(daily_users))
+               SaleVoid.id.is_(None), Member.user_id.in_(daily_users), Notification.channel == CHANNEL_INAPP)
         .group_by(SaleLine.member_id)).all()
     queued = 0
     for member_id, units, gross, commission in rows:

@@ -158,6 +158,29 @@ def test_the_command_sends_once_and_says_what_it_did(runner, graph_stub, make_me
     assert "sent 2" in result.output and len(graph_stub.requests) == 2
 
 
+def test_the_command_run_once_also_queues_the_calendar_notifications(runner, make_user, make_member,
+                                                                      make_product, make_lot):
+    """`flask --app wsgi send-notifications` from cron: the scan (expiring goods, daily summaries) runs too."""
+    from consignment import services as gerai
+    from consignment.models import Sale
+    from marketplace.timeutil import local_today
+
+    kasir, member = make_user("kasir"), make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    make_lot(make_product(member, name="Bingka Kentang"), quantity=4, kasir=kasir,
+             expiry_date=local_today() + timedelta(days=3))
+    sale = gerai.record_counter_sale(kasir, [gerai.LineRequest(make_lot(make_product(member), kasir=kasir).id, 1)],
+                                     "cash")
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 2;" in result.output
+    db.session.expire_all()
+    events = set(db.session.scalars(select(Notification.event).where(Notification.user_id == member.user_id)))
+    assert {m.EXPIRING, m.SOLD_DAILY} <= events
+
+
 def test_without_api_keys_the_command_sends_nothing_and_says_where_messages_wait(runner, make_member):
     queue(make_member())
     result = runner.invoke(args=["send-notifications"])

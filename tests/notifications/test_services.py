@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from consignment import services as gerai
-from consignment.models import ConsignmentLot
+from consignment.models import ConsignmentLot, Sale
 from marketplace import accounts
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -100,6 +100,42 @@ def test_a_member_who_unticked_goods_sold_for_whatsapp_gets_her_daily_summary_on
     [summary] = rows(m.SOLD_DAILY)
     assert (summary.channel, summary.status) == (CHANNEL_INAPP, SENT)  # in her inbox, not on WhatsApp
     assert notify.to_send_by_hand(kasir) == []
+
+
+def sold_days_ago(kasir, lot, days: int, quantity: int = 1):
+    sale = sell(kasir, lot, quantity)
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+    return sale
+
+
+def test_a_missed_scan_catches_up_each_unsent_days_summary_once_within_a_week(kasir, make_member, make_product,
+                                                                              make_lot):
+    member = make_member(owner_name="Galuh")
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    lot = make_lot(make_product(member, price=10000), quantity=20, kasir=kasir)
+    for days in (9, 5, 3, 3, 1):
+        sold_days_ago(kasir, lot, days)
+    assert notify.scan() == 3  # the scanner was down for days: 5, 3 and 1 days ago; 9 is too old
+    assert notify.scan() == 0
+    today = local_today()
+    assert sorted(r.key for r in rows(m.SOLD_DAILY)) == sorted(
+        f"daily:{member.id}:{(today - timedelta(days=d)).isoformat()}" for d in (5, 3, 1))
+    assert any("2 barang, seharga Rp20.000" in r.text for r in rows(m.SOLD_DAILY))
+
+
+def test_switching_to_a_daily_summary_does_not_summarise_sales_she_was_told_one_by_one(kasir, make_member,
+                                                                                      make_product, make_lot):
+    member = make_member()
+    lot = make_lot(make_product(member), quantity=20, kasir=kasir)
+    sold_days_ago(kasir, lot, 3)  # told on WhatsApp that day, sale by sale
+    sold_days_ago(kasir, lot, 1)
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    assert notify.scan() == 0
+    sell(kasir, lot, 2)  # from now on: in the inbox, and a summary tomorrow
+    assert notify.scan(local_today() + timedelta(days=1)) == 1
+    [summary] = rows(m.SOLD_DAILY)
+    assert "2 barang" in summary.text
 
 
 def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir, make_member, make_product, make_lot):
