@@ -108,11 +108,15 @@ def enqueue(key: str, event: str, params: list, *, user_id: int | None = None, p
         channel, status, sent_at = CHANNEL_MANUAL, MANUAL_PENDING, None
     inserted = db.session.execute(dialect_insert(Notification).values(
         key=key[:120], user_id=user_id, phone=phone or "", event=event,
-        params=json.dumps([m.clean_param(p) for p in params], ensure_ascii=False), text=text, channel=channel,
+        params=_params_json(params), text=text, channel=channel,
         status=status, attempts=0, next_attempt_at=now if channel == CHANNEL_WHATSAPP else None,
         last_error="", created_at=now, updated_at=now, sent_at=sent_at,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)).scalar()
     return inserted is not None
+
+
+def _params_json(params: list) -> str:
+    return json.dumps([m.clean_param(p) for p in params], ensure_ascii=False)
 
 
 def enqueue_for_member(member: Member, key: str, event: str, params: list, prefs: Preferences | None = None) -> bool:
@@ -134,16 +138,46 @@ def move(notification_id: int, action: str, **values) -> bool:
 # --- the events (each called inside the transaction of its change) ---------------------------------------
 
 def notify_sale_line(line: SaleLine, lot: ConsignmentLot) -> None:
-    """A unit sold (counter or online): the member hears of it (each sale, or only in the inbox when she
-    takes a daily summary), and of her stock running low when this sale takes it to her threshold."""
+    """A sale line was written (counter, QRIS, offline or online sale): the member hears of the sale — ONE
+    message per sale and member, listing her goods in it (each, or only in the inbox when she takes a
+    daily summary) — and of her stock running low when this line crossed her threshold.
+
+    The first line of hers queues the message (key "sale:<sale>:<member>"); each further line of hers in
+    the same sale rewrites that message, which is still uncommitted: all of a sale's lines are written in
+    the transaction that records the sale (counter, QRIS, offline sync and online payment alike)."""
     member = lot.member
     prefs = preferences(member.user_id)
-    share = line.line_total - line.commission
-    enqueue(f"sale:{line.id}", m.SOLD, [member.owner_name, line.quantity, lot.product.name,
-                                        format_rupiah(line.line_total), format_rupiah(share)],
-            user_id=member.user_id, phone=member.whatsapp,
-            whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH)
+    db.session.flush()
+    params = _sale_params(member, line.sale_id)
+    key = f"sale:{line.sale_id}:{member.id}"
+    if not enqueue(key, m.SOLD, params, user_id=member.user_id, phone=member.whatsapp,
+                   whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH):
+        db.session.execute(update(Notification).where(Notification.key == key, Notification.attempts == 0,
+                                                      Notification.sent_by_id.is_(None))
+                           .values(params=_params_json(params), text=m.render(m.SOLD, params), updated_at=utcnow())
+                           .execution_options(synchronize_session=False))
     _notify_if_low(member, lot.product, line.quantity, prefs)
+
+
+MAX_ITEMS_LISTED = 10
+
+
+def _sale_params(member: Member, sale_id: int) -> list:
+    """The "goods sold" message's parameters: her goods in the sale (per product, in the order sold), their
+    total and her share."""
+    lines = db.session.execute(
+        select(SaleLine.product_id, Product.name, SaleLine.quantity, SaleLine.line_total, SaleLine.commission)
+        .join(Product, Product.id == SaleLine.product_id)
+        .where(SaleLine.sale_id == sale_id, SaleLine.member_id == member.id).order_by(SaleLine.id)).all()
+    units: dict[int, list] = {}
+    for product_id, name, quantity, _total, _commission in lines:
+        units.setdefault(product_id, [name, 0])[1] += quantity
+    items = [f"{quantity} × {name}" for name, quantity in units.values()]
+    if len(items) > MAX_ITEMS_LISTED:
+        items = items[:MAX_ITEMS_LISTED] + [f"dan {len(items) - MAX_ITEMS_LISTED} produk lain"]
+    gross = sum(line.line_total for line in lines)
+    share = gross - sum(line.commission for line in lines)
+    return [member.owner_name, ", ".join(items), format_rupiah(gross), format_rupiah(share)]
 
 
 # Stock low: told once per CROSSING of her threshold — when a change takes a product's units on the shelf
@@ -313,9 +347,13 @@ def scan(today: date | None = None) -> int:
     return queued
 
 
-def _sold_key_of_line():
-    """The key of a sale line's "goods sold" notification (notify_sale_line), as an SQL expression."""
-    return literal("sale:", String) + cast(SaleLine.id, String)
+def _told_of_line():
+    """Join condition: the "goods sold" notification that told of a sale line — one per sale and member
+    ("sale:<sale>:<member>", notify_sale_line), or one per line ("sale:<line>") for lines sold before the
+    messages were grouped per sale."""
+    per_sale = (literal("sale:", String) + cast(SaleLine.sale_id, String) + literal(":", String)
+                + cast(SaleLine.member_id, String))
+    return or_(Notification.key == per_sale, Notification.key == literal("sale:", String) + cast(SaleLine.id, String))
 
 
 def _daily_summaries(day: date) -> int:
@@ -327,7 +365,7 @@ def _daily_summaries(day: date) -> int:
         select(SaleLine.member_id, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total),
                func.sum(SaleLine.commission))
         .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
-        .join(Notification, Notification.key == _sold_key_of_line())
+        .join(Notification, _told_of_line())
         .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
         .where(Sale.created_at >= local_midnight_utc(day), Sale.created_at < local_midnight_utc(day + timedelta(days=1)),
                SaleVoid.id.is_(None), Member.user_id.in_(daily_users), Notification.channel == CHANNEL_INAPP)

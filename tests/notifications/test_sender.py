@@ -47,6 +47,26 @@ def test_with_api_keys_a_message_goes_out_as_an_indonesian_template_with_its_key
     assert sender.send_due().sent == 0 and len(graph_stub.requests) == 1  # never twice
 
 
+def test_a_goods_sold_message_queued_before_sales_were_grouped_goes_out_under_its_old_template(graph_stub,
+                                                                                               make_member):
+    """Rows queued by the previous version (one per sale line, five parameters) keep their registered template."""
+    member = make_member()
+    notify.enqueue("sale:41", m.SOLD, [member.owner_name, 2, "Keripik", "Rp30.000", "Rp25.500"],
+                   user_id=member.user_id, phone=member.whatsapp)
+    db.session.commit()
+    assert sender.send_due().sent == 1
+    [request] = graph_stub.requests
+    template = request["body"]["template"]
+    assert template["name"] == "pasar_barang_terjual"
+    assert [p["text"] for p in template["components"][0]["parameters"]] == [member.owner_name, "2", "Keripik",
+                                                                            "Rp30.000", "Rp25.500"]
+    notify.enqueue("sale:7:1", m.SOLD, [member.owner_name, "2 × Keripik", "Rp30.000", "Rp25.500"],
+                   user_id=member.user_id, phone=member.whatsapp)
+    db.session.commit()
+    assert sender.send_due().sent == 1
+    assert graph_stub.requests[1]["body"]["template"]["name"] == m.TEMPLATES[m.SOLD].name != "pasar_barang_terjual"
+
+
 def test_a_500_is_retried_after_a_growing_pause(graph_stub, make_member):
     [nid] = queue(make_member())
     graph_stub.answers = [("500",), ("500",)]

@@ -1,6 +1,7 @@
 """Notifications are queued in the transaction of the change that causes them, once per event."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,9 +9,10 @@ from sqlalchemy import func, select, update
 
 from consignment import services as gerai
 from consignment.models import ConsignmentLot, Sale
-from marketplace import accounts
+from marketplace import accounts, once
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.money import format_rupiah
 from marketplace.timeutil import local_today, utcnow
 from notifications import messages as m
 from notifications import services as notify
@@ -42,10 +44,33 @@ def test_a_counter_sale_queues_a_message_for_the_member_on_the_staff_list_withou
     lot = make_lot(make_product(member, name="Keripik Pisang Kepok", price=15000), quantity=10, kasir=kasir)
     sale = sell(kasir, lot, 3)
     [row] = rows(m.SOLD)
-    assert row.key == f"sale:{sale.lines[0].id}"
+    assert row.key == f"sale:{sale.id}:{member.id}"
     assert (row.channel, row.status, row.phone, row.user_id) == (CHANNEL_MANUAL, MANUAL_PENDING, "6281250000001",
                                                                   member.user_id)
     assert row.text.startswith("Halo Acil Bariah, barang Anda terjual di gerai: 3 × Keripik Pisang Kepok, seharga Rp45.000; bagian Anda")
+
+
+def test_a_sale_of_several_of_her_goods_sends_her_one_message_listing_them(kasir, make_member, make_product,
+                                                                          make_lot):
+    acil, galuh = make_member(owner_name="Acil Bariah"), make_member(owner_name="Galuh")
+    keripik = make_lot(make_product(acil, name="Keripik Pisang", price=15000), quantity=10, kasir=kasir)
+    more_keripik = make_lot(keripik.product, quantity=10, kasir=kasir)
+    amplang = make_lot(make_product(acil, name="Amplang", price=20000), quantity=10, kasir=kasir)
+    tikar = make_lot(make_product(galuh, name="Tikar Purun", price=50000), quantity=10, kasir=kasir)
+    key = once.new_key()
+    sale = gerai.record_counter_sale(kasir, [gerai.LineRequest(keripik.id, 2), gerai.LineRequest(amplang.id, 1),
+                                             gerai.LineRequest(more_keripik.id, 1), gerai.LineRequest(tikar.id, 1)],
+                                     "cash", once_key=key)
+    gerai.record_counter_sale(kasir, [gerai.LineRequest(tikar.id, 1)], "cash", once_key=key)  # sent twice
+    by_user = {r.user_id: r for r in rows(m.SOLD)}
+    assert len(rows(m.SOLD)) == 2 and set(by_user) == {acil.user_id, galuh.user_id}
+    told = by_user[acil.user_id]
+    assert told.key == f"sale:{sale.id}:{acil.id}"
+    share = sum(line.line_total - line.commission for line in sale.lines if line.member_id == acil.id)
+    assert told.text == (f"Halo Acil Bariah, barang Anda terjual di gerai: 3 × Keripik Pisang, 1 × Amplang, "
+                         f"seharga Rp65.000; bagian Anda {format_rupiah(share)}. Terima kasih.")
+    assert json.loads(told.params)[1:3] == ["3 × Keripik Pisang, 1 × Amplang", "Rp65.000"]
+    assert "1 × Tikar Purun, seharga Rp50.000" in by_user[galuh.user_id].text
 
 
 def test_a_refused_sale_queues_nothing(kasir, make_product, make_lot):
@@ -136,6 +161,18 @@ def test_switching_to_a_daily_summary_does_not_summarise_sales_she_was_told_one_
     assert notify.scan(local_today() + timedelta(days=1)) == 1
     [summary] = rows(m.SOLD_DAILY)
     assert "2 barang" in summary.text
+
+
+def test_the_summary_also_counts_sales_told_in_the_inbox_before_messages_were_grouped_per_sale(
+        kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    sale = sold_days_ago(kasir, make_lot(make_product(member, price=10000), quantity=5, kasir=kasir), 1, 2)
+    db.session.execute(update(Notification).where(Notification.key == f"sale:{sale.id}:{member.id}")
+                       .values(key=f"sale:{sale.lines[0].id}"))  # as the previous version keyed it
+    db.session.commit()
+    assert notify.scan() == 1
+    assert "2 barang, seharga Rp20.000" in rows(m.SOLD_DAILY)[0].text
 
 
 def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir, make_member, make_product, make_lot):
