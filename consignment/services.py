@@ -561,6 +561,7 @@ def return_to_member(actor: User, member_id: int, items: list[LineRequest], note
         for lot_id, qty in wanted.items():
             append_movement(lots[lot_id], KIND_RETURN, -qty, actor, reason=slip.note or slip.number, return_slip_id=slip.id)
         assert_stock_not_negative(lots, wanted)
+        notify.notify_stock_taken([(lots[lot_id], qty) for lot_id, qty in wanted.items()])  # low stock, if so
         record_event(actor, "stock.return", slip, f"{slip.number} {member.business_name} "
                                                   f"{[(lots[i].code, q) for i, q in wanted.items()]}", number=slip.number,
                      member=member.business_name, items=[(q, lots[i].product.name, lots[i].code) for i, q in wanted.items()])
@@ -591,6 +592,7 @@ def adjust_stock(actor: User, lot_id: int, quantity: int, reason_code: str, note
         lock_lots([lot.id])
         movement = append_movement(lot, KIND_ADJUSTMENT, quantity, actor, reason=f"{reason_code}: {note}")
         assert_stock_not_negative({lot.id: lot}, {lot.id: -quantity})
+        notify.notify_stock_taken([(lot, -quantity)])  # she hears if it took her product to her low-stock threshold
         record_event(actor, "stock.adjust", lot, f"{lot.code} {quantity:+d} {reason_code}: {note}",
                      lot=lot.code, product=lot.product.name, quantity=quantity, reason_code=reason_code, note=note)
         once.remember(once_key, movement.id)

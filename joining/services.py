@@ -20,7 +20,7 @@ from marketplace.i18n import gettext as _
 from sqlalchemy import func, select, update
 
 from marketplace import once
-from marketplace.accounts import MemberDetails, create_reset_link_token, new_member_account
+from marketplace.accounts import MemberDetails, new_member_account, new_reset_link_token
 from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound, PermissionDenied
 from marketplace.extensions import db
@@ -165,9 +165,11 @@ def _move(join: JoinRequest, action: str, actor: User, **values) -> bool:
 
 
 def approve(actor: User, join_id: int, once_key: str | None = None) -> Approval:
-    """Approve a pending request: her member account and profile are made in the same transaction as the
-    status change, audited; then a password link is made with the accounts' own function (the only way
-    she learns to sign in). Only the request that moved the status acts."""
+    """Approve a pending request. One transaction: the status change, her member account and profile, the
+    audit event, the message telling her she was accepted and her password link (the only way she learns
+    to sign in, made with the accounts' own function, its message queued too). If any of it fails — e.g.
+    there is no address to put in the link — none of it happened. Only the request that moved the status
+    acts."""
     if not actor.has_role(ROLE_PENGURUS):
         raise PermissionDenied(_("Only pengurus can decide join requests."))
     join = get_join_request(join_id)
@@ -188,8 +190,8 @@ def approve(actor: User, join_id: int, once_key: str | None = None) -> Approval:
                      business=join.business_name, member=member.business_name)
         notify.notify_join_decided(join.id, accepted=True, owner_name=join.owner_name,
                                    business_name=join.business_name, phone=join.whatsapp, user=member.user)
+        token = new_reset_link_token(actor, member.user)  # queues her password link, after the message above
     db.session.refresh(join)
-    token = create_reset_link_token(actor, member.user)  # queues her password link as a notification too
     return Approval(member, token)
 
 

@@ -234,14 +234,21 @@ def create_reset_link_token(actor: User, user: User) -> str:
     Members have no email here; the link goes to them over WhatsApp. The pengurus never learns the
     new password, and the audit log says who made a link for whom and when.
     """
+    with transaction():
+        return new_reset_link_token(actor, user)
+
+
+def new_reset_link_token(actor: User, user: User) -> str:
+    """create_reset_link_token inside the CALLER's transaction (e.g. the approval of a join request that made
+    `user`): audited, and its WhatsApp message queued (`password_link_made`) with the caller's change."""
     if not actor.has_role(ROLE_PENGURUS):
         raise PermissionDenied(_("Only pengurus can make a password link."))
     if not user.active:
         raise DomainError(_("This account is switched off; switch it on first."))
-    with transaction():
-        record_event(actor, "user.password_reset_link", user, f"for {user.login_name}", name=user.name)
-        token = _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
-        password_link_made.send(user, token=token)
+    db.session.flush()  # a user made in this transaction: its id and password hash are in the token
+    record_event(actor, "user.password_reset_link", user, f"for {user.login_name}", name=user.name)
+    token = _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+    password_link_made.send(user, token=token)
     return token
 
 

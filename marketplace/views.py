@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, request, url_for
+from flask import Response, current_app, flash, has_request_context, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.sql import Executable
 
@@ -58,11 +58,18 @@ def spreadsheet_safe(value):
 def absolute_url(endpoint: str, **values) -> str:
     """The full address of a page, for links read outside the site: OpenGraph, canonical, sitemap, robots.txt,
     WhatsApp messages, password links, Midtrans' return address. Built on PUBLIC_BASE_URL when it is set,
-    so a forged `Host:` header cannot put another site's name into them (nor into the page cache)."""
+    so a forged `Host:` header cannot put another site's name into them (nor into the page cache) — and so
+    it also works outside a request (a command, the notification sender). Without PUBLIC_BASE_URL it takes
+    the request's host; with neither (nor SERVER_NAME) it raises RuntimeError."""
     base = current_app.config.get("PUBLIC_BASE_URL")
+    if base and not has_request_context():  # a command or the sender: the path from the URL map alone
+        cfg = current_app.config
+        adapter = current_app.url_map.bind(cfg.get("SERVER_NAME") or "localhost",
+                                           script_name=cfg.get("APPLICATION_ROOT") or "/")
+        return base + adapter.build(endpoint, values)
     if base:
         return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    return url_for(endpoint, _external=True, **values)  # RuntimeError without a request or SERVER_NAME
 
 
 CSV_CHUNK_ROWS = 500

@@ -37,10 +37,10 @@ JOIN_DECLINED = "join_declined"
 PASSWORD_LINK = "password_link"
 
 TEMPLATES: dict[str, Template] = {
-    SOLD: Template(
-        "pasar_barang_terjual",
-        "Halo {{1}}, barang Anda terjual di gerai: {{2}} × {{3}}, seharga {{4}}; bagian Anda {{5}}. Terima kasih.",
-        ("owner's name", "quantity", "product", "line total (Rp)", "member's share (Rp)"),
+    SOLD: Template(  # one message per sale and member, listing her goods in it
+        "pasar_barang_terjual_v2",
+        "Halo {{1}}, barang Anda terjual di gerai: {{2}}, seharga {{3}}; bagian Anda {{4}}. Terima kasih.",
+        ("owner's name", "items (3 × product, …)", "total of her items (Rp)", "member's share (Rp)"),
         _l("Goods sold")),
     SOLD_DAILY: Template(
         "pasar_ringkasan_penjualan",
@@ -100,9 +100,41 @@ TEMPLATES: dict[str, Template] = {
         _l("Password link")),
 }
 
+# Templates replaced by a newer one under another name, kept for the messages queued before the change: the
+# number of a row's parameters says which template it was made for. Delete one from Meta's dashboard and from
+# here once no row of its shape can still be sent (none pending or failed).
+SUPERSEDED: dict[str, tuple[Template, ...]] = {
+    SOLD: (Template(  # one message per sale line, until goods sold were told once per sale
+        "pasar_barang_terjual",
+        "Halo {{1}}, barang Anda terjual di gerai: {{2}} × {{3}}, seharga {{4}}; bagian Anda {{5}}. Terima kasih.",
+        ("owner's name", "quantity", "product", "line total (Rp)", "member's share (Rp)"),
+        _l("Goods sold")),),
+}
+
+
+def template_for(event: str, param_count: int) -> Template:
+    """The template a message of `event` with `param_count` parameters was made for: the current one, or a
+    superseded one of that shape (a message queued before the template changed)."""
+    current = TEMPLATES[event]
+    if len(current.params) != param_count:
+        for old in SUPERSEDED.get(event, ()):
+            if len(old.params) == param_count:
+                return old
+    return current
+
+
 # What a member may switch between WhatsApp and inbox-only on the preferences page (the others always go).
 CHOOSABLE = (SOLD, LOW_STOCK, EXPIRING, AGING, STATEMENT_READY, STATEMENT_PAID, ORDER)
 ALWAYS_SENT = (JOIN_ACCEPTED, JOIN_DECLINED, PASSWORD_LINK)
+# Events with no box of their own, governed by another event's choice: the daily sales summary goes to
+# WhatsApp only when "Goods sold" is ticked (the preferences page's "each sale / one summary a day" then
+# says how).
+CHOICE_OF = {SOLD_DAILY: SOLD}
+
+
+def choice_of(event: str) -> str:
+    """The event whose box on the preferences page decides whether `event` goes to WhatsApp."""
+    return CHOICE_OF.get(event, event)
 
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
@@ -114,7 +146,7 @@ def clean_param(value) -> str:
 
 def render(event: str, params: list) -> str:
     """The template's body with its parameters filled in."""
-    template = TEMPLATES[event]
+    template = template_for(event, len(params))
     values = [clean_param(p) for p in params]
     if len(values) != len(template.params):
         raise ValueError(f"{event} takes {len(template.params)} parameters, got {len(values)}")

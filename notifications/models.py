@@ -1,8 +1,8 @@
 """The outbox (`notifications`) and each account's choices (`notification_preferences`).
 
 A notification is written in the same transaction as the change that caused it, under its own UNIQUE
-key ("sale:<sale_line_id>", "low:<product>:<day>"), so one event can never be queued twice and a rolled-back
-change queues nothing. Its status is a small state machine (STATUS_* and TRANSITIONS below); every move is
+key ("sale:<sale_id>:<member_id>", "low:<product>:<its newest stock movement>"), so one event can never be
+queued twice and a rolled-back change queues nothing. Its status is a small state machine (STATUS_* and TRANSITIONS below); every move is
 a compare-and-set UPDATE, so two senders, two staff taps or two webhook deliveries cannot both act.
 """
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Demo notifications. The demo's sales, statements and payments already queued theirs (the same hooks as
-in real use); this keeps the staff's list short (the newest few still to send, the older ones sent by hand),
-adds one message WhatsApp could not deliver, and a declined join request. Idempotent."""
+"""Demo notifications. The demo's sales, statements, payments and join decisions already queued theirs (the
+same hooks as in real use); this adds the calendar's (the scan), keeps the staff's list short (the newest few
+still to send, the older ones sent by hand) and adds one message WhatsApp could not deliver. Idempotent."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from catalog.models import Product
+from consignment.models import ConsignmentLot
 from marketplace.accounts import find_user
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
@@ -31,13 +33,15 @@ def seed_notifications() -> int:
             db.session.execute(update(Notification).where(Notification.id.in_(pending[KEEP_PENDING:]))
                                .values(status=MANUAL_SENT, sent_at=Notification.created_at, sent_by_id=pengurus.id)
                                .execution_options(synchronize_session=False))
-        services.enqueue("demo:failed", m.LOW_STOCK, [member.owner_name, "Keripik Pisang Kepok 250 g", 3],
-                         user_id=member.user_id, phone=member.whatsapp)
+        # Her product with the fewest units on the shelf, as the low-stock message Meta refused to deliver.
+        product_id, units = db.session.execute(
+            select(ConsignmentLot.product_id, func.sum(ConsignmentLot.on_hand)).where(ConsignmentLot.member_id == member.id)
+            .group_by(ConsignmentLot.product_id).order_by(func.sum(ConsignmentLot.on_hand), ConsignmentLot.product_id)
+            .limit(1)).one()
+        services.enqueue("demo:failed", m.LOW_STOCK, [member.owner_name, db.session.get(Product, product_id).name,
+                                                      int(units)], user_id=member.user_id, phone=member.whatsapp)
         db.session.execute(update(Notification).where(Notification.key == "demo:failed").values(
             channel=CHANNEL_WHATSAPP, status=FAILED, attempts=1, updated_at=utcnow(),
             last_error="HTTP 400 131026 Message undeliverable Recipient is not on WhatsApp")
             .execution_options(synchronize_session=False))
-        services.notify_join_decided(0, accepted=False, owner_name="Siti Aminah", business_name="Dodol Kandangan Siti",
-                                     phone="6281255550000", reason="gerai sedang penuh untuk dodol; silakan daftar "
-                                                                   "lagi bulan depan")
-    return 2
+    return 1

@@ -16,15 +16,16 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from marketplace.i18n import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, cast, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid
+from catalog.models import Product
+from consignment.models import ConsignmentLot, Sale, SaleLine, SaleVoid, StockMovement
 from marketplace.accounts import password_link_made
 from marketplace.cooperative import current_cooperative
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
+from marketplace.i18n import gettext as _
 from marketplace.models import ROLE_PENGURUS, Member, User
 from marketplace.money import format_rupiah
 from marketplace.text import whatsapp_link
@@ -38,6 +39,7 @@ from .models import (CHANNEL_INAPP, CHANNEL_MANUAL, CHANNEL_WHATSAPP, FAILED, MA
 
 log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 3
+SUMMARY_CATCH_UP_DAYS = 7  # a scan also queues the daily summaries a stopped scanner missed, this far back
 SOLD_EACH, SOLD_DAILY = "each", "daily"
 MONTHS = ("", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
           "November", "Desember")
@@ -77,10 +79,14 @@ def save_preferences(user: User, whatsapp_events, sold_mode: str, low_stock_thre
         raise DomainError(_("Write the number of units, e.g. 3 (0: no message)."), field="low_stock_threshold")
     events = ",".join(e for e in m.CHOOSABLE if e in set(whatsapp_events))
     with transaction():
+        before = preferences(user.id)
         values = dict(whatsapp_events=events, sold_mode=sold_mode, low_stock_threshold=low_stock_threshold,
                       updated_at=utcnow())
         db.session.execute(dialect_insert(NotificationPreference).values(user_id=user.id, **values)
                            .on_conflict_do_update(index_elements=["user_id"], set_=values))
+        if user.member is not None and low_stock_threshold > before.low_stock_threshold:
+            _notify_threshold_raised(user.member, before.low_stock_threshold,
+                                     Preferences(set(events.split(",")) - {""}, sold_mode, low_stock_threshold))
     return preferences(user.id)
 
 
@@ -102,16 +108,21 @@ def enqueue(key: str, event: str, params: list, *, user_id: int | None = None, p
         channel, status, sent_at = CHANNEL_MANUAL, MANUAL_PENDING, None
     inserted = db.session.execute(dialect_insert(Notification).values(
         key=key[:120], user_id=user_id, phone=phone or "", event=event,
-        params=json.dumps([m.clean_param(p) for p in params], ensure_ascii=False), text=text, channel=channel,
+        params=_params_json(params), text=text, channel=channel,
         status=status, attempts=0, next_attempt_at=now if channel == CHANNEL_WHATSAPP else None,
         last_error="", created_at=now, updated_at=now, sent_at=sent_at,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)).scalar()
     return inserted is not None
 
 
+def _params_json(params: list) -> str:
+    return json.dumps([m.clean_param(p) for p in params], ensure_ascii=False)
+
+
 def enqueue_for_member(member: Member, key: str, event: str, params: list, prefs: Preferences | None = None) -> bool:
     prefs = prefs or preferences(member.user_id)
-    wanted = event not in m.CHOOSABLE or event in prefs.whatsapp_events
+    choice = m.choice_of(event)
+    wanted = choice not in m.CHOOSABLE or choice in prefs.whatsapp_events
     return enqueue(key, event, params, user_id=member.user_id, phone=member.whatsapp, whatsapp=wanted)
 
 
@@ -127,24 +138,108 @@ def move(notification_id: int, action: str, **values) -> bool:
 # --- the events (each called inside the transaction of its change) ---------------------------------------
 
 def notify_sale_line(line: SaleLine, lot: ConsignmentLot) -> None:
-    """A unit sold (counter or online): the member hears of it (each sale, or only in the inbox when she
-    takes a daily summary), and of her stock running low when this sale takes it to her threshold."""
+    """A sale line was written (counter, QRIS, offline or online sale): the member hears of the sale — ONE
+    message per sale and member, listing her goods in it (each, or only in the inbox when she takes a
+    daily summary) — and of her stock running low when this line crossed her threshold.
+
+    The first line of hers queues the message (key "sale:<sale>:<member>"); each further line of hers in
+    the same sale rewrites that message, which is still uncommitted: all of a sale's lines are written in
+    the transaction that records the sale (counter, QRIS, offline sync and online payment alike)."""
     member = lot.member
     prefs = preferences(member.user_id)
-    share = line.line_total - line.commission
-    enqueue(f"sale:{line.id}", m.SOLD, [member.owner_name, line.quantity, lot.product.name,
-                                        format_rupiah(line.line_total), format_rupiah(share)],
-            user_id=member.user_id, phone=member.whatsapp,
-            whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH)
+    db.session.flush()
+    params = _sale_params(member, line.sale_id)
+    key = f"sale:{line.sale_id}:{member.id}"
+    if not enqueue(key, m.SOLD, params, user_id=member.user_id, phone=member.whatsapp,
+                   whatsapp=m.SOLD in prefs.whatsapp_events and prefs.sold_mode == SOLD_EACH):
+        db.session.execute(update(Notification).where(Notification.key == key, Notification.attempts == 0,
+                                                      Notification.sent_by_id.is_(None))
+                           .values(params=_params_json(params), text=m.render(m.SOLD, params), updated_at=utcnow())
+                           .execution_options(synchronize_session=False))
+    _notify_if_low(member, lot.product, line.quantity, prefs)
+
+
+MAX_ITEMS_LISTED = 10
+
+
+def _sale_params(member: Member, sale_id: int) -> list:
+    """The "goods sold" message's parameters: her goods in the sale (per product, in the order sold), their
+    total and her share."""
+    lines = db.session.execute(
+        select(SaleLine.product_id, Product.name, SaleLine.quantity, SaleLine.line_total, SaleLine.commission)
+        .join(Product, Product.id == SaleLine.product_id)
+        .where(SaleLine.sale_id == sale_id, SaleLine.member_id == member.id).order_by(SaleLine.id)).all()
+    units: dict[int, list] = {}
+    for product_id, name, quantity, _total, _commission in lines:
+        units.setdefault(product_id, [name, 0])[1] += quantity
+    items = [f"{quantity} × {name}" for name, quantity in units.values()]
+    if len(items) > MAX_ITEMS_LISTED:
+        items = items[:MAX_ITEMS_LISTED] + [f"dan {len(items) - MAX_ITEMS_LISTED} produk lain"]
+    gross = sum(line.line_total for line in lines)
+    share = gross - sum(line.commission for line in lines)
+    return [member.owner_name, ", ".join(items), format_rupiah(gross), format_rupiah(share)]
+
+
+# Stock low: told once per CROSSING of her threshold — when a change takes a product's units on the shelf
+# from above her threshold to at or below it (a sale, damaged/lost/expired goods, a count correction, goods
+# returned to her), or when she raises her threshold above what is on the shelf. Further units going out
+# below the threshold say nothing; after she brings more (back above it), the next crossing is told again.
+# The key names the product's newest stock movement at the crossing, so one state of the shelf is told at
+# most once, also when she lowers and raises her threshold again.
+
+def _units_left(product_id: int) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
+                                 .where(ConsignmentLot.product_id == product_id)))
+
+
+def _low_stock_key(product_id: int) -> str:
+    newest = db.session.scalar(select(func.max(StockMovement.id)).join(ConsignmentLot, ConsignmentLot.id ==
+                                                                       StockMovement.lot_id)
+                               .where(ConsignmentLot.product_id == product_id))
+    return f"low:{product_id}:{newest or 0}"
+
+
+def _notify_if_low(member: Member, product: Product, taken: int, prefs: Preferences | None = None) -> bool:
+    """`taken` units of `product` just left the shelf in this transaction: tell its member if that crossed
+    her threshold."""
+    if taken <= 0:
+        return False
+    prefs = prefs or preferences(member.user_id)
     threshold = prefs.low_stock_threshold
     if threshold <= 0:
-        return
+        return False
     db.session.flush()
-    left = int(db.session.scalar(select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
-                                 .where(ConsignmentLot.product_id == lot.product_id)))
-    if left <= threshold < left + line.quantity:  # this sale crossed the threshold
-        enqueue_for_member(member, f"low:{lot.product_id}:{local_today().isoformat()}", m.LOW_STOCK,
-                           [member.owner_name, lot.product.name, left], prefs)
+    left = _units_left(product.id)
+    if not left <= threshold < left + taken:
+        return False
+    return enqueue_for_member(member, _low_stock_key(product.id), m.LOW_STOCK, [member.owner_name, product.name, left],
+                              prefs)
+
+
+def notify_stock_taken(taken: list[tuple[ConsignmentLot, int]]) -> None:
+    """Units left the shelf other than by a sale — damaged, lost or expired goods, a count correction, goods
+    returned to her: each product whose units crossed its member's threshold is told once. Call inside the
+    transaction of the change, after its movements (and after the check that stock stayed >= 0)."""
+    by_product: dict[int, list] = {}
+    for lot, quantity in taken:
+        entry = by_product.setdefault(lot.product_id, [lot, 0])
+        entry[1] += quantity
+    for lot, quantity in by_product.values():
+        _notify_if_low(lot.member, lot.product, quantity)
+
+
+def _notify_threshold_raised(member: Member, old_threshold: int, prefs: Preferences) -> None:
+    """She raised her threshold: each of her products whose units on the shelf were above the old
+    threshold and are at or below the new one is now low."""
+    left = func.sum(ConsignmentLot.on_hand)
+    rows = db.session.execute(select(ConsignmentLot.product_id, left).where(ConsignmentLot.member_id == member.id)
+                              .group_by(ConsignmentLot.product_id)
+                              .having(left > old_threshold, left <= prefs.low_stock_threshold)
+                              .order_by(ConsignmentLot.product_id)).all()
+    for product_id, units in rows:
+        product = db.session.get(Product, product_id)
+        enqueue_for_member(member, _low_stock_key(product_id), m.LOW_STOCK,
+                           [member.owner_name, product.name, int(units)], prefs)
 
 
 def notify_statements_ready(period) -> None:
@@ -190,11 +285,15 @@ def notify_password_link(user: User, link: str, hours: int) -> None:
 
 
 def _on_password_link(user: User, token: str) -> None:
+    """Runs inside the transaction that made the link. A link is never dropped quietly: without an address
+    to put in it (no request, no PUBLIC_BASE_URL) the change that made it is refused, whole, saying what to
+    set — an approved member with no way to sign in would be worse than a pengurus asked to try again."""
     try:
         link = absolute_url("core.reset_password", token=token)
     except RuntimeError:  # neither a request nor PUBLIC_BASE_URL/SERVER_NAME: no address to send
-        log.warning("password link for user %s not queued: set PUBLIC_BASE_URL", user.id)
-        return
+        log.error("password link for user %s refused: set PUBLIC_BASE_URL", user.id)
+        raise DomainError(_("The password link cannot be sent: the site's address is not known here. Set "
+                            "PUBLIC_BASE_URL (e.g. https://pasar.example.id), or do this from the website."))
     notify_password_link(user, link, current_app.config["RESET_LINK_HOURS"])
 
 
@@ -218,8 +317,10 @@ def notify_join_decided(request_id: int, *, accepted: bool, owner_name: str, bus
 
 def scan(today: date | None = None) -> int:
     """Queue what depends on the calendar: goods expiring within 7 days (once per lot), goods past the
-    aging threshold (once per lot per week), and yesterday's sales summary for members who chose one. Safe
-    to run as often as you like (each notification's key is unique). Returns how many were queued."""
+    aging threshold (once per lot per week), and the sales summary of each of the last
+    SUMMARY_CATCH_UP_DAYS days (yesterday's, and any a stopped scanner missed) for members who chose one.
+    Safe to run as often as you like (each notification's key is unique: a day's summary is queued once).
+    Returns how many were queued."""
     today = today or local_today()
     aging_days = current_app.config["NOTIFY_AGING_DAYS"]
     cutoff = local_midnight_utc(today - timedelta(days=aging_days))
@@ -241,20 +342,33 @@ def scan(today: date | None = None) -> int:
                 days = (today - lot.received_at.date()).days
                 queued += enqueue_for_member(member, f"aging:{lot.id}:{week}", m.AGING,
                                              [member.owner_name, lot.product.name, lot.code, lot.on_hand, days])
-        queued += _daily_summaries(today - timedelta(days=1))
+        for back in range(SUMMARY_CATCH_UP_DAYS, 0, -1):
+            queued += _daily_summaries(today - timedelta(days=back))
     return queued
 
 
+def _told_of_line():
+    """Join condition: the "goods sold" notification that told of a sale line — one per sale and member
+    ("sale:<sale>:<member>", notify_sale_line), or one per line ("sale:<line>") for lines sold before the
+    messages were grouped per sale."""
+    per_sale = (literal("sale:", String) + cast(SaleLine.sale_id, String) + literal(":", String)
+                + cast(SaleLine.member_id, String))
+    return or_(Notification.key == per_sale, Notification.key == literal("sale:", String) + cast(SaleLine.id, String))
+
+
 def _daily_summaries(day: date) -> int:
-    """One WhatsApp summary of `day`'s sales (voids left out) for each member who takes a daily summary."""
+    """One summary of `day`'s sales (voids left out) for each member who takes a daily summary. It counts
+    the sales she was told of only in her inbox — not those already sent to her on WhatsApp one by one
+    (before she switched to a daily summary), so a switch never brings summaries of past days."""
     daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
     rows = db.session.execute(
         select(SaleLine.member_id, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total),
                func.sum(SaleLine.commission))
         .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
+        .join(Notification, _told_of_line())
         .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
         .where(Sale.created_at >= local_midnight_utc(day), Sale.created_at < local_midnight_utc(day + timedelta(days=1)),
-               SaleVoid.id.is_(None), Member.user_id.in_(daily_users))
+               SaleVoid.id.is_(None), Member.user_id.in_(daily_users), Notification.channel == CHANNEL_INAPP)
         .group_by(SaleLine.member_id)).all()
     queued = 0
     for member_id, units, gross, commission in rows:

@@ -4,7 +4,7 @@ signature. Everything Meta-specific lives here.
 Request (Graph API):  POST {WHATSAPP_API_BASE_URL}/{WHATSAPP_API_VERSION}/{WHATSAPP_PHONE_NUMBER_ID}/messages
     Authorization: Bearer {WHATSAPP_TOKEN}
     {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "6281…", "type": "template",
-     "template": {"name": "pasar_barang_terjual", "language": {"code": "id"},
+     "template": {"name": "pasar_barang_terjual_v2", "language": {"code": "id"},
                   "components": [{"type": "body", "parameters": [{"type": "text", "text": "…"}, …]}]},
      "biz_opaque_callback_data": "<our notification key>"}
 Answer 200: {"messaging_product": "whatsapp", "contacts": [{"input": "…", "wa_id": "…"}],
@@ -40,7 +40,7 @@ class Outcome:
 
 
 def request_body(to: str, event: str, params: list[str], key: str) -> dict:
-    template = m.TEMPLATES[event]
+    template = m.template_for(event, len(params))
     return {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
         "template": {"name": template.name, "language": {"code": "id"},

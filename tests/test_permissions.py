@@ -193,7 +193,8 @@ def world(app, make_user, make_member, make_product, make_lot):
     period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
     payout = next(p for p in period.payouts if p.member_id == member.id)
     staff = make_user("kasir")  # the account the staff pages name (not one that signs in)
-    token = accounts.create_reset_link_token(pengurus, staff)
+    with app.test_request_context():  # as from the pengurus's page: the link's address is the site's
+        token = accounts.create_reset_link_token(pengurus, staff)
     post = microsite.save_news(pengurus, microsite.NewsData(title="Gerai kedua dibuka", body_markdown="Di Martapura",
                                                             status="published"))
     board = microsite.save_board_member(pengurus, microsite.BoardMemberData(name="Siti", position="Ketua"))

@@ -66,11 +66,21 @@ def _waiting_qris_payment() -> None:
         db.session.commit()
 
 
+def reset_token(pengurus, user) -> str:
+    """A password link's token, made as from the pengurus's page (a link needs the site's address)."""
+    from flask import current_app
+
+    from marketplace.accounts import create_reset_link_token
+
+    with current_app.test_request_context():
+        return create_reset_link_token(pengurus, user)
+
+
 def demo_values() -> dict[str, dict[str, object]]:
     """Real URL values for each endpoint's arguments (by endpoint, then by argument name)."""
     from catalog.models import Product
     from consignment.models import ConsignmentLot, ReturnSlip, Sale
-    from marketplace.accounts import create_reset_link_token, find_user
+    from marketplace.accounts import find_user
     from marketplace.extensions import db
     from marketplace.models import Member, User
     from orders.models import Order
@@ -102,7 +112,7 @@ def demo_values() -> dict[str, dict[str, object]]:
         "storefront.member_page": {"slug": member.slug},
         "storefront.news_detail": {"slug": db.session.scalar(select(NewsPost.slug).order_by(NewsPost.id).limit(1))},
         "storefront.site_board_edit": {"member_id": first(BoardMember.id)},
-        "core.reset_password": {"token": create_reset_link_token(pengurus, db.session.get(User, by_name["user_id"]))},
+        "core.reset_password": {"token": reset_token(pengurus, db.session.get(User, by_name["user_id"]))},
         "core.member_edit": {"member_id": first(Member.id)},
         "catalog.import_preview": {"token": demo_import(member.user)},
     }

@@ -67,6 +67,17 @@ def test_every_table_is_exported_or_left_out_for_a_stated_reason(app):
     assert every - exported - set(NOT_EXPORTED) == set()
 
 
+def test_the_readme_names_every_exported_file_and_what_is_left_out_and_why():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Downloading all the data", 1)[1].split("\n### ", 1)[0]
+    assert [part.name for part in export.PARTS if f"`{part.name}`" not in section] == []
+    assert f"{len(export.PARTS)} files" in section
+    for table in ("notifications", "notification_preferences"):
+        assert f"`{table}` —" in section  # named, with the reason
+
+
 def download(client, fmt: str) -> bytes:
     response = client.post("/admin/ekspor", data={"format": fmt})
     assert response.status_code == 200, response.status_code

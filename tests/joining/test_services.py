@@ -114,7 +114,43 @@ def test_approving_makes_one_member_account_with_a_working_password_link_and_an_
     assert f"https://pasar.example.id/atur-sandi/{approval.reset_token}" in link
 
 
+def test_approval_and_her_password_link_are_one_transaction(app, make_user, monkeypatch):
+    """If her password link cannot be made, she is not approved either: no member without a way to sign in."""
+    from notifications import services as notify
+
+    pengurus, join = make_user("pengurus"), submit()
+
+    def link_fails(*args, **kwargs):
+        raise RuntimeError("the outbox is unavailable")
+
+    monkeypatch.setattr(notify, "notify_password_link", link_fails)
+    with app.test_request_context(base_url="https://pasar.example.id"), pytest.raises(RuntimeError):
+        services.approve(pengurus, join.id, once_key=once.new_key())
+    db.session.refresh(join)
+    assert (join.status, join.member_id) == (PENDING, None)
+    assert count(Member) == 0 and count(Notification) == 0
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "join.approve")) == 0
+
+
+def test_approving_outside_a_request_builds_her_link_on_the_public_address(app, make_user):
+    app.config["PUBLIC_BASE_URL"] = "https://pasar.koperasi.example"
+    pengurus, join = make_user("pengurus"), submit()
+    approval = services.approve(pengurus, join.id)  # no request: a command, a job
+    link = db.session.scalar(select(Notification.text).where(Notification.event == m.PASSWORD_LINK))
+    assert f"https://pasar.koperasi.example/atur-sandi/{approval.reset_token}" in link
+
+
+def test_without_any_address_for_her_link_the_approval_is_refused_and_says_what_to_set(app, make_user):
+    app.config.update(PUBLIC_BASE_URL="", SERVER_NAME=None)
+    pengurus, join = make_user("pengurus"), submit()
+    with pytest.raises(DomainError, match="PUBLIC_BASE_URL"):
+        services.approve(pengurus, join.id)  # no request, no PUBLIC_BASE_URL: the link could not be sent
+    db.session.refresh(join)
+    assert (join.status, count(Member), count(Notification)) == (PENDING, 0, 0)
+
+
 def test_approving_twice_at_once_with_one_key_makes_one_member(app, make_user, at_once):
+    app.config["PUBLIC_BASE_URL"] = "https://pasar.example.id"  # threads have no request for her link's address
     pengurus, join = make_user("pengurus"), submit()
     key, pengurus_id, join_id = once.new_key(), pengurus.id, join.id
 
@@ -127,6 +163,7 @@ def test_approving_twice_at_once_with_one_key_makes_one_member(app, make_user, a
 
 
 def test_two_pengurus_approving_at_once_make_one_member_and_the_other_is_told(app, make_user, at_once):
+    app.config["PUBLIC_BASE_URL"] = "https://pasar.example.id"  # threads have no request for her link's address
     first, second, join = make_user("pengurus"), make_user("pengurus"), submit()
     ids, join_id = (first.id, second.id), join.id
 

@@ -50,6 +50,31 @@ def test_demo_seed_is_complete_and_idempotent(runner):
     assert checked.exit_code == 0, checked.output
 
 
+def test_the_demo_has_notifications_and_join_requests_made_the_real_way(runner):
+    from joining.models import DECLINED, PENDING, JoinRequest
+    from marketplace.accounts import find_user
+    from notifications import messages as m
+    from notifications.models import FAILED, MANUAL_PENDING, Notification
+
+    assert runner.invoke(args=["seed-demo", "--quiet"]).exit_code == 0
+    statuses = list(db.session.scalars(select(JoinRequest.status)))
+    assert statuses.count(PENDING) >= 1 and statuses.count(DECLINED) >= 1  # one to decide, one decided
+    total = db.session.scalar(select(func.count(Notification.id)))
+    member = find_user("keripik.acil@demo.koperasi.id")
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == member.id)) > 0
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.status == MANUAL_PENDING)) > 0
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.status == FAILED)) == 1
+    # Each join decision's message names a request that exists, and was decided by the decision service.
+    join_keys = list(db.session.scalars(select(Notification.key).where(Notification.event.in_(
+        (m.JOIN_ACCEPTED, m.JOIN_DECLINED)))))
+    declined = db.session.scalar(select(JoinRequest).where(JoinRequest.status == DECLINED))
+    assert join_keys == [f"join:{declined.id}"]
+    assert declined.decided_by_id == find_user("pengurus@demo.koperasi.id").id and declined.decline_reason
+    assert runner.invoke(args=["seed-demo", "--quiet"]).exit_code == 0
+    assert db.session.scalar(select(func.count(Notification.id))) == total
+    assert len(list(db.session.scalars(select(JoinRequest.id)))) == len(statuses)
+
+
 def test_reindex_cli_indexes_published_products(runner, make_product):
     make_product(name="Amplang Tenggiri")
     make_product(name="Draf", status="draft")

@@ -45,9 +45,10 @@ def test_change_password_needs_the_current_one(make_user):
     assert "user.password_change" in _actions(user)
 
 
-def test_a_password_link_works_once(make_user, make_member):
+def test_a_password_link_works_once(app, make_user, make_member):
     pengurus, member = make_user("pengurus"), make_member()
-    token = accounts.create_reset_link_token(pengurus, member.user)
+    with app.test_request_context():  # as from the pengurus's page: the link's address is the site's
+        token = accounts.create_reset_link_token(pengurus, member.user)
     assert accounts.user_for_reset_token(token) == member.user
     accounts.reset_password(token, NEW, NEW)
     assert accounts.authenticate(member.user.email, NEW, "127.0.0.1") == member.user
@@ -58,15 +59,17 @@ def test_a_password_link_works_once(make_user, make_member):
 
 
 def test_a_password_link_expires(make_user, make_member, app, monkeypatch):
-    token = accounts.create_reset_link_token(make_user("pengurus"), make_member().user)
+    with app.test_request_context():
+        token = accounts.create_reset_link_token(make_user("pengurus"), make_member().user)
     later = int(time.time()) + (app.config["RESET_LINK_HOURS"] + 1) * 3600
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
     with pytest.raises(DomainError, match="kedaluwarsa|expired"):
         accounts.user_for_reset_token(token)
 
 
-def test_a_forged_or_tampered_password_link_is_refused(make_user, make_member):
-    token = accounts.create_reset_link_token(make_user("pengurus"), make_member().user)
+def test_a_forged_or_tampered_password_link_is_refused(app, make_user, make_member):
+    with app.test_request_context():
+        token = accounts.create_reset_link_token(make_user("pengurus"), make_member().user)
     for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "abc", token.replace(".", "", 1)):
         with pytest.raises(DomainError, match="tidak sah|not valid"):
             accounts.user_for_reset_token(bad)
@@ -91,9 +94,10 @@ def test_a_staff_account_cannot_be_a_member_account(make_user):
     assert err.value.field == "role"
 
 
-def test_a_switched_off_account_cannot_sign_in_and_its_link_stops_working(make_user):
+def test_a_switched_off_account_cannot_sign_in_and_its_link_stops_working(app, make_user):
     pengurus, kasir = make_user("pengurus"), make_user("kasir")
-    token = accounts.create_reset_link_token(pengurus, kasir)
+    with app.test_request_context():
+        token = accounts.create_reset_link_token(pengurus, kasir)
     accounts.set_active(pengurus, kasir, False, "left the cooperative")
     assert accounts.authenticate(kasir.email, PASSWORD, "127.0.0.1") is None
     with pytest.raises(DomainError):

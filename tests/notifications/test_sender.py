@@ -47,6 +47,26 @@ def test_with_api_keys_a_message_goes_out_as_an_indonesian_template_with_its_key
     assert sender.send_due().sent == 0 and len(graph_stub.requests) == 1  # never twice
 
 
+def test_a_goods_sold_message_queued_before_sales_were_grouped_goes_out_under_its_old_template(graph_stub,
+                                                                                               make_member):
+    """Rows queued by the previous version (one per sale line, five parameters) keep their registered template."""
+    member = make_member()
+    notify.enqueue("sale:41", m.SOLD, [member.owner_name, 2, "Keripik", "Rp30.000", "Rp25.500"],
+                   user_id=member.user_id, phone=member.whatsapp)
+    db.session.commit()
+    assert sender.send_due().sent == 1
+    [request] = graph_stub.requests
+    template = request["body"]["template"]
+    assert template["name"] == "pasar_barang_terjual"
+    assert [p["text"] for p in template["components"][0]["parameters"]] == [member.owner_name, "2", "Keripik",
+                                                                            "Rp30.000", "Rp25.500"]
+    notify.enqueue("sale:7:1", m.SOLD, [member.owner_name, "2 × Keripik", "Rp30.000", "Rp25.500"],
+                   user_id=member.user_id, phone=member.whatsapp)
+    db.session.commit()
+    assert sender.send_due().sent == 1
+    assert graph_stub.requests[1]["body"]["template"]["name"] == m.TEMPLATES[m.SOLD].name != "pasar_barang_terjual"
+
+
 def test_a_500_is_retried_after_a_growing_pause(graph_stub, make_member):
     [nid] = queue(make_member())
     graph_stub.answers = [("500",), ("500",)]
@@ -156,6 +176,29 @@ def test_the_command_sends_once_and_says_what_it_did(runner, graph_stub, make_me
     result = runner.invoke(args=["send-notifications"])
     assert result.exit_code == 0, result.output
     assert "sent 2" in result.output and len(graph_stub.requests) == 2
+
+
+def test_the_command_run_once_also_queues_the_calendar_notifications(runner, make_user, make_member,
+                                                                      make_product, make_lot):
+    """`flask --app wsgi send-notifications` from cron: the scan (expiring goods, daily summaries) runs too."""
+    from consignment import services as gerai
+    from consignment.models import Sale
+    from marketplace.timeutil import local_today
+
+    kasir, member = make_user("kasir"), make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    make_lot(make_product(member, name="Bingka Kentang"), quantity=4, kasir=kasir,
+             expiry_date=local_today() + timedelta(days=3))
+    sale = gerai.record_counter_sale(kasir, [gerai.LineRequest(make_lot(make_product(member), kasir=kasir).id, 1)],
+                                     "cash")
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 2;" in result.output
+    db.session.expire_all()
+    events = set(db.session.scalars(select(Notification.event).where(Notification.user_id == member.user_id)))
+    assert {m.EXPIRING, m.SOLD_DAILY} <= events
 
 
 def test_without_api_keys_the_command_sends_nothing_and_says_where_messages_wait(runner, make_member):

@@ -1,16 +1,18 @@
 """Notifications are queued in the transaction of the change that causes them, once per event."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from consignment import services as gerai
-from consignment.models import ConsignmentLot
-from marketplace import accounts
+from consignment.models import ConsignmentLot, Sale
+from marketplace import accounts, once
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.money import format_rupiah
 from marketplace.timeutil import local_today, utcnow
 from notifications import messages as m
 from notifications import services as notify
@@ -42,10 +44,33 @@ def test_a_counter_sale_queues_a_message_for_the_member_on_the_staff_list_withou
     lot = make_lot(make_product(member, name="Keripik Pisang Kepok", price=15000), quantity=10, kasir=kasir)
     sale = sell(kasir, lot, 3)
     [row] = rows(m.SOLD)
-    assert row.key == f"sale:{sale.lines[0].id}"
+    assert row.key == f"sale:{sale.id}:{member.id}"
     assert (row.channel, row.status, row.phone, row.user_id) == (CHANNEL_MANUAL, MANUAL_PENDING, "6281250000001",
                                                                   member.user_id)
     assert row.text.startswith("Halo Acil Bariah, barang Anda terjual di gerai: 3 × Keripik Pisang Kepok, seharga Rp45.000; bagian Anda")
+
+
+def test_a_sale_of_several_of_her_goods_sends_her_one_message_listing_them(kasir, make_member, make_product,
+                                                                          make_lot):
+    acil, galuh = make_member(owner_name="Acil Bariah"), make_member(owner_name="Galuh")
+    keripik = make_lot(make_product(acil, name="Keripik Pisang", price=15000), quantity=10, kasir=kasir)
+    more_keripik = make_lot(keripik.product, quantity=10, kasir=kasir)
+    amplang = make_lot(make_product(acil, name="Amplang", price=20000), quantity=10, kasir=kasir)
+    tikar = make_lot(make_product(galuh, name="Tikar Purun", price=50000), quantity=10, kasir=kasir)
+    key = once.new_key()
+    sale = gerai.record_counter_sale(kasir, [gerai.LineRequest(keripik.id, 2), gerai.LineRequest(amplang.id, 1),
+                                             gerai.LineRequest(more_keripik.id, 1), gerai.LineRequest(tikar.id, 1)],
+                                     "cash", once_key=key)
+    gerai.record_counter_sale(kasir, [gerai.LineRequest(tikar.id, 1)], "cash", once_key=key)  # sent twice
+    by_user = {r.user_id: r for r in rows(m.SOLD)}
+    assert len(rows(m.SOLD)) == 2 and set(by_user) == {acil.user_id, galuh.user_id}
+    told = by_user[acil.user_id]
+    assert told.key == f"sale:{sale.id}:{acil.id}"
+    share = sum(line.line_total - line.commission for line in sale.lines if line.member_id == acil.id)
+    assert told.text == (f"Halo Acil Bariah, barang Anda terjual di gerai: 3 × Keripik Pisang, 1 × Amplang, "
+                         f"seharga Rp65.000; bagian Anda {format_rupiah(share)}. Terima kasih.")
+    assert json.loads(told.params)[1:3] == ["3 × Keripik Pisang, 1 × Amplang", "Rp65.000"]
+    assert "1 × Tikar Purun, seharga Rp50.000" in by_user[galuh.user_id].text
 
 
 def test_a_refused_sale_queues_nothing(kasir, make_product, make_lot):
@@ -91,6 +116,65 @@ def test_a_daily_summary_member_sees_each_sale_in_the_app_and_gets_one_summary_t
     assert "3 barang, seharga Rp30.000" in summary.text
 
 
+def test_a_member_who_unticked_goods_sold_for_whatsapp_gets_her_daily_summary_only_in_the_app(
+        kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, [m.STATEMENT_READY], "daily", 0)  # "Goods sold" unticked
+    sell(kasir, make_lot(make_product(member, price=10000), quantity=10, kasir=kasir), 2)
+    assert notify.scan(local_today() + timedelta(days=1)) == 1
+    [summary] = rows(m.SOLD_DAILY)
+    assert (summary.channel, summary.status) == (CHANNEL_INAPP, SENT)  # in her inbox, not on WhatsApp
+    assert notify.to_send_by_hand(kasir) == []
+
+
+def sold_days_ago(kasir, lot, days: int, quantity: int = 1):
+    sale = sell(kasir, lot, quantity)
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+    return sale
+
+
+def test_a_missed_scan_catches_up_each_unsent_days_summary_once_within_a_week(kasir, make_member, make_product,
+                                                                              make_lot):
+    member = make_member(owner_name="Galuh")
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    lot = make_lot(make_product(member, price=10000), quantity=20, kasir=kasir)
+    for days in (9, 5, 3, 3, 1):
+        sold_days_ago(kasir, lot, days)
+    assert notify.scan() == 3  # the scanner was down for days: 5, 3 and 1 days ago; 9 is too old
+    assert notify.scan() == 0
+    today = local_today()
+    assert sorted(r.key for r in rows(m.SOLD_DAILY)) == sorted(
+        f"daily:{member.id}:{(today - timedelta(days=d)).isoformat()}" for d in (5, 3, 1))
+    assert any("2 barang, seharga Rp20.000" in r.text for r in rows(m.SOLD_DAILY))
+
+
+def test_switching_to_a_daily_summary_does_not_summarise_sales_she_was_told_one_by_one(kasir, make_member,
+                                                                                      make_product, make_lot):
+    member = make_member()
+    lot = make_lot(make_product(member), quantity=20, kasir=kasir)
+    sold_days_ago(kasir, lot, 3)  # told on WhatsApp that day, sale by sale
+    sold_days_ago(kasir, lot, 1)
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    assert notify.scan() == 0
+    sell(kasir, lot, 2)  # from now on: in the inbox, and a summary tomorrow
+    assert notify.scan(local_today() + timedelta(days=1)) == 1
+    [summary] = rows(m.SOLD_DAILY)
+    assert "2 barang" in summary.text
+
+
+def test_the_summary_also_counts_sales_told_in_the_inbox_before_messages_were_grouped_per_sale(
+        kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    sale = sold_days_ago(kasir, make_lot(make_product(member, price=10000), quantity=5, kasir=kasir), 1, 2)
+    db.session.execute(update(Notification).where(Notification.key == f"sale:{sale.id}:{member.id}")
+                       .values(key=f"sale:{sale.lines[0].id}"))  # as the previous version keyed it
+    db.session.commit()
+    assert notify.scan() == 1
+    assert "2 barang, seharga Rp20.000" in rows(m.SOLD_DAILY)[0].text
+
+
 def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir, make_member, make_product, make_lot):
     member = make_member()
     notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
@@ -101,8 +185,76 @@ def test_low_stock_is_told_when_a_sale_takes_the_product_to_her_threshold(kasir,
     sell(kasir, lot)  # 3 left: crosses
     sell(kasir, lot)  # 2 left: already told
     [low] = rows(m.LOW_STOCK)
-    assert low.key == f"low:{product.id}:{local_today().isoformat()}"
+    assert low.key.startswith(f"low:{product.id}:")
     assert "stok Amplang Ikan Pipih di gerai tinggal 3" in low.text
+
+
+def low_stock_texts() -> list[str]:
+    return [r.text for r in rows(m.LOW_STOCK)]
+
+
+def test_damaged_goods_taking_the_product_to_her_threshold_tell_her_once(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member, name="Bingka Kentang"), quantity=5, kasir=kasir)
+    gerai.adjust_stock(kasir, lot.id, -1, "damaged", "kotak penyok")  # 4 left
+    assert low_stock_texts() == []
+    gerai.adjust_stock(kasir, lot.id, -2, "damaged", "jatuh dari rak")  # 2 left: crosses
+    gerai.adjust_stock(kasir, lot.id, -1, "lost", "tidak ditemukan")  # 1 left: already told
+    gerai.adjust_stock(kasir, lot.id, 1, "count_correction", "salah hitung")  # 2: stock went up, nothing
+    assert low_stock_texts() == ["Halo " + member.owner_name + ", stok Bingka Kentang di gerai tinggal 2. "
+                                 "Silakan antar barang lagi bila perlu."]
+    [low] = rows(m.LOW_STOCK)
+    assert low.user_id == member.user_id and low.channel == CHANNEL_MANUAL
+
+
+def test_goods_returned_to_her_taking_the_product_to_her_threshold_tell_her(kasir, make_member, make_product,
+                                                                            make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    product = make_product(member, name="Kue Lam")
+    first, second = make_lot(product, quantity=4, kasir=kasir), make_lot(product, quantity=4, kasir=kasir)
+    gerai.return_to_member(kasir, member.id, [gerai.LineRequest(first.id, 3), gerai.LineRequest(second.id, 3)])
+    assert low_stock_texts() == [f"Halo {member.owner_name}, stok Kue Lam di gerai tinggal 2. "
+                                 "Silakan antar barang lagi bila perlu."]  # one message for the product
+
+
+def test_a_failed_adjustment_queues_no_low_stock_message(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member), quantity=5, kasir=kasir)
+    with pytest.raises(DomainError):
+        gerai.adjust_stock(kasir, lot.id, -9, "damaged", "lebih dari stok")  # would go below zero
+    assert low_stock_texts() == []
+
+
+def test_each_crossing_of_her_threshold_is_told_once_even_twice_in_a_day(kasir, make_member, make_product, make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    lot = make_lot(make_product(member, name="Amplang"), quantity=4, kasir=kasir)
+    sell(kasir, lot)  # 3 left: crosses
+    sell(kasir, lot)  # 2: already told
+    more = make_lot(lot.product, quantity=10, kasir=kasir)  # she brought more: 12 on the shelf
+    sell(kasir, more, 2)  # 10
+    gerai.adjust_stock(kasir, more.id, -8, "expired", "lewat tanggal")  # 2: crosses again, the same day
+    gerai.adjust_stock(kasir, lot.id, -1, "expired", "lewat tanggal")  # 1: already told
+    texts = low_stock_texts()
+    assert len(texts) == 2 and "tinggal 3." in texts[0] and "tinggal 2." in texts[1]
+
+
+def test_raising_her_threshold_above_the_stock_on_the_shelf_tells_her_once(kasir, make_member, make_product,
+                                                                            make_lot):
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    make_lot(make_product(member, name="Dodol Kandangan"), quantity=5, kasir=kasir)
+    make_lot(make_product(member, name="Tikar Purun"), quantity=20, kasir=kasir)
+    make_product(member, name="Belum dititipkan")  # no stock in the gerai: nothing to say
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # 5 <= 6: now low
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # saved again: nothing new
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 3)
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "each", 6)  # the same stock, told already
+    assert low_stock_texts() == [f"Halo {member.owner_name}, stok Dodol Kandangan di gerai tinggal 5. "
+                                 "Silakan antar barang lagi bila perlu."]
 
 
 def test_the_scan_tells_of_expiring_and_long_kept_goods_once(app, kasir, make_member, make_product, make_lot):
@@ -139,14 +291,36 @@ def test_a_closed_settlement_and_a_payment_tell_the_member(app, kasir, make_user
     assert "Transfer bank" in paid.text and "TRF-2026-0042" in paid.text
 
 
-def test_a_refused_payment_queues_nothing(app, kasir, make_user, make_member, make_product, make_lot):
+def test_a_payment_that_fails_after_its_message_was_queued_queues_nothing(app, monkeypatch, kasir, make_user,
+                                                                         make_member, make_product, make_lot):
+    """The message is queued inside the payment's transaction: when something later in that transaction
+    fails (here the audit event), the payment and its message are rolled back together."""
+    from settlement import services as settlement_services
+    from settlement.models import PayoutPayment
+
     pengurus = make_user("pengurus")
     member = make_member()
     sell(kasir, make_lot(make_product(member), quantity=3, kasir=kasir))
     period = settlement.close_period(pengurus, settlement.open_period(pengurus, local_today()).id)
-    with pytest.raises(DomainError):
-        settlement.mark_paid(pengurus, period.payouts[0].id, "bank_transfer", "")  # no reference
-    assert rows(m.STATEMENT_PAID) == []
+    payout_id = period.payouts[0].id
+    queued = []
+    real_notify = settlement_services.notify.notify_statement_paid
+
+    def notify_then_remember(payout, payment):
+        real_notify(payout, payment)
+        queued.append(db.session.scalar(select(func.count(Notification.id))
+                                        .where(Notification.event == m.STATEMENT_PAID)))
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(settlement_services.notify, "notify_statement_paid", notify_then_remember)
+    monkeypatch.setattr(settlement_services, "record_event", audit_fails)
+    with pytest.raises(RuntimeError):
+        settlement.mark_paid(pengurus, payout_id, "bank_transfer", "TRF-2026-0042")
+    assert queued == [1]  # the message was queued before the failure ...
+    assert rows(m.STATEMENT_PAID) == []  # ... and went with the rolled-back payment
+    assert db.session.scalar(select(func.count(PayoutPayment.id))) == 0
 
 
 def test_an_online_order_tells_each_member_what_of_hers_it_holds(kasir, make_member, make_product, make_lot):
