@@ -140,6 +140,9 @@ def describe(event: AuditEvent) -> str:
         values["reason"] = f"{label}: {params.get('note', '')}"
         if params["quantity"] > 0:
             sentence = _l("%(actor)s added %(quantity)s × %(product)s (lot %(lot)s) to the stock: %(reason)s")
+    if event.action == "stock.discrepancy_resolve" and "counted" in params:  # resolved by a count (rows since)
+        sentence = _l("%(actor)s counted %(counted)s × %(product)s (lot %(lot)s) in the gerai, where the ledger "
+                      "expected %(expected)s, and corrected the stock by %(correction)s (sale %(number)s): %(reason)s")
     values["actor"] = _actor_with_title(event.actor)
     try:
         return str(sentence) % values
