@@ -43,13 +43,17 @@ class ResolveForm(OnceForm):
 
 def counter_context() -> dict:
     """What the POS page shows besides the cart: the kasir's token for sales made offline, the
-    pay-at-gerai orders waiting to be collected (flagged when an offline sale hit their stock)."""
+    pay-at-gerai orders waiting to be collected, and every open online order (pay at the gerai or paid
+    through Midtrans, not yet handed over) an offline sale may have taken goods of, flagged."""
     waiting = list(db.session.scalars(
         select(Order).where(Order.payment_method == order_states.PAY_AT_GERAI,
                             Order.status.in_(order_states.UNPAID_HOLDING[order_states.PAY_AT_GERAI]))
         .order_by(Order.id).limit(20)))
+    to_check = offline.open_orders_to_check()
+    listed = {o.id for o in waiting}
     return {"kasir_token": offline.kasir_token(current_user), "gerai_orders": waiting,
-            "flagged_orders": offline.orders_hit_by_discrepancies(o.id for o in waiting)}
+            "orders_to_check": [o for o in to_check if o.id not in listed],
+            "flagged_orders": {o.id for o in to_check}}
 
 
 def order_by_number(text: str) -> Order | None:
@@ -74,7 +78,7 @@ def pos_shell():
     from .forms import CheckoutForm
 
     return render_template("consignment/pos.html", shell=True, lines=[], total=0, form=CheckoutForm(), query="",
-                           found=[], gerai_orders=[], flagged_orders=set(), kasir_token="")
+                           found=[], gerai_orders=[], orders_to_check=[], flagged_orders=set(), kasir_token="")
 
 
 @bp.get("/kasir/stok.json")
@@ -151,7 +155,8 @@ def pos_sync():
 def _discrepancies_page(form: ResolveForm, status: int = 200):
     rows = offline.open_discrepancies(200)
     return render_template("consignment/discrepancies.html", rows=rows, form=form, new_once_key=new_key,
-                           shelves=offline.shelf_expectations(d.lot_id for d in rows)), status
+                           shelves=offline.shelf_expectations(d.lot_id for d in rows),
+                           orders_by_lot=offline.open_orders_by_lot(d.lot_id for d in rows)), status
 
 
 @bp.get("/selisih")

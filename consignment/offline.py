@@ -317,21 +317,61 @@ def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, *, counted:
     return found
 
 
-def orders_hit_by_discrepancies(order_ids) -> set[int]:
-    """Of these open online orders, those with units of a lot that has an open discrepancy, or whose balance
-    is below zero (counted short after one: the goods kept for the order are not all there): an offline sale
-    may have taken goods kept for them, so the kasir checks the shelf before handing the order over."""
-    from sqlalchemy import or_
+def _lots_to_check():
+    """Lots whose goods may not all be there: an open discrepancy, or a balance below zero."""
+    from sqlalchemy import union
 
-    from orders.models import OrderLine
+    return union(select(StockDiscrepancy.lot_id).where(StockDiscrepancy.resolved_at.is_(None)),
+                 select(ConsignmentLot.id).where(ConsignmentLot.on_hand < 0))
+
+
+def _open_order_clause():
+    """Orders whose goods are still in the gerai: pay-at-gerai waiting or confirmed, online waiting for payment,
+    paid or ready — any payment method, until handed over (`OPEN_STATUSES`)."""
+    from orders import states as order_states
+    from orders.models import Order
+
+    return Order.status.in_(order_states.OPEN_STATUSES)
+
+
+def orders_hit_by_discrepancies(order_ids) -> set[int]:
+    """Of these online orders (pay at the gerai or Midtrans), the open ones with units of a lot that has an
+    open discrepancy, or whose balance is below zero (counted short after one: the goods kept for the order
+    are not all there): an offline sale may have taken goods kept for them, so the kasir checks the shelf
+    before handing the order over."""
+    from orders.models import Order, OrderLine
 
     order_ids = list(order_ids)
     if not order_ids:
         return set()
-    open_lots = select(StockDiscrepancy.lot_id).where(StockDiscrepancy.resolved_at.is_(None))
-    short_lots = select(ConsignmentLot.id).where(ConsignmentLot.on_hand < 0)
     rows = db.session.scalars(
-        select(OrderLine.order_id)
-        .where(OrderLine.order_id.in_(order_ids), or_(OrderLine.lot_id.in_(open_lots), OrderLine.lot_id.in_(short_lots)))
+        select(OrderLine.order_id).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.order_id.in_(order_ids), _open_order_clause(), OrderLine.lot_id.in_(_lots_to_check()))
         .distinct())
     return set(rows)
+
+
+def open_orders_to_check(limit: int = 50) -> list:
+    """Every open online order (both payment methods) holding or awaiting goods of a lot to check, oldest first."""
+    from orders.models import Order, OrderLine
+
+    hit = select(OrderLine.order_id).where(OrderLine.lot_id.in_(_lots_to_check()))
+    return list(db.session.scalars(select(Order).where(Order.id.in_(hit), _open_order_clause())
+                                   .order_by(Order.id).limit(limit)))
+
+
+def open_orders_by_lot(lot_ids) -> dict[int, list]:
+    """For the discrepancies page: the open online orders holding or awaiting units of each lot."""
+    from orders.models import Order, OrderLine
+
+    lot_ids = sorted(set(lot_ids))
+    result: dict[int, list] = {lot_id: [] for lot_id in lot_ids}
+    if not lot_ids:
+        return result
+    rows = db.session.execute(select(OrderLine.lot_id, Order).join(Order, Order.id == OrderLine.order_id)
+                              .where(OrderLine.lot_id.in_(lot_ids), _open_order_clause())
+                              .order_by(Order.id)).all()
+    for lot_id, order in rows:
+        if order not in result[lot_id]:
+            result[lot_id].append(order)
+    return result

@@ -367,3 +367,27 @@ def test_units_paid_online_and_waiting_to_be_handed_over_count_as_in_the_gerai(a
     offline.resolve_discrepancy(pengurus, offline.open_discrepancies()[0].id, "nothing left", counted=0)
     assert services.on_hand(lot.id) == -1  # short by the paid order's unit, which it cannot be handed
     assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+
+
+@pytest.mark.parametrize("paid", [False, True], ids=["pending", "paid"])
+def test_a_midtrans_order_hit_by_an_offline_sale_is_flagged_on_the_pos_its_page_and_the_discrepancies(
+        client, login_as, make_user, make_lot, midtrans_stub, paid):
+    from orders import services as orders
+
+    lot = make_lot(quantity=2)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "midtrans")
+    if paid:
+        orders.apply_gateway_status(order.id, {"order_id": order.number, "transaction_id": "t-1",
+                                               "transaction_status": "settlement", "gross_amount": str(order.total)})
+    _sync(make_user("kasir"), lot, 2)  # the phone sold both packs offline, one of them the order's
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+    login_as("pengurus")
+    pos = client.get("/gerai/kasir").get_data(as_text=True)
+    assert 'id="orders-to-check"' in pos and order.number in pos
+    assert 'id="check-shelf"' in client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)
+    assert order.number in client.get("/gerai/selisih").get_data(as_text=True)
+    if paid:
+        orders.mark_delivered(make_user("kasir"), order.id)  # handed over: nothing left to check for it
+        assert offline.orders_hit_by_discrepancies([order.id]) == set()
+        assert order.number not in client.get("/gerai/kasir").get_data(as_text=True)
+        assert 'id="check-shelf"' not in client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)
