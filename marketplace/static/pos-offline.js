@@ -157,12 +157,88 @@
     });
   });
 
+  // --- the online POS when the connection drops: the cart goes to the offline counter, and back ---
+  // The cart lives in one place at a time. Going offline, the server's cart is copied to the phone's cart
+  // (localStorage, what the offline shell sells from) and remembered as "carried"; the kasir is taken to the
+  // shell kept by the service worker. Back on the online POS, a carried cart still on the server is cleared
+  // (it was sold offline, or is in the phone's cart) and what is left in the phone's cart goes to the
+  // server's cart, so nothing is sold twice and nothing scanned is lost.
+  var CART = "pasar-pos-cart", CARRIED = "pasar-pos-carried", GO_OFFLINE_MS = 1000;
+  function localCart() {
+    try { return JSON.parse(localStorage.getItem(CART) || "[]") || []; } catch (e) { return []; }
+  }
+  function serverCart() {
+    return Array.prototype.map.call(document.querySelectorAll("#lines li.pos-line[data-code]"), function (li) {
+      return {code: li.dataset.code, name: li.dataset.name, price: parseInt(li.dataset.price, 10) || 0,
+              on_hand: parseInt(li.dataset.onHand, 10) || 0, quantity: parseInt(li.dataset.quantity, 10) || 0};
+    }).filter(function (l) { return l.quantity > 0; });
+  }
+  function signature(lines) { return lines.map(function (l) { return l.code + ":" + l.quantity; }).join(","); }
+  var leaving = false;
+  function goOffline() {
+    if (shell || leaving) return;
+    $("pos-offline-note").hidden = false;
+    var go = $("pos-go-offline");
+    if (go) go.hidden = false;
+    var lines = serverCart(), local = localCart();
+    lines.forEach(function (l) {
+      var same = local.filter(function (x) { return x.code === l.code; })[0];
+      if (same) same.quantity = Math.max(same.quantity, l.quantity); else local.push(l);
+    });
+    try {
+      localStorage.setItem(CART, JSON.stringify(local));
+      localStorage.setItem(CARRIED, signature(lines));
+    } catch (e) { /* storage full or blocked: the kasir scans again offline */ }
+    leaving = true;
+    var kept = window.caches ? caches.match(D.shellUrl).catch(function () { return null; }) : Promise.resolve(null);
+    kept.then(function (response) {
+      if (response && navigator.serviceWorker && navigator.serviceWorker.controller) {
+        setTimeout(function () { location.assign(D.shellUrl); }, GO_OFFLINE_MS);  // the note is read first
+      } else {  // this phone has no offline counter yet: say so instead of a browser error page
+        leaving = false;
+        say($("pos-checkout").dataset.noKasir);
+      }
+    });
+  }
+  function post(url, fields) {
+    var body = new URLSearchParams(fields);
+    body.set("csrf_token", csrf);
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body}).then(function (r) {
+      if (!r.ok || (r.redirected && r.url.indexOf(D.scope) < 0)) throw new Error("not saved");
+    });
+  }
+  function carryBack() {
+    var carried = localStorage.getItem(CARRIED), local = localCart();
+    if ((carried === null && !local.length) || !navigator.onLine) return Promise.resolve(false);
+    var chain = Promise.resolve();
+    if (carried && carried === signature(serverCart())) chain = chain.then(function () { return post(D.clear, {}); });
+    local.forEach(function (l) {
+      chain = chain.then(function () { return post(D.add, {kode: l.code, jumlah: l.quantity}); });
+    });
+    return chain.then(function () {
+      localStorage.removeItem(CARRIED);
+      localStorage.setItem(CART, "[]");
+      location.reload();
+      return true;
+    }).catch(function () { return false; });
+  }
+  if (!shell) {
+    // A form sent without a connection would end on the browser's error page: go to the offline counter.
+    document.addEventListener("submit", function (event) {
+      if (navigator.onLine || !pos.contains(event.target)) return;
+      event.preventDefault();
+      goOffline();
+    }, true);
+    document.addEventListener("pos:offline", goOffline);  // a fetch of the page failed (pos-scan.js)
+  }
+
   window.addEventListener("online", function () { showNet(); sync(); });
-  window.addEventListener("offline", showNet);
+  window.addEventListener("offline", function () { showNet(); goOffline(); });
   showNet();
 
   var ready = [showQueue()];
   if (!shell) {
+    ready.push(carryBack());
     ready.push(rememberKasir());
     ready.push(refreshSnapshot().catch(function () {}));
     if ("serviceWorker" in navigator) {
