@@ -136,6 +136,9 @@ def _sync_one(raw) -> dict:
                                            [_line(line) for line in raw["lines"]],
                                            cash if isinstance(cash, int) else None, synced_by=current_user)
     except DomainError as exc:
+        lines = raw.get("lines") if isinstance(raw, dict) and isinstance(raw.get("lines"), list) else []
+        offline.record_refused(current_user, uuid, exc.message,
+                               raw.get("sold_at", "") if isinstance(raw, dict) else "", lines)
         return {"uuid": uuid, "status": "refused", "message": exc.message}
     return {"uuid": uuid, **result}
 

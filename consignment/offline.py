@@ -11,7 +11,9 @@ When the connection returns the device sends its queue, in order, to `sync_offli
 - **dated when it happened**: the sale's time, not in the future (a little clock skew allowed), at most
   `OFFLINE_SALE_MAX_DAYS` old;
 - **by the kasir who made it**: the token names them (itsdangerous, signed with the app's secret); whoever
-  is signed in when the queue syncs does not matter, and a forged or expired token is refused;
+  is signed in when the queue syncs does not matter, and a forged or expired token is refused. A sale
+  already recorded is looked up first, so its re-send gets the first answer even if the kasir was switched
+  off since; a refused sale is written to the audit log and stays on the device to send again or discard;
 - **never dropped**: a sale that sells more than the ledger has (the last unit went online meanwhile) is
   still recorded — the goods left the shop — and each lot it took below zero gets a `StockDiscrepancy`
   that pengurus resolves with a count correction (audited); open online orders holding that lot are
@@ -140,6 +142,13 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
     client_uuid = (client_uuid or "").strip().lower()
     if not UUID_PATTERN.match(client_uuid):
         raise DomainError(_("This sale has no valid device number."))
+    recorded = _recorded(client_uuid)
+    if recorded is not None:
+        # Sent again (its answer was lost): the first answer, whatever happened to the kasir since (switched
+        # off, the token grown old). Only with a token of the kasir who made it: a replay changes nothing.
+        if _signed_user_id(token) != recorded.actor_id:
+            raise DomainError(_("This sale was already recorded for another cashier."))
+        return sale_result(db.session.get(Sale, recorded.result_id))
     kasir = kasir_from_token(token, sold_at)
     with transaction():
         first = once.claim(client_uuid, OFFLINE_ACTION, kasir)
@@ -150,6 +159,33 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
         once.remember(client_uuid, sale.id)
         result = sale_result(sale)
     return result
+
+
+def _recorded(client_uuid: str):
+    """The claim of a sale already recorded under this device number: (actor_id, result_id), or None."""
+    return db.session.execute(select(once.OnceKey.actor_id, once.OnceKey.result_id)
+                              .where(once.OnceKey.key == client_uuid, once.OnceKey.action == OFFLINE_ACTION,
+                                     once.OnceKey.result_id.is_not(None))).first()
+
+
+def _signed_user_id(token: str) -> int | None:
+    """The user id a token names if its signature holds (its age and the account's state not checked)."""
+    try:
+        data = _serializer().loads(token or "")
+    except BadSignature:
+        return None
+    return data.get("u") if isinstance(data, dict) else None
+
+
+def record_refused(synced_by: User, client_uuid: str, message: str, sold_at_text: str, lines: list) -> None:
+    """A sale the server refused stays on the phone (to retry or discard there); the pengurus sees it in
+    the audit log: when it was made, what it held, why it was refused, from whose phone."""
+    items = ", ".join(f"{line.get('quantity')} × {str(line.get('code', ''))[:16]}" for line in lines[:MAX_LINES]
+                      if isinstance(line, dict))
+    with transaction():
+        record_event(synced_by, "sale.offline_refused", None,
+                     f"{client_uuid[:64]} sold_at={str(sold_at_text)[:40]} lines=[{items}]: {message}",
+                     when=str(sold_at_text)[:40], lines=items[:500], reason=message)
 
 
 def _record(kasir: User, sold_at: datetime, lines: list[OfflineLine], cash_received: int | None,

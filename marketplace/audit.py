@@ -37,6 +37,8 @@ def record_event(actor: User | None, action: str, obj, summary: str = "", **para
 SENTENCES = {
     "sale.record": _l("%(actor)s sold %(items)s, %(total)s"),
     "sale.offline": _l("%(actor)s sold %(items)s offline, %(total)s (sale %(number)s)"),
+    "sale.offline_refused": _l("%(actor)s synced a sale made offline at %(when)s that was refused (%(reason)s): "
+                               "%(lines)s. It stays on the phone to send again or discard."),
     "stock.discrepancy": _l("%(actor)s sold %(quantity)s × %(product)s (lot %(lot)s) offline beyond the stock on hand (sale %(number)s)"),
     "stock.discrepancy_resolve": _l("%(actor)s resolved the stock discrepancy of %(quantity)s × %(product)s (lot %(lot)s, sale %(number)s): %(reason)s"),
     "sale.void": _l("%(actor)s voided sale %(number)s (%(total)s): %(reason)s"),

@@ -51,6 +51,13 @@
   function fmt(n) { return money ? money.formatRupiah(n) : "Rp" + n; }
   function say(text) { var m = $("pos-message"); m.textContent = text || ""; m.hidden = !text; }
 
+  function button(text, action, onClick) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn secondary"; b.textContent = text; b.dataset.action = action;
+    b.addEventListener("click", function () { b.disabled = true; onClick().then(function () { b.disabled = false; }); });
+    return b;
+  }
+
   // --- the header: online/offline and the queue's count ---
   function showNet() {
     var net = $("pos-net"), online = navigator.onLine;
@@ -72,6 +79,19 @@
         var state = r.status === "refused" ? list.dataset.refused + ": " + (r.message || "") : list.dataset.waiting;
         li.textContent = new Date(r.sold_at).toLocaleTimeString() + " · " + r.kasir_name + " · " + fmt(r.total) + " · " + state;
         li.className = r.status === "refused" ? "refused" : "waiting";
+        if (r.status === "refused") {  // the kasir or pengurus decides: send it again (e.g. after fixing
+          var bar = document.createElement("span");  // the account or the clock), or discard it
+          bar.className = "bar";
+          bar.appendChild(button(list.dataset.retry, "retry", function () {
+            r.status = "waiting"; delete r.message;
+            return put("queue", r).then(showQueue).then(function () { return sync(); });
+          }));
+          bar.appendChild(button(list.dataset.discard, "discard", function () {
+            if (!window.confirm(list.dataset.confirmDiscard)) return Promise.resolve();
+            return del("queue", r.uuid).then(showQueue);
+          }));
+          li.appendChild(bar);
+        }
         list.appendChild(li);
       });
       $("pos-pending").hidden = rows.length === 0;

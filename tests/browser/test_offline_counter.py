@@ -162,3 +162,75 @@ def test_the_online_pos_moves_to_the_offline_counter_with_its_cart_when_the_conn
         assert violations == [], violations
     finally:
         context.close()
+
+
+def test_a_refused_offline_sale_can_be_sent_again_or_discarded_on_the_phone(browser, live_server, make_user, make_lot,
+                                                                           make_product):
+    """Two sales queued on the phone carry the token of a kasir (Rina) switched off before they sync: both come
+    back refused and stay on the phone, each with *Kirim ulang* and *Buang*. Rina's account is switched on
+    again and the first is sent again (recorded); the second is discarded after the confirmation."""
+    from consignment import offline
+    from marketplace.audit import AuditEvent
+    from marketplace.models import User
+
+    kasir, rina = make_user("kasir"), make_user("kasir", name="Rina")
+    lot = make_lot(product=make_product(name="Keripik Pisang", price=15000), quantity=5, kasir=kasir)
+    rina_token = offline.kasir_token(rina)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    violations = watch_csp(page)
+    try:
+        page.goto(f"{live_server}/masuk")
+        page.get_by_label("Email atau nomor HP").fill(kasir.email)
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        page.goto(f"{live_server}/gerai/kasir")
+        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        page.reload()
+        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        context.set_offline(True)
+        page.reload()
+        _offline_again(context)
+        for _sale in range(2):
+            page.locator("#kode").fill(lot.code)
+            page.locator("#kode").press("Enter")
+            page.get_by_role("button", name="Catat penjualan").click()
+            page.get_by_role("button", name="Penjualan berikutnya").click()
+        page.evaluate("""token => new Promise(resolve => {  // both were made by Rina on this phone
+            indexedDB.open('pasar-pos').onsuccess = e => {
+              const t = e.target.result.transaction('queue', 'readwrite'), s = t.objectStore('queue');
+              s.getAll().onsuccess = r => r.target.result.forEach(row => { row.token = token; row.kasir_name = 'Rina'; s.put(row); });
+              t.oncomplete = () => resolve();
+            };})""", rina_token)
+        db.session.get(User, rina.id).active = False
+        db.session.commit()
+
+        with page.expect_response(lambda r: r.url.endswith("/gerai/kasir/sinkron")):
+            context.set_offline(False)
+        refused = page.locator("#pending-list li.refused")
+        expect(refused).to_have_count(2)
+        expect(refused.first).to_contain_text("ditolak")
+        assert page.locator("#pos-queue-n").inner_text() == "0"  # nothing waits: both need a decision
+
+        db.session.get(User, rina.id).active = True
+        db.session.commit()
+        with page.expect_response(lambda r: r.url.endswith("/gerai/kasir/sinkron")):
+            refused.first.get_by_role("button", name="Kirim ulang").click()
+        expect(refused).to_have_count(1)
+
+        page.once("dialog", lambda dialog: dialog.dismiss())  # "no": nothing changes
+        refused.first.get_by_role("button", name="Buang").click()
+        expect(refused).to_have_count(1)
+        page.once("dialog", lambda dialog: dialog.accept())
+        refused.first.get_by_role("button", name="Buang").click()
+        expect(refused).to_have_count(0)
+        expect(page.locator("#pos-pending")).to_be_hidden()
+
+        db.session.expire_all()
+        sales = db.session.scalars(select(Sale).where(Sale.channel == "offline")).all()
+        assert [(s.cashier_id, s.total) for s in sales] == [(rina.id, 15000)]
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "sale.offline_refused")) == 2
+        assert violations == [], violations
+    finally:
+        context.close()

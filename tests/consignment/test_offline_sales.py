@@ -87,6 +87,37 @@ def test_a_forged_token_or_a_switched_off_kasir_is_refused(app, make_user, make_
     assert _offline_sales() == 0 and services.on_hand(lot.id) == 5
 
 
+def test_a_sale_sent_again_after_its_kasir_was_switched_off_returns_its_first_answer(app, make_user, make_lot):
+    """The phone's first sync was recorded but its answer was lost; the kasir was switched off before the
+    phone sent it again: the re-send gets the first answer (recorded), not a refusal the phone would keep."""
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    key, token = str(uuid.uuid4()), offline.kasir_token(kasir)
+    first = _sync(kasir, lot, 1, key=key, token=token)
+    db.session.get(User, kasir.id).active = False
+    db.session.commit()
+    assert _sync(kasir, lot, 1, key=key, token=token) == first
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, 1, token=token)  # a new sale of that kasir is still refused
+    assert _offline_sales() == 1 and services.on_hand(lot.id) == 4
+
+
+def test_a_refused_sale_is_written_to_the_audit_log_for_the_pengurus(client, login_as, make_user, make_lot):
+    login_as("kasir")
+    gone = make_user("kasir", name="Rina")
+    lot = make_lot(quantity=3)
+    token = offline.kasir_token(gone)
+    db.session.get(User, gone.id).active = False
+    db.session.commit()
+    sale = {"uuid": str(uuid.uuid4()), "token": token, "sold_at": (utcnow() - timedelta(minutes=5)).isoformat() + "Z",
+            "lines": [{"code": lot.code, "quantity": 2}]}
+    answer = client.post("/gerai/kasir/sinkron", json={"sales": [sale]}).json["results"][0]
+    assert answer["status"] == "refused"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sale.offline_refused"))
+    text = describe(event)
+    assert answer["message"] in text and f"2 × {lot.code}" in text and _offline_sales() == 0
+
+
 def test_replaying_a_sale_with_another_kasirs_token_changes_nothing(app, make_user, make_lot):
     sari, budi = make_user("kasir"), make_user("kasir")
     lot = make_lot(quantity=5)
