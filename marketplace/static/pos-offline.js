@@ -58,6 +58,17 @@
     return b;
   }
 
+  // Ask the browser not to evict this site's storage (IndexedDB holds sales not yet on the server) when the
+  // queue is first used; Chrome grants it to an installed or much-used site without asking the kasir.
+  var storageAsked = false;
+  function keepStorage() {
+    if (storageAsked || !navigator.storage || !navigator.storage.persist) return;
+    storageAsked = true;
+    (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)).then(function (kept) {
+      return kept || navigator.storage.persist();
+    }).catch(function () {});
+  }
+
   // --- the header: online/offline and the queue's count ---
   function showNet() {
     var net = $("pos-net"), online = navigator.onLine;
@@ -397,6 +408,7 @@
                   status: "waiting", lines: cart.map(function (l) {
                     return {code: l.code, name: l.name, price: l.price, quantity: l.quantity};
                   })};
+      keepStorage();
       return put("queue", sale).then(function () {
         return tx("lots", "readwrite", function (s) {  // the saved list counts what this phone sold since
           sale.lines.forEach(function (l) {

@@ -19,6 +19,14 @@ from tests.conftest import PASSWORD, watch_csp
 pytestmark = pytest.mark.browser
 
 
+# Records that the page asked the browser to keep its storage (navigator.storage.persist), in localStorage so it
+# outlives the page; persisted() says "not yet", as on a phone that never granted it.
+PERSIST_PROBE = """if (navigator.storage) {
+  navigator.storage.persisted = () => Promise.resolve(false);
+  navigator.storage.persist = () => { localStorage.setItem('probe-persist', 'asked'); return Promise.resolve(true); };
+}"""
+
+
 def _offline_again(context) -> None:
     """Chromium 150 (Debian's, driven by Playwright 1.65) does not carry the context's offline emulation into
     a document loaded while offline (the service worker's kept shell): its fetches fail, but navigator.onLine
@@ -34,6 +42,7 @@ def test_offline_sales_queue_on_the_phone_and_sync_exactly_once(browser, live_se
     lots = [make_lot(product=make_product(name=name, price=price), quantity=qty, kasir=kasir)
             for name, price, qty in (("Keripik Pisang", 15000, 5), ("Amplang Ikan", 20000, 5), ("Sambal Acan", 12000, 1))]
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    context.add_init_script(PERSIST_PROBE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     violations = watch_csp(page)
@@ -70,6 +79,7 @@ def test_offline_sales_queue_on_the_phone_and_sync_exactly_once(browser, live_se
             assert "menunggu sinkron" in page.locator("#pos-receipt").inner_text().lower()
             page.get_by_role("button", name="Penjualan berikutnya").click()
         assert page.locator("#pos-queue-n").inner_text() == "3"
+        assert page.evaluate("() => localStorage.getItem('probe-persist')") == "asked"  # queued sales are kept
         sold_at = page.evaluate("""() => new Promise(resolve => {
             indexedDB.open('pasar-pos').onsuccess = e => {
               const r = e.target.result.transaction('queue').objectStore('queue').getAll();
