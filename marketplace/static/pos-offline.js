@@ -179,14 +179,7 @@
     return put("meta", {key: "kasir", token: D.kasirToken, name: D.kasirName});
   }
 
-  // Signing out: this device no longer sells as that kasir offline (their queued sales stay and sync).
-  Array.prototype.forEach.call(document.querySelectorAll("form[action$='/keluar']"), function (f) {
-    f.addEventListener("submit", function (event) {
-      if (f.dataset.forgotten) return;
-      event.preventDefault();
-      del("meta", "kasir").catch(function () {}).then(function () { f.dataset.forgotten = "1"; f.submit(); });
-    });
-  });
+  // Signing out (from any page) forgets the kasir on this device: marketplace/static/signout.js.
 
   // --- the online POS when the connection drops: the cart goes to the offline counter, and back ---
   // The cart lives in one place at a time. Going offline, the server's cart is copied to the phone's cart

@@ -244,3 +244,39 @@ def test_a_refused_offline_sale_can_be_sent_again_or_discarded_on_the_phone(brow
         assert violations == [], violations
     finally:
         context.close()
+
+
+KEPT_KASIR = """() => new Promise(resolve => indexedDB.databases().then(list => {
+    if (!list.some(d => d.name === 'pasar-pos')) { resolve('no database'); return; }
+    indexedDB.open('pasar-pos').onsuccess = e => {
+      const r = e.target.result.transaction('meta').objectStore('meta').get('kasir');
+      r.onsuccess = () => resolve(r.result ? r.result.name : null);
+    };
+  }))"""
+
+
+def test_signing_out_from_any_page_forgets_the_kasir_on_the_phone(browser, live_server, make_user):
+    """The kasir opened the counter (the phone may sell offline as her), then signs out from the dashboard,
+    not the counter: the phone forgets her. A browser that never opened the counter gets no database."""
+    kasir = make_user("kasir", name="Sari")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    violations = watch_csp(page)
+    try:
+        for opens_the_counter in (False, True):
+            page.goto(f"{live_server}/masuk")
+            page.get_by_label("Email atau nomor HP").fill(kasir.email)
+            page.get_by_label("Kata sandi").fill(PASSWORD)
+            page.get_by_role("button", name="Masuk").click()
+            if opens_the_counter:
+                page.goto(f"{live_server}/gerai/kasir")
+                page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+                assert page.evaluate(KEPT_KASIR) == "Sari"
+            page.goto(f"{live_server}/dasbor")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Keluar").click()
+            assert page.evaluate(KEPT_KASIR) == (None if opens_the_counter else "no database")
+        assert violations == [], violations
+    finally:
+        context.close()
