@@ -431,11 +431,39 @@
     body.textContent = "";
     var pre = document.createElement("pre"); pre.textContent = rows.join("\n").replace(/\*/g, "");
     body.appendChild(pre);
-    $("receipt-wa").href = "https://wa.me/?text=" + encodeURIComponent(rows.join("\n"));
+    receiptText = rows.join("\n");
+    paperLength(pre.textContent.split("\n"));
+    waNumber.value = "";
+    sendTo();
     receipt.hidden = false;
     document.body.classList.add("receipt-open");
     receipt.scrollIntoView();
   }
+  // Printed on the 58 mm roll: the page is as long as the receipt (a roll has no page length, and CSS has no
+  // "auto" one), estimated from its lines at 9 pt (about 28 characters a line on 54 mm).
+  function paperLength(textLines) {
+    var lines = textLines.reduce(function (n, t) { return n + Math.max(1, Math.ceil(t.length / 28)); }, 0);
+    var style = $("receipt-page") || document.head.appendChild(document.createElement("style"));
+    style.id = "receipt-page";
+    style.textContent = "@page receipt{size:58mm " + Math.ceil(lines * 4.2 + 10) + "mm;margin:2mm}";
+  }
+
+  // The shopper's WhatsApp number, as the online receipt reads it (marketplace/text.py normalise_phone):
+  // "0812-3456-7890" -> 6281234567890. Nothing is stored or sent by the server; without a number (or with one
+  // too short to be a phone's) WhatsApp asks whom to send to.
+  var receiptText = "", waNumber = $("receipt-wa-number");
+  function normalisePhone(raw) {
+    var digits = (raw || "").replace(/\D/g, "");
+    if (digits.charAt(0) === "0") digits = "62" + digits.slice(1);
+    else if (digits.charAt(0) === "8") digits = "62" + digits;
+    return digits;
+  }
+  function sendTo() {
+    var typed = waNumber.value.trim(), number = normalisePhone(typed), wrong = !!typed && number.length < 10;
+    $("receipt-wa-wrong").hidden = !wrong;
+    $("receipt-wa").href = "https://wa.me/" + (wrong ? "" : number) + "?text=" + encodeURIComponent(receiptText);
+  }
+  waNumber.addEventListener("input", sendTo);
   $("receipt-next").addEventListener("click", function () {
     receipt.hidden = true;
     document.body.classList.remove("receipt-open");

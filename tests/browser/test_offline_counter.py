@@ -1,10 +1,13 @@
 """The counter with the connection down, in Debian's chromium at 360×740: the POS loads from its service
 worker, three labels typed in make three cash sales queued on the phone; back online they sync by themselves
 → exactly three sales on the server, dated when they were made; replaying the sync changes nothing; the one
-that sold a unit already gone online shows a stock discrepancy."""
+that sold a unit already gone online shows a stock discrepancy. Also: the online POS moving to the offline
+counter when the connection drops, refused sales sent again or discarded, signing out from any page, and the
+offline receipt (WhatsApp number, 58 mm paper)."""
 import json
 import time
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import expect
@@ -277,6 +280,62 @@ def test_signing_out_from_any_page_forgets_the_kasir_on_the_phone(browser, live_
             with page.expect_navigation():
                 page.get_by_role("button", name="Keluar").click()
             assert page.evaluate(KEPT_KASIR) == (None if opens_the_counter else "no database")
+        assert violations == [], violations
+    finally:
+        context.close()
+
+
+def _paper_mm(pdf: bytes) -> tuple[float, float]:
+    import io
+
+    from pypdf import PdfReader
+
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    return round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)
+
+
+def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_paper(browser, live_server, make_user,
+                                                                                    make_lot, make_product):
+    kasir = make_user("kasir")
+    lot = make_lot(product=make_product(name="Keripik Pisang", price=15000), quantity=5, kasir=kasir)
+    online = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    violations = watch_csp(page)
+    try:
+        page.goto(f"{live_server}/masuk")
+        page.get_by_label("Email atau nomor HP").fill(kasir.email)
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        page.goto(f"{live_server}/gerai/penjualan/{online.id}/struk")  # the online receipt: 58 mm too
+        width, length = _paper_mm(page.pdf(prefer_css_page_size=True))
+        assert width == 58 and 60 < length < 200, (width, length)
+
+        page.goto(f"{live_server}/gerai/kasir")
+        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        page.reload()
+        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        context.set_offline(True)
+        page.reload()
+        _offline_again(context)
+        page.locator("#kode").fill(lot.code)
+        page.locator("#kode").press("Enter")
+        page.get_by_role("button", name="Catat penjualan").click()
+        page.locator("#pos-receipt").wait_for(state="visible")
+
+        number = page.get_by_label("Kirim struk ini ke WhatsApp pembeli")
+        send = page.get_by_role("link", name="Kirim lewat WhatsApp")
+        assert send.get_attribute("href").startswith("https://wa.me/?text=")  # no number yet: WhatsApp asks
+        number.fill("0812-3456-7890")
+        assert send.get_attribute("href").startswith("https://wa.me/6281234567890?text=")
+        assert "Keripik Pisang" in unquote(send.get_attribute("href"))
+        number.fill("12")
+        expect(page.locator("#receipt-wa-wrong")).to_be_visible()
+        assert send.get_attribute("href").startswith("https://wa.me/?text=")
+
+        width, length = _paper_mm(page.pdf(prefer_css_page_size=True))
+        assert width == 58 and 40 < length < 150, (width, length)
         assert violations == [], violations
     finally:
         context.close()
