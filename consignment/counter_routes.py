@@ -13,8 +13,9 @@ from marketplace.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -34,18 +35,25 @@ SW_FILE = Path(__file__).parent / "static_sw" / "pos-sw.js"
 
 
 class ResolveForm(OnceForm):
+    counted = IntegerField(_l("Units of this lot counted in the gerai"),
+                           validators=[InputRequired(), NumberRange(min=0, max=services.MAX_QUANTITY)])
+    expected = IntegerField(validators=[Optional()], widget=HiddenInput())  # what the page showed: compare-and-set
     note = StringField(_l("What was found"), validators=[DataRequired(), Length(min=3, max=500)])
 
 
 def counter_context() -> dict:
     """What the POS page shows besides the cart: the kasir's token for sales made offline, the
-    pay-at-gerai orders waiting to be collected (flagged when an offline sale hit their stock)."""
+    pay-at-gerai orders waiting to be collected, and every open online order (pay at the gerai or paid
+    through Midtrans, not yet handed over) an offline sale may have taken goods of, flagged."""
     waiting = list(db.session.scalars(
         select(Order).where(Order.payment_method == order_states.PAY_AT_GERAI,
                             Order.status.in_(order_states.UNPAID_HOLDING[order_states.PAY_AT_GERAI]))
         .order_by(Order.id).limit(20)))
+    to_check = offline.open_orders_to_check()
+    listed = {o.id for o in waiting}
     return {"kasir_token": offline.kasir_token(current_user), "gerai_orders": waiting,
-            "flagged_orders": offline.orders_hit_by_discrepancies(o.id for o in waiting)}
+            "orders_to_check": [o for o in to_check if o.id not in listed],
+            "flagged_orders": {o.id for o in to_check}}
 
 
 def order_by_number(text: str) -> Order | None:
@@ -70,7 +78,7 @@ def pos_shell():
     from .forms import CheckoutForm
 
     return render_template("consignment/pos.html", shell=True, lines=[], total=0, form=CheckoutForm(), query="",
-                           found=[], gerai_orders=[], flagged_orders=set(), kasir_token="")
+                           found=[], gerai_orders=[], orders_to_check=[], flagged_orders=set(), kasir_token="")
 
 
 @bp.get("/kasir/stok.json")
@@ -128,6 +136,9 @@ def _sync_one(raw) -> dict:
                                            [_line(line) for line in raw["lines"]],
                                            cash if isinstance(cash, int) else None, synced_by=current_user)
     except DomainError as exc:
+        lines = raw.get("lines") if isinstance(raw, dict) and isinstance(raw.get("lines"), list) else []
+        offline.record_refused(current_user, uuid, exc.message,
+                               raw.get("sold_at", "") if isinstance(raw, dict) else "", lines)
         return {"uuid": uuid, "status": "refused", "message": exc.message}
     return {"uuid": uuid, **result}
 
@@ -144,11 +155,17 @@ def pos_sync():
     return jsonify({"results": [_sync_one(raw) for raw in sales]})
 
 
+def _discrepancies_page(form: ResolveForm, status: int = 200):
+    rows = offline.open_discrepancies(200)
+    return render_template("consignment/discrepancies.html", rows=rows, form=form, new_once_key=new_key,
+                           shelves=offline.shelf_expectations(d.lot_id for d in rows),
+                           orders_by_lot=offline.open_orders_by_lot(d.lot_id for d in rows)), status
+
+
 @bp.get("/selisih")
 @roles_required(*READERS)
 def discrepancies():
-    return render_template("consignment/discrepancies.html", rows=offline.open_discrepancies(200), form=ResolveForm(),
-                           new_once_key=new_key)
+    return _discrepancies_page(ResolveForm())
 
 
 @bp.post("/selisih/<int:discrepancy_id>")
@@ -157,21 +174,23 @@ def discrepancy_resolve(discrepancy_id: int):
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            found = offline.resolve_discrepancy(current_user, discrepancy_id, form.note.data, once_key=form.once.data)
+            found = offline.resolve_discrepancy(current_user, discrepancy_id, form.note.data, counted=form.counted.data,
+                                                expected=form.expected.data, once_key=form.once.data)
         except DomainError as exc:
             show_domain_error(None, exc)
         else:
-            flash(_("Discrepancy of lot %(code)s resolved: %(n)d back on the ledger.", code=found.lot.code,
-                    n=found.quantity), "success")
+            flash(_("Lot %(code)s counted: %(n)d in the gerai. The ledger now says the same.", code=found.lot.code,
+                    n=form.counted.data), "success")
             return redirect(url_for("consignment.discrepancies"))
-    elif form.errors.get("note"):
-        flash(form.errors["note"][0], "error")
-    return render_template("consignment/discrepancies.html", rows=offline.open_discrepancies(200), form=form,
-                           new_once_key=new_key), 422
+    else:
+        for name in ("counted", "note"):
+            if form.errors.get(name):
+                flash(f"{form[name].label.text}: {form.errors[name][0]}", "error")
+    return _discrepancies_page(form, 422)
+
 
 
 @bp.app_template_global()
 def open_stock_discrepancies() -> int:
     """For the dashboard: how many offline sales left a lot below zero, not yet resolved."""
     return offline.count_open_discrepancies()
-

@@ -11,7 +11,9 @@ When the connection returns the device sends its queue, in order, to `sync_offli
 - **dated when it happened**: the sale's time, not in the future (a little clock skew allowed), at most
   `OFFLINE_SALE_MAX_DAYS` old;
 - **by the kasir who made it**: the token names them (itsdangerous, signed with the app's secret); whoever
-  is signed in when the queue syncs does not matter, and a forged or expired token is refused;
+  is signed in when the queue syncs does not matter, and a forged or expired token is refused. A sale
+  already recorded is looked up first, so its re-send gets the first answer even if the kasir was switched
+  off since; a refused sale is written to the audit log and stays on the device to send again or discard;
 - **never dropped**: a sale that sells more than the ledger has (the last unit went online meanwhile) is
   still recorded — the goods left the shop — and each lot it took below zero gets a `StockDiscrepancy`
   that pengurus resolves with a count correction (audited); open online orders holding that lot are
@@ -140,6 +142,13 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
     client_uuid = (client_uuid or "").strip().lower()
     if not UUID_PATTERN.match(client_uuid):
         raise DomainError(_("This sale has no valid device number."))
+    recorded = _recorded(client_uuid)
+    if recorded is not None:
+        # Sent again (its answer was lost): the first answer, whatever happened to the kasir since (switched
+        # off, the token grown old). Only with a token of the kasir who made it: a replay changes nothing.
+        if _signed_user_id(token) != recorded.actor_id:
+            raise DomainError(_("This sale was already recorded for another cashier."))
+        return sale_result(db.session.get(Sale, recorded.result_id))
     kasir = kasir_from_token(token, sold_at)
     with transaction():
         first = once.claim(client_uuid, OFFLINE_ACTION, kasir)
@@ -150,6 +159,33 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
         once.remember(client_uuid, sale.id)
         result = sale_result(sale)
     return result
+
+
+def _recorded(client_uuid: str):
+    """The claim of a sale already recorded under this device number: (actor_id, result_id), or None."""
+    return db.session.execute(select(once.OnceKey.actor_id, once.OnceKey.result_id)
+                              .where(once.OnceKey.key == client_uuid, once.OnceKey.action == OFFLINE_ACTION,
+                                     once.OnceKey.result_id.is_not(None))).first()
+
+
+def _signed_user_id(token: str) -> int | None:
+    """The user id a token names if its signature holds (its age and the account's state not checked)."""
+    try:
+        data = _serializer().loads(token or "")
+    except BadSignature:
+        return None
+    return data.get("u") if isinstance(data, dict) else None
+
+
+def record_refused(synced_by: User, client_uuid: str, message: str, sold_at_text: str, lines: list) -> None:
+    """A sale the server refused stays on the phone (to retry or discard there); the pengurus sees it in
+    the audit log: when it was made, what it held, why it was refused, from whose phone."""
+    items = ", ".join(f"{line.get('quantity')} × {str(line.get('code', ''))[:16]}" for line in lines[:MAX_LINES]
+                      if isinstance(line, dict))
+    with transaction():
+        record_event(synced_by, "sale.offline_refused", None,
+                     f"{client_uuid[:64]} sold_at={str(sold_at_text)[:40]} lines=[{items}]: {message}",
+                     when=str(sold_at_text)[:40], lines=items[:500], reason=message)
 
 
 def _record(kasir: User, sold_at: datetime, lines: list[OfflineLine], cash_received: int | None,
@@ -219,9 +255,56 @@ def lot_discrepancies(lot_id: int) -> list[StockDiscrepancy]:
                                    .options(selectinload(StockDiscrepancy.sale)).order_by(StockDiscrepancy.id)))
 
 
-def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, once_key: str | None = None) -> StockDiscrepancy:
-    """Pengurus settles a discrepancy: a count correction puts back the units the ledger was short (the
-    goods had left the shop and were paid for), so the lot's balance and the money agree again. Once."""
+@dataclass(frozen=True)
+class ShelfExpectation:
+    """What the ledger says should be in the gerai of one lot, in its three parts: units free to sell (the
+    lot's balance), units held for orders or QRIS codes not paid yet (reserve − release movements), and units
+    sold online, paid, still waiting to be handed over (their online_sale is in the balance already, the goods
+    are not gone yet). A pengurus counting the lot counts all three."""
+    balance: int
+    held: int
+    awaiting: int
+
+    @property
+    def expected(self) -> int:
+        return self.balance + self.held + self.awaiting
+
+
+def shelf_expectations(lot_ids) -> dict[int, ShelfExpectation]:
+    """`ShelfExpectation` per lot, read from these lots' movements and open orders only."""
+    from sqlalchemy import func
+
+    from orders import states as order_states
+    from orders.models import Order, OrderLine
+
+    from .models import KIND_RELEASE, KIND_RESERVE, StockMovement
+
+    lot_ids = sorted(set(lot_ids))
+    if not lot_ids:
+        return {}
+    balances = services.on_hand_by_lot(lot_ids)
+    held = dict(db.session.execute(
+        select(StockMovement.lot_id, -func.sum(StockMovement.quantity))
+        .where(StockMovement.lot_id.in_(lot_ids), StockMovement.kind.in_((KIND_RESERVE, KIND_RELEASE)))
+        .group_by(StockMovement.lot_id)).all())
+    awaiting = dict(db.session.execute(
+        select(OrderLine.lot_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.lot_id.in_(lot_ids), Order.payment_method == order_states.PAY_ONLINE,
+               Order.status.in_((order_states.PAID, order_states.READY)))
+        .group_by(OrderLine.lot_id)).all())
+    return {lot_id: ShelfExpectation(balances[lot_id], int(held.get(lot_id) or 0), int(awaiting.get(lot_id) or 0))
+            for lot_id in lot_ids}
+
+
+def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, *, counted: int, once_key: str | None = None,
+                        expected: int | None = None) -> StockDiscrepancy:
+    """Pengurus settles a lot's discrepancies by counting it: `counted` is how many units of the lot are
+    really in the gerai (on the shelf, held for orders, waiting to be handed over). A count correction of
+    counted − what the ledger expects (see `ShelfExpectation`; it may be zero, or negative) makes the ledger
+    say what is there, so no unit that is not on the shelf appears later (when a held order is cancelled, or
+    after the other sale of the unit was voided). Every sale's money stays as it was paid. Closes every open
+    discrepancy of the lot (one count settles the lot). `expected`, the expectation the page showed, is a
+    compare-and-set: if the lot moved since, the count is refused and the pengurus counts again. Once."""
     with transaction():
         first = once.claim(once_key, "stock.discrepancy_resolve", actor)
         if first is not None:
@@ -229,6 +312,10 @@ def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, once_key: s
         note = (note or "").strip()
         if len(note) < 3:
             raise DomainError(_("Describe what happened (at least a few words)."), field="note")
+        if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0 \
+                or counted > services.MAX_QUANTITY:
+            raise DomainError(_("Type how many units of this lot you counted in the gerai (0 or more)."),
+                              field="counted")
         found = db.session.get(StockDiscrepancy, discrepancy_id)
         if found is None:
             raise NotFound(_("Discrepancy not found."))
@@ -237,28 +324,90 @@ def resolve_discrepancy(actor: User, discrepancy_id: int, note: str, once_key: s
         if found.resolved_at is not None:
             raise DomainError(_("This discrepancy was already resolved."))
         lot = found.lot
-        movement = services.append_movement(lot, KIND_ADJUSTMENT, found.quantity, actor,
-                                            reason=f"count_correction: {found.sale.number}: {note}")
-        db.session.flush()
-        found.resolved_at, found.resolved_by_id = utcnow(), actor.id
-        found.resolution_movement_id, found.resolution_note = movement.id, note
+        shelf = shelf_expectations([lot.id])[lot.id]
+        if expected is not None and expected != shelf.expected:
+            raise DomainError(_("The stock of lot %(code)s changed since this page was shown (now %(n)d expected "
+                                "in the gerai); count again.", code=lot.code, n=shelf.expected), field="counted")
+        correction = counted - shelf.expected
+        movement = None
+        if correction:
+            movement = services.append_movement(
+                lot, KIND_ADJUSTMENT, correction, actor,
+                reason=f"count_correction: {found.sale.number}: counted {counted}, ledger {shelf.expected}: {note}")
+            db.session.flush()
+        now = utcnow()
+        closed = db.session.scalars(select(StockDiscrepancy).where(StockDiscrepancy.lot_id == lot.id,
+                                                                    StockDiscrepancy.resolved_at.is_(None))).all()
+        for row in closed:
+            row.resolved_at, row.resolved_by_id = now, actor.id
+            row.resolution_movement_id = movement.id if movement is not None else None
+            row.resolution_note = note
         record_event(actor, "stock.discrepancy_resolve", lot,
-                     f"{lot.code} +{found.quantity} for {found.sale.number}: {note}",
-                     quantity=found.quantity, product=lot.product.name, lot=lot.code, number=found.sale.number,
+                     f"{lot.code} counted={counted} expected={shelf.expected} (balance={shelf.balance} "
+                     f"held={shelf.held} awaiting={shelf.awaiting}) correction={correction:+d} "
+                     f"for {[row.sale.number for row in closed]}: {note}",
+                     quantity=found.quantity, counted=counted, expected=shelf.expected, correction=f"{correction:+d}",
+                     product=lot.product.name, lot=lot.code, number=", ".join(row.sale.number for row in closed),
                      reason=note)
         once.remember(once_key, found.id)
     return found
 
 
+def _lots_to_check():
+    """Lots whose goods may not all be there: an open discrepancy, or a balance below zero."""
+    from sqlalchemy import union
+
+    return union(select(StockDiscrepancy.lot_id).where(StockDiscrepancy.resolved_at.is_(None)),
+                 select(ConsignmentLot.id).where(ConsignmentLot.on_hand < 0))
+
+
+def _open_order_clause():
+    """Orders whose goods are still in the gerai: pay-at-gerai waiting or confirmed, online waiting for payment,
+    paid or ready — any payment method, until handed over (`OPEN_STATUSES`)."""
+    from orders import states as order_states
+    from orders.models import Order
+
+    return Order.status.in_(order_states.OPEN_STATUSES)
+
+
 def orders_hit_by_discrepancies(order_ids) -> set[int]:
-    """Of these open online orders, those holding units of a lot with an open discrepancy: an offline sale
-    may have taken goods kept for them, so the kasir checks the shelf before handing the order over."""
-    from orders.models import OrderLine
+    """Of these online orders (pay at the gerai or Midtrans), the open ones with units of a lot that has an
+    open discrepancy, or whose balance is below zero (counted short after one: the goods kept for the order
+    are not all there): an offline sale may have taken goods kept for them, so the kasir checks the shelf
+    before handing the order over."""
+    from orders.models import Order, OrderLine
 
     order_ids = list(order_ids)
     if not order_ids:
         return set()
     rows = db.session.scalars(
-        select(OrderLine.order_id).join(StockDiscrepancy, StockDiscrepancy.lot_id == OrderLine.lot_id)
-        .where(OrderLine.order_id.in_(order_ids), StockDiscrepancy.resolved_at.is_(None)).distinct())
+        select(OrderLine.order_id).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.order_id.in_(order_ids), _open_order_clause(), OrderLine.lot_id.in_(_lots_to_check()))
+        .distinct())
     return set(rows)
+
+
+def open_orders_to_check(limit: int = 50) -> list:
+    """Every open online order (both payment methods) holding or awaiting goods of a lot to check, oldest first."""
+    from orders.models import Order, OrderLine
+
+    hit = select(OrderLine.order_id).where(OrderLine.lot_id.in_(_lots_to_check()))
+    return list(db.session.scalars(select(Order).where(Order.id.in_(hit), _open_order_clause())
+                                   .order_by(Order.id).limit(limit)))
+
+
+def open_orders_by_lot(lot_ids) -> dict[int, list]:
+    """For the discrepancies page: the open online orders holding or awaiting units of each lot."""
+    from orders.models import Order, OrderLine
+
+    lot_ids = sorted(set(lot_ids))
+    result: dict[int, list] = {lot_id: [] for lot_id in lot_ids}
+    if not lot_ids:
+        return result
+    rows = db.session.execute(select(OrderLine.lot_id, Order).join(Order, Order.id == OrderLine.order_id)
+                              .where(OrderLine.lot_id.in_(lot_ids), _open_order_clause())
+                              .order_by(Order.id)).all()
+    for lot_id, order in rows:
+        if order not in result[lot_id]:
+            result[lot_id].append(order)
+    return result

@@ -37,6 +37,8 @@ def record_event(actor: User | None, action: str, obj, summary: str = "", **para
 SENTENCES = {
     "sale.record": _l("%(actor)s sold %(items)s, %(total)s"),
     "sale.offline": _l("%(actor)s sold %(items)s offline, %(total)s (sale %(number)s)"),
+    "sale.offline_refused": _l("%(actor)s synced a sale made offline at %(when)s that was refused (%(reason)s): "
+                               "%(lines)s. It stays on the phone to send again or discard."),
     "stock.discrepancy": _l("%(actor)s sold %(quantity)s × %(product)s (lot %(lot)s) offline beyond the stock on hand (sale %(number)s)"),
     "stock.discrepancy_resolve": _l("%(actor)s resolved the stock discrepancy of %(quantity)s × %(product)s (lot %(lot)s, sale %(number)s): %(reason)s"),
     "sale.void": _l("%(actor)s voided sale %(number)s (%(total)s): %(reason)s"),
@@ -140,6 +142,9 @@ def describe(event: AuditEvent) -> str:
         values["reason"] = f"{label}: {params.get('note', '')}"
         if params["quantity"] > 0:
             sentence = _l("%(actor)s added %(quantity)s × %(product)s (lot %(lot)s) to the stock: %(reason)s")
+    if event.action == "stock.discrepancy_resolve" and "counted" in params:  # resolved by a count (rows since)
+        sentence = _l("%(actor)s counted %(counted)s × %(product)s (lot %(lot)s) in the gerai, where the ledger "
+                      "expected %(expected)s, and corrected the stock by %(correction)s (sale %(number)s): %(reason)s")
     values["actor"] = _actor_with_title(event.actor)
     try:
         return str(sentence) % values

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from catalog.models import STATUS_PUBLISHED, Product
+from consignment import offline as gerai_offline
 from consignment.services import product_stock
 from marketplace.cooperative import current_cooperative
 from marketplace import once
@@ -239,6 +240,7 @@ def _render_staff_order(order: Order, pay_form: CounterPaymentForm, cancel_form:
     greeting = _("Hello %(name)s, about your order %(number)s: ", name=order.customer_name, number=order.number)
     return render_template("orders/staff_order.html", order=order, pay_form=pay_form, cancel_form=cancel_form,
                            whatsapp=whatsapp_link(order.customer_phone, greeting),
+                           check_shelf=order.id in gerai_offline.orders_hit_by_discrepancies([order.id]),
                            can_act=current_user.has_role(*STAFF_ACTORS)), status
 
 

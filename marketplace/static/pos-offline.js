@@ -51,6 +51,24 @@
   function fmt(n) { return money ? money.formatRupiah(n) : "Rp" + n; }
   function say(text) { var m = $("pos-message"); m.textContent = text || ""; m.hidden = !text; }
 
+  function button(text, action, onClick) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "btn secondary"; b.textContent = text; b.dataset.action = action;
+    b.addEventListener("click", function () { b.disabled = true; onClick().then(function () { b.disabled = false; }); });
+    return b;
+  }
+
+  // Ask the browser not to evict this site's storage (IndexedDB holds sales not yet on the server) when the
+  // queue is first used; Chrome grants it to an installed or much-used site without asking the kasir.
+  var storageAsked = false;
+  function keepStorage() {
+    if (storageAsked || !navigator.storage || !navigator.storage.persist) return;
+    storageAsked = true;
+    (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)).then(function (kept) {
+      return kept || navigator.storage.persist();
+    }).catch(function () {});
+  }
+
   // --- the header: online/offline and the queue's count ---
   // Online means the server answers. navigator.onLine says only that some network is there (a gerai's
   // router whose uplink is down counts as online, and the browser may not notice a dropped line), so the
@@ -77,6 +95,19 @@
         var state = r.status === "refused" ? list.dataset.refused + ": " + (r.message || "") : list.dataset.waiting;
         li.textContent = new Date(r.sold_at).toLocaleTimeString() + " · " + r.kasir_name + " · " + fmt(r.total) + " · " + state;
         li.className = r.status === "refused" ? "refused" : "waiting";
+        if (r.status === "refused") {  // the kasir or pengurus decides: send it again (e.g. after fixing
+          var bar = document.createElement("span");  // the account or the clock), or discard it
+          bar.className = "bar";
+          bar.appendChild(button(list.dataset.retry, "retry", function () {
+            r.status = "waiting"; delete r.message;
+            return put("queue", r).then(showQueue).then(function () { return sync(); });
+          }));
+          bar.appendChild(button(list.dataset.discard, "discard", function () {
+            if (!window.confirm(list.dataset.confirmDiscard)) return Promise.resolve();
+            return del("queue", r.uuid).then(showQueue);
+          }));
+          li.appendChild(bar);
+        }
         list.appendChild(li);
       });
       $("pos-pending").hidden = rows.length === 0;
@@ -116,6 +147,7 @@
     reachable = yes;
     showNet();
     if (yes && !was) sync();  // the connection is back: send what waits
+    if (!yes) goOffline();  // on the online POS: carry the cart to the offline counter
   }
   // Any answer from the server (even a sign-in page) means it is reachable; a network error means it is not.
   function probe() {
@@ -172,14 +204,82 @@
     return put("meta", {key: "kasir", token: D.kasirToken, name: D.kasirName});
   }
 
-  // Signing out: this device no longer sells as that kasir offline (their queued sales stay and sync).
-  Array.prototype.forEach.call(document.querySelectorAll("form[action$='/keluar']"), function (f) {
-    f.addEventListener("submit", function (event) {
-      if (f.dataset.forgotten) return;
-      event.preventDefault();
-      del("meta", "kasir").catch(function () {}).then(function () { f.dataset.forgotten = "1"; f.submit(); });
+  // Signing out (from any page) forgets the kasir on this device: marketplace/static/signout.js.
+
+  // --- the online POS when the connection drops: the cart goes to the offline counter, and back ---
+  // The cart lives in one place at a time. Going offline, the server's cart is copied to the phone's cart
+  // (localStorage, what the offline shell sells from) and remembered as "carried"; the kasir is taken to the
+  // shell kept by the service worker. Back on the online POS, a carried cart still on the server is cleared
+  // (it was sold offline, or is in the phone's cart) and what is left in the phone's cart goes to the
+  // server's cart, so nothing is sold twice and nothing scanned is lost.
+  var CART = "pasar-pos-cart", CARRIED = "pasar-pos-carried", GO_OFFLINE_MS = 1000;
+  function localCart() {
+    try { return JSON.parse(localStorage.getItem(CART) || "[]") || []; } catch (e) { return []; }
+  }
+  function serverCart() {
+    return Array.prototype.map.call(document.querySelectorAll("#lines li.pos-line[data-code]"), function (li) {
+      return {code: li.dataset.code, name: li.dataset.name, price: parseInt(li.dataset.price, 10) || 0,
+              on_hand: parseInt(li.dataset.onHand, 10) || 0, quantity: parseInt(li.dataset.quantity, 10) || 0};
+    }).filter(function (l) { return l.quantity > 0; });
+  }
+  function signature(lines) { return lines.map(function (l) { return l.code + ":" + l.quantity; }).join(","); }
+  var leaving = false;
+  function goOffline() {
+    if (shell || leaving) return;
+    $("pos-offline-note").hidden = false;
+    var go = $("pos-go-offline");
+    if (go) go.hidden = false;
+    var lines = serverCart(), local = localCart();
+    lines.forEach(function (l) {
+      var same = local.filter(function (x) { return x.code === l.code; })[0];
+      if (same) same.quantity = Math.max(same.quantity, l.quantity); else local.push(l);
     });
-  });
+    try {
+      localStorage.setItem(CART, JSON.stringify(local));
+      localStorage.setItem(CARRIED, signature(lines));
+    } catch (e) { /* storage full or blocked: the kasir scans again offline */ }
+    leaving = true;
+    var kept = window.caches ? caches.match(D.shellUrl).catch(function () { return null; }) : Promise.resolve(null);
+    kept.then(function (response) {
+      if (response && navigator.serviceWorker && navigator.serviceWorker.controller) {
+        setTimeout(function () { location.assign(D.shellUrl); }, GO_OFFLINE_MS);  // the note is read first
+      } else {  // this phone has no offline counter yet: say so instead of a browser error page
+        leaving = false;
+        say($("pos-checkout").dataset.noKasir);
+      }
+    });
+  }
+  function post(url, fields) {
+    var body = new URLSearchParams(fields);
+    body.set("csrf_token", csrf);
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body}).then(function (r) {
+      if (!r.ok || (r.redirected && r.url.indexOf(D.scope) < 0)) throw new Error("not saved");
+    });
+  }
+  function carryBack() {
+    var carried = localStorage.getItem(CARRIED), local = localCart();
+    if ((carried === null && !local.length) || !navigator.onLine) return Promise.resolve(false);
+    var chain = Promise.resolve();
+    if (carried && carried === signature(serverCart())) chain = chain.then(function () { return post(D.clear, {}); });
+    local.forEach(function (l) {
+      chain = chain.then(function () { return post(D.add, {kode: l.code, jumlah: l.quantity}); });
+    });
+    return chain.then(function () {
+      localStorage.removeItem(CARRIED);
+      localStorage.setItem(CART, "[]");
+      location.reload();
+      return true;
+    }).catch(function () { return false; });
+  }
+  if (!shell) {
+    // A form sent without a connection would end on the browser's error page: go to the offline counter.
+    document.addEventListener("submit", function (event) {
+      if ((navigator.onLine && reachable) || !pos.contains(event.target)) return;
+      event.preventDefault();
+      goOffline();
+    }, true);
+    document.addEventListener("pos:offline", goOffline);  // a fetch of the page failed (pos-scan.js)
+  }
 
   window.addEventListener("online", function () { probe(); });
   window.addEventListener("offline", function () { setReachable(false); });
@@ -187,6 +287,7 @@
 
   var ready = [showQueue()];
   if (!shell) {
+    ready.push(carryBack());
     ready.push(rememberKasir());
     ready.push(refreshSnapshot().catch(function () {}));
     if ("serviceWorker" in navigator) {
@@ -333,6 +434,7 @@
                   status: "waiting", lines: cart.map(function (l) {
                     return {code: l.code, name: l.name, price: l.price, quantity: l.quantity};
                   })};
+      keepStorage();
       return put("queue", sale).then(function () {
         return tx("lots", "readwrite", function (s) {  // the saved list counts what this phone sold since
           sale.lines.forEach(function (l) {
@@ -362,11 +464,39 @@
     body.textContent = "";
     var pre = document.createElement("pre"); pre.textContent = rows.join("\n").replace(/\*/g, "");
     body.appendChild(pre);
-    $("receipt-wa").href = "https://wa.me/?text=" + encodeURIComponent(rows.join("\n"));
+    receiptText = rows.join("\n");
+    paperLength(pre.textContent.split("\n"));
+    waNumber.value = "";
+    sendTo();
     receipt.hidden = false;
     document.body.classList.add("receipt-open");
     receipt.scrollIntoView();
   }
+  // Printed on the 58 mm roll: the page is as long as the receipt (a roll has no page length, and CSS has no
+  // "auto" one), estimated from its lines at 9 pt (about 28 characters a line on 54 mm).
+  function paperLength(textLines) {
+    var lines = textLines.reduce(function (n, t) { return n + Math.max(1, Math.ceil(t.length / 28)); }, 0);
+    var style = $("receipt-page") || document.head.appendChild(document.createElement("style"));
+    style.id = "receipt-page";
+    style.textContent = "@page receipt{size:58mm " + Math.ceil(lines * 4.2 + 10) + "mm;margin:2mm}";
+  }
+
+  // The shopper's WhatsApp number, as the online receipt reads it (marketplace/text.py normalise_phone):
+  // "0812-3456-7890" -> 6281234567890. Nothing is stored or sent by the server; without a number (or with one
+  // too short to be a phone's) WhatsApp asks whom to send to.
+  var receiptText = "", waNumber = $("receipt-wa-number");
+  function normalisePhone(raw) {
+    var digits = (raw || "").replace(/\D/g, "");
+    if (digits.charAt(0) === "0") digits = "62" + digits.slice(1);
+    else if (digits.charAt(0) === "8") digits = "62" + digits;
+    return digits;
+  }
+  function sendTo() {
+    var typed = waNumber.value.trim(), number = normalisePhone(typed), wrong = !!typed && number.length < 10;
+    $("receipt-wa-wrong").hidden = !wrong;
+    $("receipt-wa").href = "https://wa.me/" + (wrong ? "" : number) + "?text=" + encodeURIComponent(receiptText);
+  }
+  waNumber.addEventListener("input", sendTo);
   $("receipt-next").addEventListener("click", function () {
     receipt.hidden = true;
     document.body.classList.remove("receipt-open");

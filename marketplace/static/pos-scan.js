@@ -69,7 +69,9 @@
       fetch(pos.dataset.search + "?q=" + encodeURIComponent(q), {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : ""; })
         .then(function (html) { if (q === last) found.innerHTML = html; })
-        .catch(function () {});
+        .catch(function () {  // no answer: if the connection is gone, the POS moves to the offline counter
+          if (!navigator.onLine) document.dispatchEvent(new Event("pos:offline"));
+        });
     }, 250);
   });
 })();

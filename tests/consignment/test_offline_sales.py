@@ -87,6 +87,37 @@ def test_a_forged_token_or_a_switched_off_kasir_is_refused(app, make_user, make_
     assert _offline_sales() == 0 and services.on_hand(lot.id) == 5
 
 
+def test_a_sale_sent_again_after_its_kasir_was_switched_off_returns_its_first_answer(app, make_user, make_lot):
+    """The phone's first sync was recorded but its answer was lost; the kasir was switched off before the
+    phone sent it again: the re-send gets the first answer (recorded), not a refusal the phone would keep."""
+    kasir = make_user("kasir")
+    lot = make_lot(quantity=5)
+    key, token = str(uuid.uuid4()), offline.kasir_token(kasir)
+    first = _sync(kasir, lot, 1, key=key, token=token)
+    db.session.get(User, kasir.id).active = False
+    db.session.commit()
+    assert _sync(kasir, lot, 1, key=key, token=token) == first
+    with pytest.raises(DomainError):
+        _sync(kasir, lot, 1, token=token)  # a new sale of that kasir is still refused
+    assert _offline_sales() == 1 and services.on_hand(lot.id) == 4
+
+
+def test_a_refused_sale_is_written_to_the_audit_log_for_the_pengurus(client, login_as, make_user, make_lot):
+    login_as("kasir")
+    gone = make_user("kasir", name="Rina")
+    lot = make_lot(quantity=3)
+    token = offline.kasir_token(gone)
+    db.session.get(User, gone.id).active = False
+    db.session.commit()
+    sale = {"uuid": str(uuid.uuid4()), "token": token, "sold_at": (utcnow() - timedelta(minutes=5)).isoformat() + "Z",
+            "lines": [{"code": lot.code, "quantity": 2}]}
+    answer = client.post("/gerai/kasir/sinkron", json={"sales": [sale]}).json["results"][0]
+    assert answer["status"] == "refused"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sale.offline_refused"))
+    text = describe(event)
+    assert answer["message"] in text and f"2 × {lot.code}" in text and _offline_sales() == 0
+
+
 def test_replaying_a_sale_with_another_kasirs_token_changes_nothing(app, make_user, make_lot):
     sari, budi = make_user("kasir"), make_user("kasir")
     lot = make_lot(quantity=5)
@@ -118,11 +149,13 @@ def test_an_oversold_offline_sale_is_recorded_with_a_discrepancy_resolved_by_pen
     assert found.quantity == 2 and found.is_open and offline.count_open_discrepancies() == 1
 
     with pytest.raises(DomainError):
-        offline.resolve_discrepancy(pengurus, found.id, "")
-    offline.resolve_discrepancy(pengurus, found.id, "two packs were still on the shelf", once_key="resolve-key-0001")
-    offline.resolve_discrepancy(pengurus, found.id, "two packs were still on the shelf", once_key="resolve-key-0001")
+        offline.resolve_discrepancy(pengurus, found.id, "", counted=0)
     with pytest.raises(DomainError):
-        offline.resolve_discrepancy(pengurus, found.id, "again with another form")
+        offline.resolve_discrepancy(pengurus, found.id, "a negative count", counted=-1)
+    offline.resolve_discrepancy(pengurus, found.id, "the shelf is empty", counted=0, once_key="resolve-key-0001")
+    offline.resolve_discrepancy(pengurus, found.id, "the shelf is empty", counted=0, once_key="resolve-key-0001")
+    with pytest.raises(DomainError):
+        offline.resolve_discrepancy(pengurus, found.id, "again with another form", counted=0)
     assert services.on_hand(lot.id) == 0 and services.ledger_mismatches() == []
     assert offline.count_open_discrepancies() == 0
     sold = db.session.scalar(select(func.sum(Sale.total)))
@@ -206,7 +239,12 @@ def test_open_discrepancies_are_listed_on_the_dashboard_and_resolved_by_pengurus
     login_as("pengurus")
     assert "discrepancies-notice" in client.get("/dasbor").get_data(as_text=True)
     found = offline.open_discrepancies()[0]
-    response = client.post(f"/gerai/selisih/{found.id}", data={"note": "satu bungkus di gudang", "once": "k" * 20})
+    page = client.get("/gerai/selisih").get_data(as_text=True)
+    assert 'name="counted"' in page and 'name="expected" value="-1"' in page  # the ledger expects -1: count it
+    response = client.post(f"/gerai/selisih/{found.id}", data={"note": "rak kosong", "counted": "", "once": "j" * 20})
+    assert response.status_code == 422 and services.on_hand(lot.id) == -1  # no count, no correction
+    response = client.post(f"/gerai/selisih/{found.id}",
+                           data={"note": "rak kosong", "counted": "0", "expected": "-1", "once": "k" * 20})
     assert response.status_code == 302
     assert services.on_hand(lot.id) == 0 and offline.count_open_discrepancies() == 0
     assert "discrepancies-notice" not in client.get("/dasbor").get_data(as_text=True)
@@ -269,5 +307,118 @@ def test_voiding_an_oversold_offline_sale_closes_its_discrepancy_without_a_corre
     assert not found.is_open and found.resolution_movement_id is None
     assert offline.count_open_discrepancies() == 0
     with pytest.raises(DomainError):
-        offline.resolve_discrepancy(pengurus, found.id, "count again")
+        offline.resolve_discrepancy(pengurus, found.id, "count again", counted=0)
     assert services.on_hand(lot.id) == 0 and services.ledger_mismatches() == []
+
+
+def _movement_total(lot_id: int, kind: str) -> int:
+    from consignment.models import StockMovement
+
+    return int(db.session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                 .where(StockMovement.lot_id == lot_id, StockMovement.kind == kind)))
+
+
+def test_a_discrepancy_resolved_while_an_order_holds_the_unit_leaves_no_phantom_unit_when_it_is_cancelled(
+        app, make_user, make_lot):
+    """The online order held the only unit, the offline sale sold it, pengurus counts an empty shelf: the
+    ledger already expects nothing in the gerai, so no correction; cancelling the order then gives back
+    a unit the ledger had lent it, and the lot ends at 0 — as on the shelf."""
+    from orders import services as orders
+
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=1)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "gerai")
+    _sync(kasir, lot, 1)  # the phone sold the held unit offline: the ledger goes to -1
+    found = db.session.scalar(select(StockDiscrepancy))
+    shelf = offline.shelf_expectations([lot.id])[lot.id]
+    assert (shelf.balance, shelf.held, shelf.awaiting, shelf.expected) == (-1, 1, 0, 0)
+    offline.resolve_discrepancy(pengurus, found.id, "the shelf is empty", counted=0, expected=0)
+    assert services.on_hand(lot.id) == -1 and _movement_total(lot.id, "adjustment") == 0
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}  # its goods are not all there
+    orders.cancel_order(pengurus, order.id, "the goods were sold at the counter")
+    assert services.on_hand(lot.id) == 0 and services.ledger_mismatches() == []
+    assert db.session.scalar(select(func.sum(Sale.total))) == lot.unit_price  # the one unit sold is paid for
+
+
+def test_a_discrepancy_resolved_after_the_other_sale_of_the_unit_was_voided_adds_nothing(app, make_user, make_lot):
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=1)
+    counter = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
+    _sync(kasir, lot, 1)  # the same unit sold offline too: -1
+    services.void_sale(pengurus, counter.id, "recorded twice by mistake")
+    assert services.on_hand(lot.id) == 0
+    found = db.session.scalar(select(StockDiscrepancy))
+    assert found.is_open  # the other sale was voided, not the offline one
+    offline.resolve_discrepancy(pengurus, found.id, "the shelf is empty", counted=0)
+    assert services.on_hand(lot.id) == 0 and _movement_total(lot.id, "adjustment") == 0
+    assert offline.count_open_discrepancies() == 0 and services.ledger_mismatches() == []
+
+
+def test_a_count_corrects_the_lot_to_what_is_there_and_settles_all_its_discrepancies(app, make_user, make_lot):
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=2)
+    services.record_counter_sale(kasir, [services.LineRequest(lot.id, 2)], "cash")
+    _sync(kasir, lot, 1)
+    _sync(kasir, lot, 2)  # two offline sales beyond the ledger: -3, two discrepancies
+    first = offline.open_discrepancies()[0]
+    offline.resolve_discrepancy(pengurus, first.id, "one pack behind the others", counted=1)
+    assert services.on_hand(lot.id) == 1  # -3 + 4: the one pack found can be sold again, no more
+    assert _movement_total(lot.id, "adjustment") == 4 and offline.count_open_discrepancies() == 0
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "stock.discrepancy_resolve")).one()
+    assert "1" in describe(event) and "+4" in describe(event) and lot.code in describe(event)
+
+
+def test_a_count_made_before_the_lot_moved_is_refused(app, make_user, make_lot):
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=1)
+    services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
+    _sync(kasir, lot, 1)
+    found = db.session.scalar(select(StockDiscrepancy))
+    shown = offline.shelf_expectations([lot.id])[lot.id].expected
+    # meanwhile another pengurus finds three packs in the store room
+    services.adjust_stock(pengurus, lot.id, 3, "count_correction", "three found in the store room")
+    with pytest.raises(DomainError):
+        offline.resolve_discrepancy(pengurus, found.id, "counted the shelf", counted=0, expected=shown)
+    assert services.on_hand(lot.id) == 2 and found.is_open
+
+
+def test_units_paid_online_and_waiting_to_be_handed_over_count_as_in_the_gerai(app, make_user, make_lot,
+                                                                             midtrans_stub):
+    from orders import services as orders
+
+    kasir, pengurus = make_user("kasir"), make_user("pengurus")
+    lot = make_lot(quantity=2)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "midtrans")
+    orders.apply_gateway_status(order.id, {"order_id": order.number, "transaction_id": "t-1",
+                                           "transaction_status": "settlement", "gross_amount": str(order.total)})
+    _sync(kasir, lot, 2)  # offline: both packs sold, one of them set aside for the paid order: -1
+    shelf = offline.shelf_expectations([lot.id])[lot.id]
+    assert (shelf.balance, shelf.held, shelf.awaiting) == (-1, 0, 1)
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+    offline.resolve_discrepancy(pengurus, offline.open_discrepancies()[0].id, "nothing left", counted=0)
+    assert services.on_hand(lot.id) == -1  # short by the paid order's unit, which it cannot be handed
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+
+
+@pytest.mark.parametrize("paid", [False, True], ids=["pending", "paid"])
+def test_a_midtrans_order_hit_by_an_offline_sale_is_flagged_on_the_pos_its_page_and_the_discrepancies(
+        client, login_as, make_user, make_lot, midtrans_stub, paid):
+    from orders import services as orders
+
+    lot = make_lot(quantity=2)
+    order = orders.place_order({lot.product_id: 1}, orders.Customer(name="Ani", phone="081234567890"), "midtrans")
+    if paid:
+        orders.apply_gateway_status(order.id, {"order_id": order.number, "transaction_id": "t-1",
+                                               "transaction_status": "settlement", "gross_amount": str(order.total)})
+    _sync(make_user("kasir"), lot, 2)  # the phone sold both packs offline, one of them the order's
+    assert offline.orders_hit_by_discrepancies([order.id]) == {order.id}
+    login_as("pengurus")
+    pos = client.get("/gerai/kasir").get_data(as_text=True)
+    assert 'id="orders-to-check"' in pos and order.number in pos
+    assert 'id="check-shelf"' in client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)
+    assert order.number in client.get("/gerai/selisih").get_data(as_text=True)
+    if paid:
+        orders.mark_delivered(make_user("kasir"), order.id)  # handed over: nothing left to check for it
+        assert offline.orders_hit_by_discrepancies([order.id]) == set()
+        assert order.number not in client.get("/gerai/kasir").get_data(as_text=True)
+        assert 'id="check-shelf"' not in client.get(f"/gerai/pesanan/{order.id}").get_data(as_text=True)

@@ -18,6 +18,7 @@ from marketplace.timeutil import utcnow
 from orders.midtrans import GatewayError
 from qris import services as qris
 from qris.models import CounterPayment
+from tests.conftest import qris_string
 
 
 @pytest.fixture
@@ -29,6 +30,20 @@ def counter(make_user, make_product, make_lot):
     gerai.add_to_cart(kasir, lot_a, 2)
     gerai.add_to_cart(kasir, lot_b, 1)
     return kasir, lot_a, lot_b
+
+
+def emv_crc16(text: str) -> str:
+    """CRC-16/CCITT-FALSE as EMVCo QR payloads (QRIS) carry it in tag 63, written independently of the stub's."""
+    crc = 0xFFFF
+    for byte in text.encode("ascii"):
+        crc ^= byte << 8
+        for _bit in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return f"{crc:04X}"
+
+
+def test_the_crc_check_used_below_is_the_emv_one():
+    assert emv_crc16("123456789") == "29B1"  # the CRC-16/CCITT-FALSE check value
 
 
 def sales() -> list[Sale]:
@@ -50,7 +65,11 @@ def test_choosing_qris_charges_the_exact_cart_total_through_the_core_api_and_hol
     assert charge["transaction_details"] == {"order_id": payment.number, "gross_amount": 37000}
     assert sum(item["price"] * item["quantity"] for item in charge["item_details"]) == 37000
     assert payment.number.startswith("QR") and payment.status == "pending" and payment.total == 37000
-    assert payment.qr_string.startswith("000201") and payment.qr_string.endswith(payment.qr_string[-4:])
+    # The QR shows exactly what Midtrans answered: an EMVCo payload for this amount whose last four characters
+    # are the CRC-16/CCITT (poly 0x1021, start 0xFFFF) of everything before them, "6304" included.
+    assert payment.qr_string == qris_string(payment.number, 37000)
+    assert payment.qr_string.startswith("000201") and "540537000" in payment.qr_string
+    assert payment.qr_string[-8:-4] == "6304" and payment.qr_string[-4:] == emv_crc16(payment.qr_string[:-4])
     assert payment.transaction_id == midtrans_stub.statuses[payment.number]["transaction_id"]
     assert payment.qr_url.endswith("/qr-code")
     assert [(line.lot_id, line.quantity, line.unit_price) for line in payment.lines] == [
