@@ -63,7 +63,19 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 # the escaped variables), without its per-call `Context.call` and alias indirection.
 @pass_eval_context
 def _template_gettext(eval_ctx, string: str, **variables):
-    text = current_translations().ugettext(string)
+    translations = current_translations()
+    if not variables and eval_ctx.autoescape:
+        # A fixed text (a heading, every table cell's data-label) is the same escaped Markup every time: kept
+        # with the catalogue it came from (one per language per process), so a row of cells costs lookups.
+        kept = translations.__dict__.get("_escaped")
+        if kept is None:
+            kept = translations._escaped = {}
+        text = kept.get(string)
+        if text is None:
+            text = Markup(translations.ugettext(string))
+            text = kept[string] = text % {} if "%" in text else text
+        return text
+    text = translations.ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables if variables or "%" in text else text
