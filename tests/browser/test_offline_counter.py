@@ -39,25 +39,41 @@ def _offline_again(context) -> None:
     context.set_offline(True)
 
 
+def _phone(browser, init_script: str | None = None):
+    """A 360×740 phone whose pages may be controlled by the counter's service worker: (context, page, CSP
+    violations seen)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page, watch_csp(page)
+
+
+def _sign_in(page, live_server, user) -> None:
+    page.goto(f"{live_server}/masuk")
+    page.get_by_label("Email atau nomor HP").fill(user.email)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+
+
+def _open_counter(page, live_server) -> None:
+    """Open the online counter, then again under its service worker (which keeps the offline shell)."""
+    page.goto(f"{live_server}/gerai/kasir")
+    page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+    page.reload()
+    page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+
+
 def test_offline_sales_queue_on_the_phone_and_sync_exactly_once(browser, live_server, make_user, make_lot,
                                                                   make_product):
     kasir = make_user("kasir")
     lots = [make_lot(product=make_product(name=name, price=price), quantity=qty, kasir=kasir)
             for name, price, qty in (("Keripik Pisang", 15000, 5), ("Amplang Ikan", 20000, 5), ("Sambal Acan", 12000, 1))]
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
-    context.add_init_script(PERSIST_PROBE)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = watch_csp(page)
+    context, page, violations = _phone(browser, PERSIST_PROBE)
     try:
-        page.goto(f"{live_server}/masuk")
-        page.get_by_label("Email atau nomor HP").fill(kasir.email)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.goto(f"{live_server}/gerai/kasir")
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
-        page.reload()  # now controlled by the service worker
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        _sign_in(page, live_server, kasir)
+        _open_counter(page, live_server)
         assert page.evaluate("() => !!navigator.serviceWorker.controller")
 
         page.get_by_role("button", name="Kamera").click()  # no BarcodeDetector in desktop chromium: it says so
@@ -129,19 +145,10 @@ def test_the_online_pos_moves_to_the_offline_counter_with_its_cart_when_the_conn
     kasir = make_user("kasir")
     lots = [make_lot(product=make_product(name=name, price=price), quantity=5, kasir=kasir)
             for name, price in (("Keripik Pisang", 15000), ("Amplang Ikan", 20000))]
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = watch_csp(page)
+    context, page, violations = _phone(browser)
     try:
-        page.goto(f"{live_server}/masuk")
-        page.get_by_label("Email atau nomor HP").fill(kasir.email)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.goto(f"{live_server}/gerai/kasir")
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
-        page.reload()  # now controlled by the service worker, which keeps the offline shell
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        _sign_in(page, live_server, kasir)
+        _open_counter(page, live_server)
         for count, lot in enumerate(lots, start=1):  # online: each scan posts and the page comes back
             page.locator("#kode").fill(lot.code)
             page.locator("#kode").press("Enter")
@@ -191,19 +198,10 @@ def test_a_refused_offline_sale_can_be_sent_again_or_discarded_on_the_phone(brow
     kasir, rina = make_user("kasir"), make_user("kasir", name="Rina")
     lot = make_lot(product=make_product(name="Keripik Pisang", price=15000), quantity=5, kasir=kasir)
     rina_token = offline.kasir_token(rina)
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = watch_csp(page)
+    context, page, violations = _phone(browser)
     try:
-        page.goto(f"{live_server}/masuk")
-        page.get_by_label("Email atau nomor HP").fill(kasir.email)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.goto(f"{live_server}/gerai/kasir")
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
-        page.reload()
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        _sign_in(page, live_server, kasir)
+        _open_counter(page, live_server)
         context.set_offline(True)
         page.reload()
         _offline_again(context)
@@ -264,16 +262,10 @@ def test_signing_out_from_any_page_forgets_the_kasir_on_the_phone(browser, live_
     """The kasir opened the counter (the phone may sell offline as her), then signs out from the dashboard,
     not the counter: the phone forgets her. A browser that never opened the counter gets no database."""
     kasir = make_user("kasir", name="Sari")
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = watch_csp(page)
+    context, page, violations = _phone(browser)
     try:
         for opens_the_counter in (False, True):
-            page.goto(f"{live_server}/masuk")
-            page.get_by_label("Email atau nomor HP").fill(kasir.email)
-            page.get_by_label("Kata sandi").fill(PASSWORD)
-            page.get_by_role("button", name="Masuk").click()
+            _sign_in(page, live_server, kasir)
             if opens_the_counter:
                 page.goto(f"{live_server}/gerai/kasir")
                 page.locator("html[data-pos-ready='1']").wait_for(state="attached")
@@ -301,23 +293,14 @@ def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_p
     kasir = make_user("kasir")
     lot = make_lot(product=make_product(name="Keripik Pisang", price=15000), quantity=5, kasir=kasir)
     online = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = watch_csp(page)
+    context, page, violations = _phone(browser)
     try:
-        page.goto(f"{live_server}/masuk")
-        page.get_by_label("Email atau nomor HP").fill(kasir.email)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
+        _sign_in(page, live_server, kasir)
         page.goto(f"{live_server}/gerai/penjualan/{online.id}/struk")  # the online receipt: 58 mm too
         width, length = _paper_mm(page.pdf(prefer_css_page_size=True))
         assert width == 58 and 60 < length < 200, (width, length)
 
-        page.goto(f"{live_server}/gerai/kasir")
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
-        page.reload()
-        page.locator("html[data-pos-ready='1']").wait_for(state="attached")
+        _open_counter(page, live_server)
         context.set_offline(True)
         page.reload()
         _offline_again(context)

@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_home_and_product_list_show_published_products(client, make_product):
     make_product(name="Bingka Kentang", price=45000)
     for url in ("/", "/produk"):
@@ -147,18 +150,24 @@ def test_browsing_counts_products_only_up_to_a_cap_and_still_pages_through_all(c
     assert "10 produk" in page and "Halaman 1 dari 3" in page
 
 
-def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, monkeypatch, make_product):
-    """url_for was the most expensive call of the storefront (four per tile); the URLs stay the same."""
+@pytest.fixture
+def built(monkeypatch):
+    """The endpoints url_for builds URLs for, in order."""
     from werkzeug.routing import MapAdapter
 
-    products = [make_product(name=f"Produk Foto {i}", photos=1) for i in range(3)]
-    built, build = [], MapAdapter.build
+    endpoints, build = [], MapAdapter.build
 
     def counting_build(self, endpoint, *args, **kwargs):
-        built.append(endpoint)
+        endpoints.append(endpoint)
         return build(self, endpoint, *args, **kwargs)
 
     monkeypatch.setattr(MapAdapter, "build", counting_build)
+    return endpoints
+
+
+def test_a_page_of_tiles_builds_the_photo_url_prefix_once(app, client, built, make_product):
+    """url_for was the most expensive call of the storefront (four per tile); the URLs stay the same."""
+    products = [make_product(name=f"Produk Foto {i}", photos=1) for i in range(3)]
     page = client.get("/produk").get_data(as_text=True)
     assert built.count("core.photo_file") == 1
     for product in products:
@@ -190,20 +199,12 @@ def test_the_home_page_loads_only_the_products_it_shows(app, client, make_produc
     assert page.index("Produk Baru 0<") < page.index("Produk Baru 11<")
 
 
-def test_tile_links_are_the_product_urls_and_url_for_runs_once_per_page(app, client, monkeypatch, make_product):
+def test_tile_links_are_the_product_urls_and_url_for_runs_once_per_page(app, client, built, make_product):
     from flask import url_for
-    from werkzeug.routing import MapAdapter
 
     from marketplace.templating import product_href
 
     products = [make_product(name=f"Kue Lapis {i}") for i in range(3)]
-    built, build = [], MapAdapter.build
-
-    def counting_build(self, endpoint, *args, **kwargs):
-        built.append(endpoint)
-        return build(self, endpoint, *args, **kwargs)
-
-    monkeypatch.setattr(MapAdapter, "build", counting_build)
     page = client.get("/produk").get_data(as_text=True)
     assert built.count("storefront.product_detail") == 1
     with app.test_request_context("/"):
