@@ -15,7 +15,7 @@ from typing import Optional
 
 from marketplace.i18n import gettext as _
 from marketplace.i18n import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Category, Product
@@ -80,7 +80,11 @@ class ConsignmentLot(db.Model):
         CheckConstraint("commission_bp >= 0 AND commission_bp <= 10000", name="commission_range"),
         Index("ix_consignment_lots_member_received", "member_id", "received_at"),
         Index("ix_consignment_lots_received", "received_at", "id"),
-        Index("ix_consignment_lots_member_on_hand", "member_id", "on_hand"),
+        # Covering for the stock report (a page of members' lots with stock, summed by product and price).
+        Index("ix_consignment_lots_member_on_hand", "member_id", "on_hand", "product_id", "unit_price"),
+        # The few lots below zero (an offline sale sold more than the ledger had): orders to check at the counter.
+        Index("ix_consignment_lots_below_zero", "on_hand", sqlite_where=text("on_hand < 0"),
+              postgresql_where=text("on_hand < 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

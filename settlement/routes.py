@@ -27,7 +27,7 @@ from .pdf import statement_pdf
 
 bp = Blueprint("settlement", __name__, template_folder="templates")
 BOARD = (ROLE_PENGURUS, ROLE_PENGAWAS)
-MEMBERS_PER_PAGE = 50
+MEMBERS_PER_PAGE = 25  # like the stock report: a page a phone scrolls through
 
 
 @bp.app_context_processor

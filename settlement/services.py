@@ -415,7 +415,7 @@ class Transparency:
 
 def transparency(year: int | None = None) -> Transparency:
     """Totals for the public page: counts and sums only, never anything about one member."""
-    from catalog.models import STATUS_PUBLISHED, Product
+    from catalog.search import published_count
 
     year = year or local_today().year
     start, end = local_midnight_utc(date(year, 1, 1)), local_midnight_utc(date(year + 1, 1, 1))
@@ -432,7 +432,7 @@ def transparency(year: int | None = None) -> Transparency:
     return Transparency(
         year=year,
         active_members=db.session.scalar(select(func.count(Member.id)).where(Member.active.is_(True))),
-        published_products=db.session.scalar(select(func.count(Product.id)).where(Product.status == STATUS_PUBLISHED)),
+        published_products=published_count(),
         units_sold=int(units or 0), paid_out=sum(by_month), paid_out_by_month=by_month,
         last_settlement=db.session.scalar(select(func.max(SettlementPeriod.cutoff_date))
                                           .where(SettlementPeriod.status == STATUS_CLOSED)),

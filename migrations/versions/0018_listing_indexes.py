@@ -6,9 +6,13 @@ Create Date: 2026-12-07 01:40:00
 
 - orders (payment_method, status, id): the POS lists the open pay-at-gerai orders; without it every
   order ever placed was scanned (4 ms at 40,000 orders, on every POS page).
-- consignment_lots (member_id, on_hand): the stock report pages through members with stock (an EXISTS
-  per member) and sums their lots with stock.
+- consignment_lots (member_id, on_hand, product_id, unit_price): the stock report pages through members
+  with stock (an EXISTS per member) and sums their lots with stock from the index alone (11 → 4 ms at
+  1,250 members).
+- consignment_lots (on_hand) WHERE on_hand < 0: the few lots an offline sale took below zero, which the
+  counter checks open orders against on every POS page (a scan of every lot: 9 ms at 250,000 lots).
 """
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -20,9 +24,13 @@ depends_on = None
 
 def upgrade():
     op.create_index('ix_orders_method_status', 'orders', ['payment_method', 'status', 'id'])
-    op.create_index('ix_consignment_lots_member_on_hand', 'consignment_lots', ['member_id', 'on_hand'])
+    op.create_index('ix_consignment_lots_member_on_hand', 'consignment_lots',
+                    ['member_id', 'on_hand', 'product_id', 'unit_price'])
+    op.create_index('ix_consignment_lots_below_zero', 'consignment_lots', ['on_hand'],
+                    sqlite_where=sa.text('on_hand < 0'), postgresql_where=sa.text('on_hand < 0'))
 
 
 def downgrade():
+    op.drop_index('ix_consignment_lots_below_zero', table_name='consignment_lots')
     op.drop_index('ix_consignment_lots_member_on_hand', table_name='consignment_lots')
     op.drop_index('ix_orders_method_status', table_name='orders')

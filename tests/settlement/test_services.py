@@ -271,3 +271,16 @@ def test_a_statement_above_two_billion_rupiah_closes_and_adds_up(make_user, make
     payout = period.payouts[0]
     assert payout.gross == 2_999_999_997
     assert payout.payable == payout.gross - payout.commission > 2**31
+
+
+def test_transparency_counts_published_products_without_counting_the_catalogue(people, make_product, count_queries):
+    """The number of products in the shop follows publishing and archiving, read from the public index."""
+    from catalog.services import change_status
+
+    products = [make_product(name=f"Produk Toko {i}") for i in range(3)]
+    make_product(name="Masih draf", status="draft")
+    with count_queries() as n:
+        assert services.transparency().published_products == 3
+    assert not any("FROM products" in sql for sql in n.statements)
+    change_status(products[0].member.user, products[0], "archived")
+    assert services.transparency().published_products == 2
