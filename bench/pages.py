@@ -6,7 +6,7 @@ several data sizes side by side, on SQLite (`make bench`) or PostgreSQL (`make b
     python -m bench.pages --only saya,kasir            # some pages only (keys: see PAGES)
     python -m bench.pages --pg                         # the same data generated into PostgreSQL
 
-Each page is requested once to warm up, then repeatedly (at least 3 and at most 30 times, about 4 s
+Each page is requested once to warm up, then repeatedly (at least 3 and at most 100 times, about 4 s
 per page and size; a page whose warm-up took over 3 s is timed once more, shown as n=1); p50/p95 are
 of those single requests. SQL statements and SQL time are counted
 with SQLAlchemy cursor events around each request. Targets are issue 10's.
@@ -127,7 +127,7 @@ def _client(app, who: str):
     return client
 
 
-def measure_size(directory: Path, pages: list[Page], budget: float = 4.0, max_n: int = 30) -> dict[str, Measure]:
+def measure_size(directory: Path, pages: list[Page], budget: float = 4.0, max_n: int = 100) -> dict[str, Measure]:
     from marketplace.extensions import db
 
     app = generate.app_for(directory)
@@ -223,7 +223,7 @@ def render(pages: list[Page], sizes: list[str], results: dict, generation: dict,
                            f"{generate.SIZES[s].lots:,} lots, {generate.SIZES[s].lines:,} sale lines" for s in sizes)
     gen = "; ".join(f"{s} {('generated in %.0f s' % g[1]) if g[1] is not None else 'cached'}" for s, g in generation.items())
     lines = [f"Signed-in and uncached pages on {engine} — {datetime.now():%Y-%m-%d %H:%M}. Single requests through the "
-             f"app's test client (page cache off), p50 / p95 of 3 to 30 requests after one warm-up (n=1: a page slower than "
+             f"app's test client (page cache off), p50 / p95 of 3 to 100 requests after one warm-up (n=1: a page slower than "
              f"{SLOW_SECONDS:.0f} s, timed once); SQL statements and "
              f"SQL time are medians per request; CPU is this process's CPU time per request (median; SQLite runs "
              f"in-process, PostgreSQL does not), which shows the work when the machine is shared. {sizes_text}. "

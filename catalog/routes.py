@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from marketplace.i18n import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace import pending_photos
@@ -69,18 +69,17 @@ def product_list():
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = select(Product).options(selectinload(Product.photos), selectinload(Product.member),
                                    selectinload(Product.category))
-    count = select(func.count(Product.id))
     # A member sees their own products; pengurus and pengawas see all, or their own business's with ?saya=1.
     own_only = not current_user.has_role(ROLE_PENGURUS, ROLE_PENGAWAS) or (
         request.args.get("saya") == "1" and current_user.member is not None)
     if own_only:
         member_id = current_user.member.id if current_user.member else -1
-        stmt, count = stmt.where(Product.member_id == member_id), count.where(Product.member_id == member_id)
-    total = db.session.scalar(count)
+        stmt = stmt.where(Product.member_id == member_id)
+    # One more than the page says whether there is a next page, without counting the whole catalogue.
     products = db.session.scalars(stmt.order_by(Product.updated_at.desc(), Product.id.desc())
-                                  .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("catalog/product_list.html", products=products, page=page,
-                           has_next=page * PAGE_SIZE < total, total=total, own_only=own_only)
+                                  .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("catalog/product_list.html", products=products[:PAGE_SIZE], page=page,
+                           has_next=len(products) > PAGE_SIZE, own_only=own_only)
 
 
 @bp.route("/produk/baru", methods=["GET", "POST"])

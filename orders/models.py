@@ -32,6 +32,7 @@ class Order(db.Model):
         Index("ix_orders_status_expires", "status", "expires_at"),
         Index("ix_orders_phone_status", "customer_phone", "status"),
         Index("ix_orders_method_status", "payment_method", "status", "id"),
+        Index("ix_orders_status_id", "status", "id"),
         Index("ix_orders_client_ip_created", "client_ip", "created_at"),
     )
 
