@@ -27,9 +27,11 @@ class StockRow:
     value: int  # at consignment prices, integer Rupiah
 
 
-def members_named(text: str, limit: int) -> list:
-    """Members whose business name contains `text` (any case), by name: (id, business_name) rows."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def members_named(text: str, limit: int, exact: bool = False) -> list:
+    """Members whose business name contains `text` — or, `exact`, is `text` — in any case, by name:
+    (id, business_name) rows."""
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = pattern if exact else f"%{pattern}%"
     return db.session.execute(select(Member.id, Member.business_name)
                               .where(Member.business_name.ilike(pattern, escape="\\"))
                               .order_by(Member.business_name, Member.id).limit(limit)).all()

@@ -418,10 +418,10 @@ def _report_filters():
     member_id, typed = _filter_arg("anggota"), request.args.get("cari_anggota", "").strip()[:100]
     matches: list = []
     if typed and not member_id:
-        matches = reports.members_named(typed, MEMBER_MATCHES + 1)
-        exact = [m for m in matches if m.business_name.casefold() == typed.casefold()]
-        if len(exact) == 1 or len(matches) == 1:
-            member_id, matches = (exact or matches)[0].id, []
+        exact = reports.members_named(typed, 2, exact=True)
+        matches = exact if len(exact) == 1 else reports.members_named(typed, MEMBER_MATCHES + 1)
+        if len(matches) == 1:
+            member_id, matches = matches[0].id, []
     chosen = db.session.get(Member, member_id) if member_id else None
     return {"member_id": member_id, "member_name": chosen.business_name if chosen else typed,
             "member_matches": matches[:MEMBER_MATCHES], "more_member_matches": len(matches) > MEMBER_MATCHES,
@@ -433,14 +433,15 @@ def _report_filters():
 @roles_required(*READERS)
 def aging():
     days = min(max(request.args.get("hari", 30, type=int) or 30, 0), 3650)
-    member_id = _filter_arg("anggota")
+    filters = _report_filters()
+    member_id = filters["member_id"]
     if request.args.get("format") == "csv":
         return csv_download(f"umur-{days}.csv", ["member", "lot", "product", "received_at", "best_before",
                                                  "on_hand", "unit_price_idr"], services.aging_export(days, member_id))
     page = Page.of(lambda limit, offset: services.aging_lots(days, member_id=member_id, limit=limit, offset=offset),
                    page_arg(), LOTS_PER_PAGE)
     return render_template("consignment/aging.html", report=services.by_member(page.items), days=days, page=page,
-                           **_report_filters())
+                           **filters)
 
 
 @bp.get("/laporan/stok")

@@ -7,7 +7,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from babel import Locale, dates
-from flask import Flask, g, render_template, url_for
+from flask import Flask, g, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 
 from .money import format_rupiah
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["photo_sources"] = photo_sources
     app.jinja_env.globals["product_href"] = product_href
+    app.jinja_env.globals["query_args"] = query_args
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
@@ -61,7 +62,7 @@ def format_date(value: date | datetime | None, format: str = "medium") -> str:
     if not value:
         return ""
     if isinstance(value, datetime):
-        value = value.replace(tzinfo=UTC).astimezone(get_timezone()) if value.tzinfo is None else value
+        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(get_timezone())
     locale = get_locale()
     return _patterns(locale, format)[1].apply(value, locale)
 
@@ -94,6 +95,15 @@ def _photo_url_prefix() -> str:
     if prefix is None:
         prefix = g.photo_url_prefix = url_for("core.photo_file", name="x")[:-1]
     return prefix
+
+
+def query_args(**overrides) -> dict:
+    """This request's query arguments for a link to another page of the same list (pager, filters): without
+    the names url_for reserves (`_external`, `_scheme`, `_anchor`…, which a crafted query string could
+    otherwise turn into a broken or foreign link), with `overrides` (None drops an argument)."""
+    args = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    args.update(overrides)
+    return {k: v for k, v in args.items() if v is not None}
 
 
 def product_href(slug: str) -> str:

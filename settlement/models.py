@@ -109,7 +109,8 @@ class PayoutAdjustment(db.Model):
 
 class PayoutPayment(db.Model):
     __tablename__ = "payout_payments"
-    __table_args__ = (CheckConstraint("method IN ('cash','bank_transfer','ewallet')", name="method_known"),)
+    __table_args__ = (CheckConstraint("method IN ('cash','bank_transfer','ewallet')", name="method_known"),
+                      Index("ix_payout_payments_paid_at", "paid_at"))  # /transparansi: the year's payments
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), unique=True)

@@ -149,12 +149,13 @@
     if (yes && !was) sync();  // the connection is back: send what waits
     if (!yes) goOffline();  // on the online POS: carry the cart to the offline counter
   }
-  // Any answer from the server (even a sign-in page) means it is reachable; a network error means it is not.
+  // Any answer from the app (even a sign-in page) means it is reachable; a network error or a proxy's 5xx
+  // means it is not.
   function probe() {
     return fetch(D.snapshot + "?hanya=token", {credentials: "same-origin", cache: "no-store",
                                                headers: {Accept: "application/json"}})
       .then(function (r) {
-        setReachable(true);
+        setReachable(r.status < 500);  // a proxy's 502 or 504 means the app does not answer
         if (r.ok && (r.headers.get("Content-Type") || "").indexOf("json") >= 0) {
           return r.json().then(function (answer) { csrf = answer.csrf; });
         }
@@ -182,7 +183,7 @@
     })});
     return fetch(D.sync, {method: "POST", credentials: "same-origin", body: body,
                           headers: {"Content-Type": "application/json", "X-CSRFToken": csrf}})
-      .catch(function (error) { setReachable(false); throw error; })
+      .catch(function (error) { probe(); throw error; })  // one lost request is not yet "offline": ask again
       .then(function (r) { if (!r.ok) throw new Error("sync " + r.status); return r.json(); })
       .then(function (answer) {
         var done = answer.results.map(function (res) {
@@ -229,19 +230,21 @@
     $("pos-offline-note").hidden = false;
     var go = $("pos-go-offline");
     if (go) go.hidden = false;
-    var lines = serverCart(), local = localCart();
-    lines.forEach(function (l) {
-      var same = local.filter(function (x) { return x.code === l.code; })[0];
-      if (same) same.quantity = Math.max(same.quantity, l.quantity); else local.push(l);
-    });
-    try {
-      localStorage.setItem(CART, JSON.stringify(local));
-      localStorage.setItem(CARRIED, signature(lines));
-    } catch (e) { /* storage full or blocked: the kasir scans again offline */ }
     leaving = true;
     var kept = window.caches ? caches.match(D.shellUrl).catch(function () { return null; }) : Promise.resolve(null);
     kept.then(function (response) {
       if (response && navigator.serviceWorker && navigator.serviceWorker.controller) {
+        // Only a cart that really goes to the offline counter is carried (and cleared on the server later):
+        // one copied while staying here would come back on top of the next scans.
+        var lines = serverCart(), local = localCart();
+        lines.forEach(function (l) {
+          var same = local.filter(function (x) { return x.code === l.code; })[0];
+          if (same) same.quantity = Math.max(same.quantity, l.quantity); else local.push(l);
+        });
+        try {
+          localStorage.setItem(CART, JSON.stringify(local));
+          localStorage.setItem(CARRIED, signature(lines));
+        } catch (e) { /* storage full or blocked: the kasir scans again offline */ }
         setTimeout(function () { location.assign(D.shellUrl); }, GO_OFFLINE_MS);  // the note is read first
       } else {  // this phone has no offline counter yet: say so instead of a browser error page
         leaving = false;

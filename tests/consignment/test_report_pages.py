@@ -86,6 +86,11 @@ def test_members_lots_page_shows_one_page_with_a_link_to_the_next(client, login_
     assert lots[0].code in client.get("/gerai/saya?page=2").get_data(as_text=True)  # the oldest comes last
 
 
+def _after_filters(html: str) -> str:
+    """The report itself: what follows the filter form."""
+    return html.split('class="filters', 1)[1].split("</form>", 1)[1]
+
+
 @pytest.mark.parametrize("report", ["/gerai/laporan/umur?hari=30", "/gerai/laporan/stok?page=1",
                                     "/gerai/laporan/penjualan?per=member"])
 def test_reports_find_a_member_by_a_typed_name_and_never_list_every_member(client, login_as, make_member,
@@ -102,16 +107,37 @@ def test_reports_find_a_member_by_a_typed_name_and_never_list_every_member(clien
     assert all(name in page for name in ("Kue Sari Rasa", "Dapur Rina"))  # the report itself shows them all
 
     one = client.get(report + "&cari_anggota=rina").get_data(as_text=True)  # one match: filtered by it
-    assert "Dapur Rina" in one and "Kue Sari" not in one.split("</form>")[1]
+    assert "Dapur Rina" in _after_filters(one) and "Kue Sari" not in _after_filters(one)
     assert 'value="Dapur Rina"' in one
 
     several = client.get(report + "&cari_anggota=sari").get_data(as_text=True)  # two match: choose
     assert "Beberapa anggota cocok" in several
     assert f"anggota={members['Kue Sari'].id}" in several and f"anggota={members['Kue Sari Rasa'].id}" in several
     exact = client.get(report + "&cari_anggota=kue+sari").get_data(as_text=True)  # one is exactly that name
-    assert "Beberapa anggota cocok" not in exact and "Kue Sari Rasa" not in exact.split("</form>")[1]
+    assert "Beberapa anggota cocok" not in exact and "Kue Sari" in _after_filters(exact)
+    assert "Kue Sari Rasa" not in _after_filters(exact)
 
     literal = client.get(report + "&cari_anggota=100%25").get_data(as_text=True)  # % is a character, not a wildcard
-    assert "Amplang 100%" in literal.split("</form>")[1] and "Dapur Rina" not in literal.split("</form>")[1]
+    assert "Amplang 100%" in _after_filters(literal) and "Dapur Rina" not in _after_filters(literal)
     none = client.get(report + "&cari_anggota=zzz").get_data(as_text=True)
     assert "Tidak ada nama usaha anggota" in none
+
+
+def test_a_members_exact_name_finds_her_among_many_that_contain_it_and_crafted_links_stay_on_the_site(
+        client, login_as, make_member, make_product, make_lot):
+    others = [make_member(business_name=f"{prefix} Sari") for prefix in
+              ["Aneka", "Bakso", "Cahaya", "Dapur", "Es", "Fajar", "Gula", "Harum", "Ikan", "Jamu", "Kopi", "Lapis",
+               "Madu", "Nasi", "Oleh", "Pisang", "Roti", "Sambal", "Tahu", "Ubi", "Wadai", "Yoga"]]
+    sari = make_member(business_name="Sari")
+    for member in others + [sari]:
+        make_lot(make_product(member), quantity=1)
+    login_as("pengurus")
+    page = client.get("/gerai/laporan/stok?cari_anggota=SARI").get_data(as_text=True)
+    assert "Beberapa anggota cocok" not in page and 'value="Sari"' in page
+    assert ">Sari<" in _after_filters(page) and "Aneka Sari" not in _after_filters(page)
+    many = client.get("/gerai/laporan/stok?cari_anggota=ari&_external=1&_scheme=javascript")
+    assert many.status_code == 200
+    html = many.get_data(as_text=True)
+    assert "Beberapa anggota cocok" in html
+    chips = html.split('class="chips"', 1)[1].split("</ul>", 1)[0]
+    assert chips.count('href="/gerai/laporan/stok?') == 20 and "javascript" not in chips and "_scheme" not in chips
