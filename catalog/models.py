@@ -42,6 +42,7 @@ class Product(db.Model):
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_published", "status", "published_at", "id"),
         Index("ix_products_updated", "updated_at", "id"),
+        Index("ix_products_status_name", "status", "name"),  # drafts found by name at the counter, in name order
         # A member's own product code (optional): a spreadsheet import matches rows on it.
         Index("uq_products_member_sku", "member_id", "sku", unique=True),
     )

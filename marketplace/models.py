@@ -126,6 +126,7 @@ class Member(db.Model):
     """An UMKM that consigns goods: the business, its owner and where payouts go."""
 
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_business_name", "business_name", "id"),)  # lists of members by name
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)

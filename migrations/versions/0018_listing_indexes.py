@@ -11,6 +11,10 @@ Create Date: 2026-12-07 01:40:00
 - consignment_lots (member_id, on_hand, product_id, unit_price): the stock report pages through members
   with stock (an EXISTS per member) and sums their lots with stock from the index alone (11 → 4 ms at
   1,250 members).
+- products (status, name): the counter and the intake find drafts by name, in name order, and stop after 20
+  (PostgreSQL: 5 → 1.5 ms at 2,500 drafts).
+- members (business_name, id): the stock report pages through members with stock in name order and stops
+  after the page (PostgreSQL checked every member: 7.8 → 0.3 ms at 1,250 members).
 - payout_payments (paid_at): /transparansi sums the year's payments to members (it read every payment).
 - consignment_lots (on_hand) WHERE on_hand < 0: the few lots an offline sale took below zero, which the
   counter checks open orders against on every POS page (a scan of every lot: 9 ms at 250,000 lots).
@@ -30,6 +34,8 @@ def upgrade():
     op.create_index('ix_orders_status_id', 'orders', ['status', 'id'])
     op.create_index('ix_products_updated', 'products', ['updated_at', 'id'])
     op.create_index('ix_payout_payments_paid_at', 'payout_payments', ['paid_at'])
+    op.create_index('ix_products_status_name', 'products', ['status', 'name'])
+    op.create_index('ix_members_business_name', 'members', ['business_name', 'id'])
     op.create_index('ix_consignment_lots_member_on_hand', 'consignment_lots',
                     ['member_id', 'on_hand', 'product_id', 'unit_price'])
     op.create_index('ix_consignment_lots_below_zero', 'consignment_lots', ['on_hand'],
@@ -39,6 +45,8 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_consignment_lots_below_zero', table_name='consignment_lots')
     op.drop_index('ix_consignment_lots_member_on_hand', table_name='consignment_lots')
+    op.drop_index('ix_members_business_name', table_name='members')
+    op.drop_index('ix_products_status_name', table_name='products')
     op.drop_index('ix_payout_payments_paid_at', table_name='payout_payments')
     op.drop_index('ix_products_updated', table_name='products')
     op.drop_index('ix_orders_status_id', table_name='orders')
