@@ -17,7 +17,7 @@ from consignment import services
 from consignment.models import Sale
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
-from tests.conftest import PASSWORD, watch_csp
+from tests.conftest import PASSWORD, launch_chromium, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,16 @@ PERSIST_PROBE = """if (navigator.storage) {
   navigator.storage.persisted = () => Promise.resolve(false);
   navigator.storage.persist = () => { localStorage.setItem('probe-persist', 'asked'); return Promise.resolve(true); };
 }"""
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """These walks run the counter's service worker: a Chromium of their own, closed after them. In the
+    session's shared browser, Chromium 150 could later stall for good closing another test's POS page (seen
+    in the phone-layout walk, run right after these)."""
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
 
 
 def _offline_again(context) -> None:
