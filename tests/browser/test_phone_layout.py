@@ -3,8 +3,8 @@
 with real ids from the demo cooperative."""
 import pytest
 
-from tests.browser.phone_pages import (OVERFLOW_JS, PHONE, ROLES, SMALL_TARGETS_JS, demo_values, fill_carts,
-                                      get_pages, seed_demo_cooperative, sign_in)
+from tests.browser.phone_pages import (OVERFLOW_JS, PHONE, ROLES, SMALL_TARGETS_JS, close_quietly, demo_values,
+                                      fill_carts, get_pages, seed_demo_cooperative, sign_in)
 from tests.conftest import watch_csp
 
 pytestmark = pytest.mark.browser
@@ -48,6 +48,7 @@ def test_every_page_fits_a_360_px_phone_for_every_role(browser, live_server, dem
             for found in page.evaluate(OVERFLOW_JS) + page.evaluate(SMALL_TARGETS_JS):
                 problems.append(f"{role} {item.url}: {found}")
         problems.extend(f"{role}: {v}" for v in violations)
+        close_quietly(page)
         context.close()
         assert seen, f"{role} saw no page at all"
     assert looked_at > 100
