@@ -85,12 +85,14 @@ class ConsignmentLot(db.Model):
         # The few lots below zero (an offline sale sold more than the ledger had): orders to check at the counter.
         Index("ix_consignment_lots_below_zero", "on_hand", sqlite_where=text("on_hand < 0"),
               postgresql_where=text("on_hand < 0")),
+        # A product's lots, and their stock summed from the index alone (every product tile shows it).
+        Index("ix_consignment_lots_product_on_hand", "product_id", "on_hand"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity_received: Mapped[int]
     unit_price: Mapped[int]  # integer Rupiah, the consignment selling price of this lot
     commission_bp: Mapped[int]  # snapshot of the agreement in force at intake

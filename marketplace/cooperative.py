@@ -8,7 +8,10 @@ from .extensions import db
 from .models import Cooperative
 
 
+_FIRST = select(Cooperative).order_by(Cooperative.id).limit(1)  # built once: every page asks
+
+
 def current_cooperative() -> Cooperative | None:
     if "cooperative" not in g:
-        g.cooperative = db.session.scalar(select(Cooperative).order_by(Cooperative.id).limit(1))
+        g.cooperative = db.session.scalar(_FIRST)
     return g.cooperative

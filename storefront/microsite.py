@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import markdown as markdown_lib
 import nh3
 from marketplace.i18n import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from marketplace import pending_photos
 from marketplace import photos as photo_store
@@ -166,9 +166,12 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPho
     return post
 
 
+_PUBLISHED_NEWS = (select(NewsPost).where(NewsPost.status == "published").order_by(NewsPost.published_at.desc())
+                   .limit(bindparam("limit")).offset(bindparam("offset")))  # built once: the home page shows it
+
+
 def published_news(limit: int = 20, offset: int = 0) -> list[NewsPost]:
-    return list(db.session.scalars(select(NewsPost).where(NewsPost.status == "published")
-                                   .order_by(NewsPost.published_at.desc()).limit(limit).offset(offset)))
+    return list(db.session.scalars(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
 
 
 def news_post(slug: str) -> NewsPost | None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from catalog.models import STATUS_PUBLISHED, Category, Product, ProductPhoto
@@ -39,20 +40,46 @@ _first_position = (select(func.min(ProductPhoto.position)).where(ProductPhoto.pr
                    .correlate(Product).scalar_subquery())
 _on_hand = (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0)).where(ConsignmentLot.product_id == Product.id)
             .correlate(Product).scalar_subquery())
+_newest = (Product.published_at.desc(), Product.id.desc())
+_buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
+
+# The storefront's statements are built once, with bound parameters for what varies: building a SELECT of
+# this size (and its cache key) cost more than running it from SQLAlchemy's compiled cache, four times a page.
+_TILES = (select(Product.id, Product.slug, Product.name, Product.price, Product.unit, Member.business_name,
+                 _cover.content_hash, _cover.width, _cover.height, _on_hand)
+          .join(Member, Member.id == Product.member_id)
+          .outerjoin(_cover, (_cover.product_id == Product.id) & (_cover.position == _first_position)))
+# The status is checked in Python, so the planner looks the ids up by key.
+_TILES_BY_IDS = _TILES.add_columns(Product.status).where(Product.id.in_(bindparam("ids", expanding=True)))
+# The home page: of the newest `look_back` published products, those with stock first, newest first within.
+# The choice is made on the products' stock alone; the tiles' other columns are read for the chosen only.
+_chosen = aliased(Product)
+_chosen_on_hand = (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
+                   .where(ConsignmentLot.product_id == _chosen.id).correlate(_chosen).scalar_subquery())
+_NEW_IN_THE_SHOP = (
+    _TILES.where(Product.id.in_(
+        select(_chosen.id)
+        .where(_chosen.id.in_(select(Product.id).where(Product.status == STATUS_PUBLISHED)
+                              .order_by(*_newest).limit(bindparam("look_back"))))
+        .order_by(_chosen_on_hand <= 0, _chosen.published_at.desc(), _chosen.id.desc())
+        .limit(bindparam("limit"))))
+    .order_by(_on_hand <= 0, *_newest))
+_CATEGORIES_IN_USE = (select(Category).where(exists().where(Product.category_id == Category.id,
+                                                            Product.status == STATUS_PUBLISHED))
+                      .order_by(Category.position))
+
+
+def _tile(row) -> Tile:
+    return Tile(row[0], row[1], row[2], row[3], row[4], row[5], PhotoRef(row[6], row[7], row[8]) if row[6] else None,
+                int(row[9]))
 
 
 def tiles_by_ids(ids: list[int]) -> list[Tile]:
     """The tiles of published products `ids`, in that order (one query: product, business, cover, stock)."""
     if not ids:
         return []
-    rows = db.session.execute(
-        select(Product.id, Product.slug, Product.name, Product.price, Product.unit, Member.business_name,
-               _cover.content_hash, _cover.width, _cover.height, _on_hand, Product.status)
-        .join(Member, Member.id == Product.member_id)
-        .outerjoin(_cover, (_cover.product_id == Product.id) & (_cover.position == _first_position))
-        .where(Product.id.in_(ids)))  # the status is checked here, so the planner looks the ids up by key
-    by_id = {r[0]: Tile(r[0], r[1], r[2], r[3], r[4], r[5], PhotoRef(r[6], r[7], r[8]) if r[6] else None, int(r[9]))
-             for r in rows if r[10] == STATUS_PUBLISHED}
+    by_id = {row[0]: _tile(row) for row in db.session.execute(_TILES_BY_IDS, {"ids": ids})
+             if row[10] == STATUS_PUBLISHED}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -71,25 +98,39 @@ class BrowseResult:
         return self.page < self.pages if self.pages is not None else len(self.products) == PAGE_SIZE
 
 
-def _with_relations(stmt, category: bool = False):
-    """Load what a product tile shows (photos, member); the product page also shows the category."""
-    stmt = stmt.options(selectinload(Product.photos), selectinload(Product.member))
-    return stmt.options(selectinload(Product.category)) if category else stmt
+@lru_cache(maxsize=64)
+def _browse_statements(category: bool, min_price: bool, max_price: bool, sort: str):
+    """Browsing's statements for one shape of filters (which are set, the order), values bound at execution:
+    the capped count, and one page of ids — newest first with those in stock first, or by price."""
+    stmt = select(Product.id).where(Product.status == STATUS_PUBLISHED)
+    if category:
+        stmt = stmt.where(Product.category_id == bindparam("category_id"))
+    if min_price:
+        stmt = stmt.where(Product.price >= bindparam("min_price"))
+    if max_price:
+        stmt = stmt.where(Product.price <= bindparam("max_price"))
+    count = select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+    page = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+    order = {"price_asc": (Product.price.asc(), Product.id.asc()),
+             "price_desc": (Product.price.desc(), Product.id.desc())}.get(sort)
+    if order is not None:
+        return count, page.order_by(*order), None, None
+    buyable_before = select(func.count()).select_from(stmt.where(_buyable).limit(bindparam("offset")).subquery())
+    return count, page.where(_buyable).order_by(*_newest), page.where(~_buyable).order_by(*_newest), buyable_before
 
 
-def _newest_buyable_first(stmt, offset: int) -> list[int]:
-    """One page of `stmt`'s product ids, newest first, those with stock on hand first. Two index-ordered scans
-    (with stock, then without) that stop after the page, instead of ordering every published product by a
-    computed stock figure: a page costs its offset, not the catalogue or the ledger."""
-    buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
-    newest = (Product.published_at.desc(), Product.id.desc())
-    ids = list(db.session.scalars(stmt.where(buyable).order_by(*newest).limit(PAGE_SIZE).offset(offset)))
+def _newest_buyable_first(statements, params: dict, offset: int) -> list[int]:
+    """One page of product ids, newest first, those with stock on hand first. Two index-ordered scans (with
+    stock, then without) that stop after the page, instead of ordering every published product by a computed
+    stock figure: a page costs its offset, not the catalogue or the ledger."""
+    _, buyable_page, other_page, buyable_before = statements
+    ids = list(db.session.scalars(buyable_page, {**params, "limit": PAGE_SIZE, "offset": offset}))
     if len(ids) < PAGE_SIZE:  # past the products with stock: continue with those without
         # How many products with stock came before: known from this page, else counted (at most `offset`).
         with_stock = offset + len(ids) if ids or not offset else db.session.scalar(
-            select(func.count()).select_from(stmt.where(buyable).limit(offset).subquery()))
-        ids += db.session.scalars(stmt.where(~buyable).order_by(*newest).limit(PAGE_SIZE - len(ids))
-                                  .offset(max(offset - with_stock, 0)))
+            buyable_before, {**params, "offset": offset})
+        ids += db.session.scalars(other_page, {**params, "limit": PAGE_SIZE - len(ids),
+                                               "offset": max(offset - with_stock, 0)})
     return ids
 
 
@@ -104,20 +145,17 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         if filters.sort == "relevance":  # best matches first, and within this page what can be bought now first
             products = sorted(products, key=lambda p: p.available <= 0)
     else:
-        stmt = select(Product.id).where(Product.status == STATUS_PUBLISHED)
-        if filters.category_id:
-            stmt = stmt.where(Product.category_id == filters.category_id)
-        if filters.min_price is not None:
-            stmt = stmt.where(Product.price >= filters.min_price)
-        if filters.max_price is not None:
-            stmt = stmt.where(Product.price <= filters.max_price)
-        total = db.session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery()))
-        order = {"price_asc": (Product.price.asc(), Product.id.asc()),
-                 "price_desc": (Product.price.desc(), Product.id.desc())}.get(filters.sort)
-        if order is None:
-            products = tiles_by_ids(_newest_buyable_first(stmt, offset))
+        params = {"category_id": filters.category_id or None, "min_price": filters.min_price,
+                  "max_price": filters.max_price}
+        params = {name: value for name, value in params.items() if value is not None}
+        statements = _browse_statements("category_id" in params, "min_price" in params, "max_price" in params,
+                                        filters.sort if filters.sort in ("price_asc", "price_desc") else "newest")
+        total = db.session.scalar(statements[0], params)
+        if statements[2] is None:
+            ids = list(db.session.scalars(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}))
         else:
-            products = tiles_by_ids(list(db.session.scalars(stmt.order_by(*order).limit(PAGE_SIZE).offset(offset))))
+            ids = _newest_buyable_first(statements, params, offset)
+        products = tiles_by_ids(ids)
         any_word, approximate = False, False
     more = not text.strip() and total > COUNT_CAP
     total = min(total, COUNT_CAP) if more else total
@@ -135,29 +173,25 @@ def suggestions(text: str, limit: int = 8) -> list[dict]:
 
 
 def published_product(slug: str) -> Product | None:
-    return db.session.scalar(_with_relations(select(Product).where(Product.slug == slug,
-                                                                   Product.status == STATUS_PUBLISHED), category=True))
+    """A published product with what its page shows (photos, member, category)."""
+    return db.session.scalar(select(Product).where(Product.slug == slug, Product.status == STATUS_PUBLISHED)
+                             .options(selectinload(Product.photos), selectinload(Product.member),
+                                      selectinload(Product.category)))
 
 
 def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
     """The home page's newest products, those a shopper can buy now first.
 
-    Looks at the newest `look_back` published products only (their ids and one stock query), then reads
-    the tiles of the `limit` chosen, so the cost does not grow with the catalogue or the ledger.
+    One query over the newest `look_back` published products only (their stock and tiles), so the cost does
+    not grow with the catalogue or the ledger.
     """
-    from consignment.services import product_stock
-
-    ids = list(db.session.scalars(select(Product.id).where(Product.status == STATUS_PUBLISHED)
-                                  .order_by(Product.published_at.desc(), Product.id.desc()).limit(look_back)))
-    stock = product_stock(ids)
-    return tiles_by_ids(sorted(ids, key=lambda pid: stock[pid] <= 0)[:limit])  # stable: newest first within
+    return [_tile(row) for row in db.session.execute(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit})]
 
 
 def categories_in_use() -> list[Category]:
     """Categories with a published product: one index probe per category (products (status, category_id)),
     not a DISTINCT over every published product."""
-    used = exists().where(Product.category_id == Category.id, Product.status == STATUS_PUBLISHED)
-    return list(db.session.scalars(select(Category).where(used).order_by(Category.position)))
+    return list(db.session.scalars(_CATEGORIES_IN_USE))
 
 
 def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):
