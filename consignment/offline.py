@@ -63,20 +63,26 @@ def kasir_token(user: User) -> str:
     return _serializer().dumps({"u": user.id})
 
 
+def _signed(token: str) -> tuple[int | None, datetime]:
+    """The user id a kasir token names and when it was made (naive UTC, like the app's times); BadSignature
+    for a forged or damaged token."""
+    data, issued = _serializer().loads(token or "", return_timestamp=True)
+    return (data.get("u") if isinstance(data, dict) else None), issued.replace(tzinfo=None)
+
+
 def kasir_from_token(token: str, sold_at: datetime | None = None) -> User:
     """The kasir a token names. Refuses a forged or damaged token, one of an account that is switched off or
     no longer sells, and one made more than the longest a sale may wait (plus a day) before the sale. The
     age counts to the SALE, not to the sync: a phone offline for days keeps the token of the POS it last
     loaded online (and `_check_time` bounds how old the sale itself may be)."""
     try:
-        data, issued = _serializer().loads(token or "", return_timestamp=True)
+        user_id, issued = _signed(token)
     except BadSignature:
         raise DomainError(_("This sale's cashier signature is not valid.")) from None
-    issued = issued.replace(tzinfo=None) if issued.tzinfo else issued  # naive UTC, like the app's times
     sold_at = sold_at or utcnow()
     if sold_at - issued > timedelta(days=OFFLINE_SALE_MAX_DAYS + 1):
         raise DomainError(_("This sale waited too long on the device to be recorded; tell the pengurus."))
-    user = db.session.get(User, data.get("u") if isinstance(data, dict) else None)
+    user = db.session.get(User, user_id)
     if user is None or not user.active or user.role not in (ROLE_KASIR, ROLE_PENGURUS):
         raise DomainError(_("This sale's cashier can no longer sell."))
     return user
@@ -142,11 +148,15 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
     client_uuid = (client_uuid or "").strip().lower()
     if not UUID_PATTERN.match(client_uuid):
         raise DomainError(_("This sale has no valid device number."))
-    recorded = _recorded(client_uuid)
+    recorded = once.first_claim(client_uuid, OFFLINE_ACTION)
     if recorded is not None:
         # Sent again (its answer was lost): the first answer, whatever happened to the kasir since (switched
         # off, the token grown old). Only with a token of the kasir who made it: a replay changes nothing.
-        if _signed_user_id(token) != recorded.actor_id:
+        try:
+            same_kasir = _signed(token)[0] == recorded.actor_id
+        except BadSignature:
+            same_kasir = False
+        if not same_kasir:
             raise DomainError(_("This sale was already recorded for another cashier."))
         return sale_result(db.session.get(Sale, recorded.result_id))
     kasir = kasir_from_token(token, sold_at)
@@ -159,22 +169,6 @@ def sync_offline_sale(client_uuid: str, token: str, sold_at: datetime, lines: li
         once.remember(client_uuid, sale.id)
         result = sale_result(sale)
     return result
-
-
-def _recorded(client_uuid: str):
-    """The claim of a sale already recorded under this device number: (actor_id, result_id), or None."""
-    return db.session.execute(select(once.OnceKey.actor_id, once.OnceKey.result_id)
-                              .where(once.OnceKey.key == client_uuid, once.OnceKey.action == OFFLINE_ACTION,
-                                     once.OnceKey.result_id.is_not(None))).first()
-
-
-def _signed_user_id(token: str) -> int | None:
-    """The user id a token names if its signature holds (its age and the account's state not checked)."""
-    try:
-        data = _serializer().loads(token or "")
-    except BadSignature:
-        return None
-    return data.get("u") if isinstance(data, dict) else None
 
 
 def record_refused(synced_by: User, client_uuid: str, message: str, sold_at_text: str, lines: list) -> None:

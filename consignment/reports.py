@@ -30,22 +30,19 @@ class StockRow:
 def members_named(text: str, limit: int, exact: bool = False) -> list:
     """Members whose business name contains `text` — or, `exact`, is `text` — in any case, by name:
     (id, business_name) rows."""
-    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = pattern if exact else f"%{pattern}%"
-    return db.session.execute(select(Member.id, Member.business_name)
-                              .where(Member.business_name.ilike(pattern, escape="\\"))
+    named = (func.lower(Member.business_name) == func.lower(text) if exact
+             else Member.business_name.icontains(text, autoescape=True))  # a typed % or _ is a character
+    return db.session.execute(select(Member.id, Member.business_name).where(named)
                               .order_by(Member.business_name, Member.id).limit(limit)).all()
 
 
-def _stock_select(member_id: int | None = None, category_id: int | None = None, member_ids: list[int] | None = None):
+def _stock_select(member_ids: list[int] | None = None, category_id: int | None = None):
     """Units and value on hand per member and category, from the lots' balances: summed per member and
     product first (from the index on lots alone), then each product's category looked up by key."""
     lots = (select(ConsignmentLot.member_id, ConsignmentLot.product_id,
                    func.sum(ConsignmentLot.on_hand).label("units"),
                    func.sum(ConsignmentLot.on_hand * ConsignmentLot.unit_price).label("value"))
             .where(ConsignmentLot.on_hand > 0))
-    if member_id is not None:
-        lots = lots.where(ConsignmentLot.member_id == member_id)
     if member_ids is not None:
         lots = lots.where(ConsignmentLot.member_id.in_(member_ids))
     lots = lots.group_by(ConsignmentLot.member_id, ConsignmentLot.product_id).subquery()
@@ -63,7 +60,7 @@ def _stock_select(member_id: int | None = None, category_id: int | None = None, 
 
 
 def stock_by_member_category(member_id: int | None = None, category_id: int | None = None) -> list[StockRow]:
-    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in db.session.execute(_stock_select(member_id, category_id))]
+    return [StockRow(m, c, int(u), int(v)) for m, c, u, v in db.session.execute(stock_export(member_id, category_id))]
 
 
 def stock_page(page: int, members_per_page: int, category_id: int | None = None) -> tuple[list[StockRow], bool]:
@@ -74,13 +71,13 @@ def stock_page(page: int, members_per_page: int, category_id: int | None = None)
                                   .limit(members_per_page + 1).offset((page - 1) * members_per_page)))
     if not ids:
         return [], False
-    stmt = _stock_select(None, category_id, member_ids=ids[:members_per_page])
+    stmt = _stock_select(ids[:members_per_page], category_id)
     return [StockRow(m, c, int(u), int(v)) for m, c, u, v in db.session.execute(stmt)], len(ids) > members_per_page
 
 
 def stock_export(member_id: int | None = None, category_id: int | None = None):
     """The whole report as a SELECT, for a streamed CSV download."""
-    return _stock_select(member_id, category_id)
+    return _stock_select(None if member_id is None else [member_id], category_id)
 
 
 @dataclass

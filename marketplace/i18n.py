@@ -75,7 +75,11 @@ def _template_gettext(eval_ctx, string: str, **variables):
             text = Markup(translations.ugettext(string))
             text = kept[string] = text % {} if "%" in text else text
         return text
-    text = translations.ugettext(string)
+    return _fill(eval_ctx, translations.ugettext(string), variables)
+
+
+def _fill(eval_ctx, text: str, variables: dict):
+    """A translation as a template shows it: escaped (autoescape on), then its variables filled in escaped."""
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables if variables or "%" in text else text
@@ -84,27 +88,18 @@ def _template_gettext(eval_ctx, string: str, **variables):
 @pass_eval_context
 def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
     variables.setdefault("num", num)
-    text = current_translations().ungettext(singular, plural, num)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _fill(eval_ctx, current_translations().ungettext(singular, plural, num), variables)
 
 
 @pass_eval_context
 def _template_pgettext(eval_ctx, context: str, string: str, **variables):
-    text = current_translations().upgettext(context, string)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables if variables or "%" in text else text
+    return _fill(eval_ctx, current_translations().upgettext(context, string), variables)
 
 
 @pass_eval_context
 def _template_npgettext(eval_ctx, context: str, singular: str, plural: str, num: int, **variables):
     variables.setdefault("num", num)
-    text = current_translations().unpgettext(context, singular, plural, num)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _fill(eval_ctx, current_translations().unpgettext(context, singular, plural, num), variables)
 
 
 class _CatalogTranslations:

@@ -89,11 +89,19 @@ def claim(key: str | None, action: str, actor) -> int | None:
     return first.result_id
 
 
-def first_result(key: str | None, action: str) -> int | None:
-    """What the request that used `key` for `action` created, if any (read only)."""
+def first_claim(key: str | None, action: str):
+    """Who used `key` for `action` and what that request created: an (actor_id, result_id) row, or None
+    while nothing is recorded under it (read only)."""
     if not key or not KEY_PATTERN.match(key):
         return None
-    return db.session.scalar(select(OnceKey.result_id).where(OnceKey.key == key, OnceKey.action == action))
+    return db.session.execute(select(OnceKey.actor_id, OnceKey.result_id).where(
+        OnceKey.key == key, OnceKey.action == action, OnceKey.result_id.is_not(None))).first()
+
+
+def first_result(key: str | None, action: str) -> int | None:
+    """What the request that used `key` for `action` created, if any (read only)."""
+    claim = first_claim(key, action)
+    return claim.result_id if claim else None
 
 
 def remember(key: str | None, result_id: int) -> None:

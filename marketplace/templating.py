@@ -7,8 +7,10 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from babel import Locale, dates
-from flask import Flask, current_app, g, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
+
+from markupsafe import Markup, escape
 
 from .money import format_rupiah
 from .photos import photo_ref
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["photo_sources"] = photo_sources
+    app.jinja_env.globals["picture_html"] = picture
     app.jinja_env.globals["product_href"] = product_href
     from storefront.tiles import tiles
 
@@ -62,22 +65,24 @@ def _patterns(locale: Locale, format: str):
             dates.parse_pattern(dates.get_time_format(format, locale=locale)))
 
 
+def _local(value: datetime) -> datetime:
+    """A datetime in the cooperative's zone (a naive one is UTC)."""
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(get_timezone())
+
+
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
     """A date (a naive-UTC datetime is first moved to the cooperative's zone), e.g. "5 Nov 2026"."""
     if not value:
         return ""
-    if isinstance(value, datetime):
-        value = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(get_timezone())
     locale = get_locale()
-    return _patterns(locale, format)[1].apply(value, locale)
+    return _patterns(locale, format)[1].apply(_local(value) if isinstance(value, datetime) else value, locale)
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     """A naive-UTC datetime in the cooperative's zone, e.g. "5 Nov 2026 10.04.05"."""
     if not value:
         return ""
-    local = (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(get_timezone())
-    locale = get_locale()
+    local, locale = _local(value), get_locale()
     glue, date_pattern, time_pattern = _patterns(locale, format)
     return glue.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
 
@@ -93,16 +98,7 @@ class PhotoSources:
     height: int
 
 
-def _photo_url_prefix() -> str:
-    """The URL of the photo files' directory, built once per request: a page of tiles needs four photo URLs a
-    tile, and url_for is the most expensive call of a storefront page."""
-    prefix = g.get("photo_url_prefix")
-    if prefix is None:
-        prefix = g.photo_url_prefix = url_for("core.photo_file", name="x")[:-1]
-    return prefix
-
-
-REMEMBERED_URLS = 4096  # per process: the fixed links of every page plus the recently shown items'
+REMEMBERED_URLS = 4096  # per app: every page's fixed links and those of the items shown lately
 
 
 def remembered_url_for(endpoint: str, **values) -> str:
@@ -135,19 +131,22 @@ def query_args(**overrides) -> dict:
     return {k: v for k, v in args.items() if v is not None}
 
 
+def _url_prefix(endpoint: str, name: str) -> str:
+    """What every URL of `endpoint` shares before its last part `name` (a page of tiles needs a product link
+    and four photo URLs a tile: one remembered url_for instead of five)."""
+    return remembered_url_for(endpoint, **{name: "x"})[:-1]
+
+
 def product_href(slug: str) -> str:
-    """A product page's URL, for pages of tiles: `url_for` once per request, then the slug (slugs are
-    URL-safe: lowercase letters, digits and hyphens) — `tests/storefront/test_routes.py` checks both agree."""
-    prefix = g.get("product_href_prefix")
-    if prefix is None:
-        prefix = g.product_href_prefix = url_for("storefront.product_detail", slug="x")[:-1]
-    return prefix + quote(slug, safe="")
+    """A product page's URL (slugs are URL-safe: lowercase letters, digits and hyphens) —
+    `tests/storefront/test_routes.py` checks it agrees with url_for."""
+    return _url_prefix("storefront.product_detail", "slug") + quote(slug, safe="")
 
 
 def photo_sources(photo, width: int = 320) -> PhotoSources:
     """src, srcset (each variant once: a small photo's variants are all its own width), width and height of
     a product photo or a PhotoRef shown `width` pixels wide."""
-    prefix, seen, parts = _photo_url_prefix(), set(), []
+    prefix, seen, parts = _url_prefix("core.photo_file", "name"), set(), []
     for w in VARIANT_WIDTHS:
         real = min(w, photo.width)
         if real not in seen:
@@ -155,6 +154,21 @@ def photo_sources(photo, width: int = 320) -> PhotoSources:
             parts.append(f"{prefix}{photo.variant_name(w)} {real}w")
     return PhotoSources(src=prefix + photo.variant_name(width), srcset=", ".join(parts),
                         width=min(width, photo.width), height=photo.variant_height(width))
+
+
+# A transparent 4:3 placeholder for a missing photo (no request, no layout shift).
+NO_PHOTO = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='3'/%3E"
+
+
+def picture(photo, alt, sizes: str = "(min-width: 40rem) 25vw, 50vw", width: int = 320, eager: bool = False) -> Markup:
+    """A photo (or PhotoRef) as a WebP <img> with its srcset, its size set so the page does not jump, lazy
+    unless `eager`; without a photo, a placeholder of the same shape. Templates call it through the
+    `picture` macro of _photo.html; the storefront's tiles call it directly."""
+    if not photo:
+        return Markup(f'<img src="{NO_PHOTO}" width="320" height="240" alt="{escape(alt)}">')
+    s, loading = photo_sources(photo, width), "" if eager else 'loading="lazy" '
+    return Markup(f'<img src="{escape(s.src)}" srcset="{escape(s.srcset)}" sizes="{escape(sizes)}" width="{s.width}" '
+                  f'height="{s.height}" alt="{escape(alt)}" {loading}decoding="async">')
 
 
 def _role_label(role: str) -> str:

@@ -441,12 +441,21 @@ def order_by_token(token: str) -> Order | None:
         selectinload(Order.lines).selectinload(OrderLine.product), selectinload(Order.events)))
 
 
+def orders_in_statuses(statuses, *criteria, limit: int, newest_first: bool = True) -> list[Order]:
+    """The first `limit` orders (by id) in any of `statuses` that meet `criteria`. One query per status, each a
+    range of an (…, status, id) index in id order: with `status IN (…)` SQLite walked every order ever placed
+    by id (4 ms at 40,000 orders)."""
+    order = Order.id.desc() if newest_first else Order.id.asc()
+    found = [found for status in statuses for found in db.session.scalars(
+        select(Order).where(Order.status == status, *criteria).order_by(order).limit(limit))]
+    return sorted(found, key=lambda o: o.id, reverse=newest_first)[:limit]
+
+
 def staff_orders(status: str | None = None, limit: int = 100) -> list[Order]:
     """The newest orders for the staff list (number, time, shopper, payment, status, total: not their lines)."""
+    if status == "open":
+        return orders_in_statuses(states.OPEN_STATUSES, limit=limit)
     stmt = select(Order).order_by(Order.id.desc()).limit(limit)
-    if status == "open":  # one query a status: with `status IN (…)` SQLite walked every order ever placed
-        found = [o for s in states.OPEN_STATUSES for o in db.session.scalars(stmt.where(Order.status == s))]
-        return sorted(found, key=lambda order: order.id, reverse=True)[:limit]
     if status:
         stmt = stmt.where(Order.status == status)
     return list(db.session.scalars(stmt))
