@@ -7,7 +7,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from babel import Locale, dates
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 
 from markupsafe import Markup, escape
@@ -132,9 +132,15 @@ def query_args(**overrides) -> dict:
 
 
 def _url_prefix(endpoint: str, name: str) -> str:
-    """What every URL of `endpoint` shares before its last part `name` (a page of tiles needs a product link
-    and four photo URLs a tile: one remembered url_for instead of five)."""
-    return remembered_url_for(endpoint, **{name: "x"})[:-1]
+    """What every URL of `endpoint` shares before its last part `name`, kept for the request (a page of tiles
+    needs a product link and four photo URLs a tile: one url_for instead of five)."""
+    prefixes = g.get("url_prefixes")
+    if prefixes is None:
+        prefixes = g.url_prefixes = {}
+    prefix = prefixes.get(endpoint)
+    if prefix is None:
+        prefix = prefixes[endpoint] = remembered_url_for(endpoint, **{name: "x"})[:-1]
+    return prefix
 
 
 def product_href(slug: str) -> str:
