@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from .money import format_rupiah
 from .photos import photo_ref
-from .timeutil import zone_abbreviation
+from .timeutil import zone_abbreviation, zone_name
 from .views import absolute_url
 
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = remembered_url_for
     app.extensions["remembered_urls"] = {}
     app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
+    app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["photo_ref"] = photo_ref
     app.jinja_env.globals["photo_sources"] = photo_sources

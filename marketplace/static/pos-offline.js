@@ -93,7 +93,7 @@
       rows.forEach(function (r) {
         var li = document.createElement("li");
         var state = r.status === "refused" ? list.dataset.refused + ": " + (r.message || "") : list.dataset.waiting;
-        li.textContent = new Date(r.sold_at).toLocaleTimeString() + " · " + r.kasir_name + " · " + fmt(r.total) + " · " + state;
+        li.textContent = localTime(r.sold_at, false) + " · " + r.kasir_name + " · " + fmt(r.total) + " · " + state;
         li.className = r.status === "refused" ? "refused" : "waiting";
         if (r.status === "refused") {  // the kasir or pengurus decides: send it again (e.g. after fixing
           var bar = document.createElement("span");  // the account or the clock), or discard it
@@ -455,7 +455,7 @@
   // The receipt on screen (printable on 58 mm, sendable to the shopper's WhatsApp as text).
   var receipt = $("pos-receipt");
   function showReceipt(sale) {
-    var R = receipt.dataset, rows = [R.title + " · " + new Date(sale.sold_at).toLocaleString(),
+    var R = receipt.dataset, rows = [R.title + " · " + localTime(sale.sold_at, true),
                                      R.cashier + ": " + sale.kasir_name, ""];
     sale.lines.forEach(function (l) {
       rows.push(l.name);
@@ -474,6 +474,17 @@
     receipt.hidden = false;
     document.body.classList.add("receipt-open");
     receipt.scrollIntoView();
+  }
+  // A time as the online receipt writes it: in the cooperative's zone (not the phone's), with its WIB/WITA/WIT.
+  function localTime(iso, withDate) {
+    var R = $("pos-receipt").dataset, options = {hour: "2-digit", minute: "2-digit", second: "2-digit"};
+    if (withDate) { options.day = "numeric"; options.month = "short"; options.year = "numeric"; }
+    try {
+      return new Intl.DateTimeFormat(R.lang, Object.assign({timeZone: R.zone}, options)).format(new Date(iso)) +
+        " " + R.zoneLabel;
+    } catch (e) {  // a browser that does not know the zone: the phone's own clock
+      return new Date(iso).toLocaleString();
+    }
   }
   // Printed on the 58 mm roll: the page is as long as the receipt (a roll has no page length, and CSS has no
   // "auto" one), estimated from its lines at 9 pt (about 28 characters a line on 54 mm).

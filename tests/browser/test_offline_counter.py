@@ -6,8 +6,9 @@ counter when the connection drops, refused sales sent again or discarded, signin
 offline receipt (WhatsApp number, 58 mm paper)."""
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from consignment import services
 from consignment.models import Sale
 from marketplace.extensions import db
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import utcnow, zone_abbreviation, zone_name
 from tests.conftest import PASSWORD, launch_chromium, watch_csp
 
 pytestmark = pytest.mark.browser
@@ -49,10 +50,11 @@ def _offline_again(context) -> None:
     context.set_offline(True)
 
 
-def _phone(browser, init_script: str | None = None):
+def _phone(browser, init_script: str | None = None, timezone_id: str | None = None):
     """A 360×740 phone whose pages may be controlled by the counter's service worker: (context, page, CSP
     violations seen)."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID", service_workers="allow",
+                                  timezone_id=timezone_id)
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
@@ -298,12 +300,12 @@ def _paper_mm(pdf: bytes) -> tuple[float, float]:
     return round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)
 
 
-def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_paper(browser, live_server, make_user,
+def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_paper(app, browser, live_server, make_user,
                                                                                     make_lot, make_product):
     kasir = make_user("kasir")
     lot = make_lot(product=make_product(name="Keripik Pisang", price=15000), quantity=5, kasir=kasir)
     online = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
-    context, page, violations = _phone(browser)
+    context, page, violations = _phone(browser, timezone_id="America/Sao_Paulo")  # a phone set to another zone
     try:
         _sign_in(page, live_server, kasir)
         page.goto(f"{live_server}/gerai/penjualan/{online.id}/struk")  # the online receipt: 58 mm too
@@ -318,6 +320,13 @@ def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_p
         page.locator("#kode").press("Enter")
         page.get_by_role("button", name="Catat penjualan").click()
         page.locator("#pos-receipt").wait_for(state="visible")
+        # The time in the cooperative's zone, as the online receipt writes it, not the phone's.
+        first_line = page.locator("#pos-receipt pre").inner_text().splitlines()[0]
+        with app.test_request_context():
+            zone, label = zone_name(), zone_abbreviation()
+        around = [datetime.now(ZoneInfo(zone)) + timedelta(seconds=s) for s in (-60, 0, 60)]
+        assert first_line.endswith(" " + label), first_line
+        assert any(t.strftime("%H.%M") in first_line for t in around), (first_line, zone)
 
         number = page.get_by_label("Kirim struk ini ke WhatsApp pembeli")
         send = page.get_by_role("link", name="Kirim lewat WhatsApp")
@@ -331,6 +340,10 @@ def test_the_offline_receipt_goes_to_the_shoppers_whatsapp_and_prints_on_58_mm_p
 
         width, length = _paper_mm(page.pdf(prefer_css_page_size=True))
         assert width == 58 and 40 < length < 150, (width, length)
+        page.emulate_media(media="print")  # on paper: the receipt alone, without the field and the buttons
+        expect(page.locator("#pos-receipt pre")).to_be_visible()
+        for hidden in ("#receipt-wa-number", "#receipt-wa", "#receipt-next", "[data-print]"):
+            expect(page.locator(hidden)).to_be_hidden()
         assert violations == [], violations
     finally:
         context.close()
