@@ -357,9 +357,15 @@ def _told_of_line():
 
 
 def _daily_summaries(day: date) -> int:
-    """One summary of `day`'s sales (voids left out) for each member who takes a daily summary. It counts
-    the sales she was told of only in her inbox — not those already sent to her on WhatsApp one by one
-    (before she switched to a daily summary), so a switch never brings summaries of past days."""
+    """One summary of the sales she was told of in her inbox on `day` (voids left out), for each member who
+    takes a daily summary. Counted by when she was told, not when the sale was made: a sale made on the
+    offline counter reaches the server (and her inbox) when the phone syncs, up to OFFLINE_SALE_MAX_DAYS
+    later, possibly after its own day's summary went out; it is in the summary of the day it arrived. Sales
+    already sent to her on WhatsApp one by one (before she switched to a daily summary) are not counted, so
+    a switch never brings summaries of past days."""
+    from consignment.offline import OFFLINE_SALE_MAX_DAYS
+
+    start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
     daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
     rows = db.session.execute(
         select(SaleLine.member_id, func.sum(SaleLine.quantity), func.sum(SaleLine.line_total),
@@ -367,7 +373,9 @@ def _daily_summaries(day: date) -> int:
         .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
         .join(Notification, _told_of_line())
         .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
-        .where(Sale.created_at >= local_midnight_utc(day), Sale.created_at < local_midnight_utc(day + timedelta(days=1)),
+        # The sales' dates bound the read (index on sales.created_at); the day is the telling's.
+        .where(Sale.created_at >= start - timedelta(days=OFFLINE_SALE_MAX_DAYS + 1), Sale.created_at < end,
+               Notification.created_at >= start, Notification.created_at < end,
                SaleVoid.id.is_(None), Member.user_id.in_(daily_users), Notification.channel == CHANNEL_INAPP)
         .group_by(SaleLine.member_id)).all()
     queued = 0

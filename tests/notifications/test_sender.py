@@ -191,7 +191,9 @@ def test_the_command_run_once_also_queues_the_calendar_notifications(runner, mak
              expiry_date=local_today() + timedelta(days=3))
     sale = gerai.record_counter_sale(kasir, [gerai.LineRequest(make_lot(make_product(member), kasir=kasir).id, 1)],
                                      "cash")
-    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=1)))
+    yesterday = utcnow() - timedelta(days=1)  # sold, and she was told in her inbox, yesterday
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=yesterday))
+    db.session.execute(update(Notification).where(Notification.key.like(f"sale:{sale.id}:%")).values(created_at=yesterday))
     db.session.commit()
     result = runner.invoke(args=["send-notifications"])
     assert result.exit_code == 0, result.output

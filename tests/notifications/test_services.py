@@ -127,9 +127,14 @@ def test_a_member_who_unticked_goods_sold_for_whatsapp_gets_her_daily_summary_on
     assert notify.to_send_by_hand(kasir) == []
 
 
-def sold_days_ago(kasir, lot, days: int, quantity: int = 1):
+def sold_days_ago(kasir, lot, days: int, quantity: int = 1, synced_days_ago: int | None = None):
+    """A counter sale made `days` ago (and its member told then) — or made offline then and synced
+    `synced_days_ago`: its "goods sold" notification is dated when it reached the server."""
     sale = sell(kasir, lot, quantity)
+    told = synced_days_ago if synced_days_ago is not None else days
     db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=utcnow() - timedelta(days=days)))
+    db.session.execute(update(Notification).where(Notification.key.like(f"sale:{sale.id}:%"))
+                       .values(created_at=utcnow() - timedelta(days=told)))
     db.session.commit()
     return sale
 
@@ -147,6 +152,22 @@ def test_a_missed_scan_catches_up_each_unsent_days_summary_once_within_a_week(ka
     assert sorted(r.key for r in rows(m.SOLD_DAILY)) == sorted(
         f"daily:{member.id}:{(today - timedelta(days=d)).isoformat()}" for d in (5, 3, 1))
     assert any("2 barang, seharga Rp20.000" in r.text for r in rows(m.SOLD_DAILY))
+
+
+def test_a_sale_synced_from_the_offline_counter_after_its_days_summary_is_in_the_next_summary(
+        kasir, make_member, make_product, make_lot):
+    member = make_member(owner_name="Galuh")
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    lot = make_lot(make_product(member, price=10000), quantity=20, kasir=kasir)
+    sold_days_ago(kasir, lot, 2)
+    today = local_today()
+    assert notify.scan(today - timedelta(days=1)) == 1  # the summary of two days ago: one unit
+    sold_days_ago(kasir, lot, 2, quantity=3, synced_days_ago=1)  # made offline that day, synced a day later
+    sold_days_ago(kasir, lot, 1)
+    assert notify.scan(today) == 1  # yesterday's summary: yesterday's sale and the one that arrived then
+    summaries = {r.key: r.text for r in rows(m.SOLD_DAILY)}
+    assert "1 barang, seharga Rp10.000" in summaries[f"daily:{member.id}:{(today - timedelta(days=2)).isoformat()}"]
+    assert "4 barang, seharga Rp40.000" in summaries[f"daily:{member.id}:{(today - timedelta(days=1)).isoformat()}"]
 
 
 def test_switching_to_a_daily_summary_does_not_summarise_sales_she_was_told_one_by_one(kasir, make_member,
