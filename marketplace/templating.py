@@ -100,6 +100,7 @@ class PhotoSources:
 
 
 REMEMBERED_URLS = 4096  # per app: every page's fixed links and those of the items shown lately
+REMEMBERED_URL_LENGTH = 300  # longer links are built every time: at most ≈ 4 MB of links kept per worker
 
 
 def remembered_url_for(endpoint: str, **values) -> str:
@@ -117,9 +118,10 @@ def remembered_url_for(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     if url is None:
         url = url_for(endpoint, **values)
-        if len(remembered) >= REMEMBERED_URLS:
-            remembered.clear()
-        remembered[key] = url
+        if len(url) <= REMEMBERED_URL_LENGTH:  # a link naming a crafted long query (`next=…`) is not kept
+            if len(remembered) >= REMEMBERED_URLS:
+                remembered.clear()
+            remembered[key] = url
     return url
 
 

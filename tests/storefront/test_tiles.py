@@ -105,3 +105,16 @@ def test_a_templates_links_are_built_once_per_process(app, client, monkeypatch):
     page = client.get("/kontak").get_data(as_text=True)
     assert first >= 15 and 'href="/produk"' in page
     assert len(built) - first <= 1  # the second page builds only the language link (it names this page)
+
+
+def test_a_crafted_long_link_is_built_but_not_kept(app, client):
+    """The language link names the page with its query (`next=`): a visitor sending long made-up queries must
+    not fill each worker's memory with links nobody else will see."""
+    from marketplace.templating import REMEMBERED_URL_LENGTH
+
+    remembered = app.extensions["remembered_urls"]
+    client.get("/kontak")
+    kept = len(remembered)
+    page = client.get("/kontak?" + "x" * 2000).get_data(as_text=True)
+    assert "x" * 2000 in page  # the link is right
+    assert len(remembered) == kept and all(len(url) <= REMEMBERED_URL_LENGTH for url in remembered.values())
