@@ -363,7 +363,7 @@ def _daily_summaries(day: date) -> int:
     later, possibly after its own day's summary went out; it is in the summary of the day it arrived. Sales
     already sent to her on WhatsApp one by one (before she switched to a daily summary) are not counted, so
     a switch never brings summaries of past days."""
-    from consignment.offline import OFFLINE_SALE_MAX_DAYS
+    from consignment.offline import CLOCK_SKEW, OFFLINE_SALE_MAX_DAYS
 
     start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
     daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
@@ -373,8 +373,11 @@ def _daily_summaries(day: date) -> int:
         .join(Sale, Sale.id == SaleLine.sale_id).join(Member, Member.id == SaleLine.member_id)
         .join(Notification, _told_of_line())
         .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
-        # The sales' dates bound the read (index on sales.created_at); the day is the telling's.
-        .where(Sale.created_at >= start - timedelta(days=OFFLINE_SALE_MAX_DAYS + 1), Sale.created_at < end,
+        # The sales' dates bound the read (index on sales.created_at); the day is the telling's. An offline
+        # sale is dated by the phone, whose clock may run up to CLOCK_SKEW ahead: told before midnight, it
+        # may be dated just after.
+        .where(Sale.created_at >= start - timedelta(days=OFFLINE_SALE_MAX_DAYS + 1),
+               Sale.created_at < end + CLOCK_SKEW,
                Notification.created_at >= start, Notification.created_at < end,
                SaleVoid.id.is_(None), Member.user_id.in_(daily_users), Notification.channel == CHANNEL_INAPP)
         .group_by(SaleLine.member_id)).all()

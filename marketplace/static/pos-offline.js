@@ -481,7 +481,7 @@
     if (withDate) { options.day = "numeric"; options.month = "short"; options.year = "numeric"; }
     try {
       return new Intl.DateTimeFormat(R.lang, Object.assign({timeZone: R.zone}, options)).format(new Date(iso)) +
-        " " + R.zoneLabel;
+        (R.zoneLabel ? " " + R.zoneLabel : "");  // a shell kept before the zone was written in it: without
     } catch (e) {  // a browser that does not know the zone: the phone's own clock
       return new Date(iso).toLocaleString();
     }

@@ -170,6 +170,25 @@ def test_a_sale_synced_from_the_offline_counter_after_its_days_summary_is_in_the
     assert "4 barang, seharga Rp40.000" in summaries[f"daily:{member.id}:{(today - timedelta(days=1)).isoformat()}"]
 
 
+def test_an_offline_sale_dated_just_after_midnight_by_a_fast_phone_clock_is_in_the_summary_of_its_arrival(
+        kasir, make_member, make_product, make_lot):
+    from marketplace.timeutil import local_midnight_utc
+
+    member = make_member()
+    notify.save_preferences(member.user, list(m.CHOOSABLE), "daily", 0)
+    sale = sell(kasir, make_lot(make_product(member, price=10000), quantity=5, kasir=kasir), 2)
+    today = local_today()
+    arrived = local_midnight_utc(today) - timedelta(minutes=5)  # synced at 23:55 yesterday…
+    db.session.execute(update(Sale).where(Sale.id == sale.id).values(created_at=arrived + timedelta(minutes=9)))
+    db.session.execute(update(Notification).where(Notification.key == f"sale:{sale.id}:{member.id}")
+                       .values(created_at=arrived))  # …dated 00:04 today by a phone 9 minutes fast
+    db.session.commit()
+    assert notify.scan(today) == 1
+    [summary] = rows(m.SOLD_DAILY)
+    assert summary.key == f"daily:{member.id}:{(today - timedelta(days=1)).isoformat()}"
+    assert "2 barang, seharga Rp20.000" in summary.text
+
+
 def test_switching_to_a_daily_summary_does_not_summarise_sales_she_was_told_one_by_one(kasir, make_member,
                                                                                       make_product, make_lot):
     member = make_member()
