@@ -38,8 +38,15 @@ class Tile:
 _cover = aliased(ProductPhoto)
 _first_position = (select(func.min(ProductPhoto.position)).where(ProductPhoto.product_id == Product.id)
                    .correlate(Product).scalar_subquery())
-_on_hand = (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0)).where(ConsignmentLot.product_id == Product.id)
-            .correlate(Product).scalar_subquery())
+
+
+def _stock_of(product):
+    """Units on hand across `product`'s lots (Product or an alias of it), for its row of a query."""
+    return (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0)).where(ConsignmentLot.product_id == product.id)
+            .correlate(product).scalar_subquery())
+
+
+_on_hand = _stock_of(Product)
 _newest = (Product.published_at.desc(), Product.id.desc())
 _buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
 
@@ -54,14 +61,12 @@ _TILES_BY_IDS = _TILES.add_columns(Product.status).where(Product.id.in_(bindpara
 # The home page: of the newest `look_back` published products, those with stock first, newest first within.
 # The choice is made on the products' stock alone; the tiles' other columns are read for the chosen only.
 _chosen = aliased(Product)
-_chosen_on_hand = (select(func.coalesce(func.sum(ConsignmentLot.on_hand), 0))
-                   .where(ConsignmentLot.product_id == _chosen.id).correlate(_chosen).scalar_subquery())
 _NEW_IN_THE_SHOP = (
     _TILES.where(Product.id.in_(
         select(_chosen.id)
         .where(_chosen.id.in_(select(Product.id).where(Product.status == STATUS_PUBLISHED)
                               .order_by(*_newest).limit(bindparam("look_back"))))
-        .order_by(_chosen_on_hand <= 0, _chosen.published_at.desc(), _chosen.id.desc())
+        .order_by(_stock_of(_chosen) <= 0, _chosen.published_at.desc(), _chosen.id.desc())
         .limit(bindparam("limit"))))
     .order_by(_on_hand <= 0, *_newest))
 _CATEGORIES_IN_USE = (select(Category).where(exists().where(Product.category_id == Category.id,
