@@ -445,10 +445,10 @@ def orders_in_statuses(statuses, *criteria, limit: int, newest_first: bool = Tru
     """The first `limit` orders (by id) in any of `statuses` that meet `criteria`. One query per status, each a
     range of an (…, status, id) index in id order: with `status IN (…)` SQLite walked every order ever placed
     by id (4 ms at 40,000 orders)."""
-    order = Order.id.desc() if newest_first else Order.id.asc()
-    found = [found for status in statuses for found in db.session.scalars(
-        select(Order).where(Order.status == status, *criteria).order_by(order).limit(limit))]
-    return sorted(found, key=lambda o: o.id, reverse=newest_first)[:limit]
+    by_id = Order.id.desc() if newest_first else Order.id.asc()
+    found = [order for status in statuses for order in db.session.scalars(
+        select(Order).where(Order.status == status, *criteria).order_by(by_id).limit(limit))]
+    return sorted(found, key=lambda order: order.id, reverse=newest_first)[:limit]
 
 
 def staff_orders(status: str | None = None, limit: int = 100) -> list[Order]:
