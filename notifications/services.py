@@ -363,7 +363,7 @@ def _daily_summaries(day: date) -> int:
     later, possibly after its own day's summary went out; it is in the summary of the day it arrived. Sales
     already sent to her on WhatsApp one by one (before she switched to a daily summary) are not counted, so
     a switch never brings summaries of past days."""
-    from consignment.offline import CLOCK_SKEW, OFFLINE_SALE_MAX_DAYS
+    from consignment.offline import CLOCK_SKEW, OFFLINE_SALE_MAX_DAYS  # here: consignment imports this module
 
     start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
     daily_users = select(NotificationPreference.user_id).where(NotificationPreference.sold_mode == SOLD_DAILY)
