@@ -8,8 +8,8 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from tests.browser.phone_pages import PHONE
 from tests.conftest import watch_csp
-from tests.marketplace.test_pseudo_locale import (ROLES, _get_urls, _real_arguments, _stored_text,  # noqa: F401
-                                                  app, app_config, unmarked_text)
+from tests.marketplace.test_pseudo_locale import (IN_STOCK_SLUG, ROLES, _get_urls, _real_arguments,  # noqa: F401
+                                                  _stored_text, app, app_config, unmarked_text)
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_every_page_rendered_by_the_browser_shows_only_translated_text_or_data(a
     from orders import services as orders
 
     assert runner.invoke(args=["seed-demo", "--quiet"]).exit_code == 0
-    product = db.session.scalar(select(Product).where(Product.status == "published").limit(1))
+    product = db.session.scalar(select(Product).where(Product.slug == IN_STOCK_SLUG))  # some are sold out
     orders.place_order({product.id: 1}, orders.Customer("Budi Santoso", "081211112222"), "gerai")
     data, urls = _stored_text(), _get_urls(app, _real_arguments())
     problems, rendered = {}, set()
