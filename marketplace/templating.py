@@ -7,6 +7,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from babel import Locale, dates
+from jinja2 import pass_context
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 
@@ -37,6 +38,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["tiles"] = tiles
     app.jinja_env.globals["query_args"] = query_args
+    app.jinja_env.globals["layout"] = layout
+    app.extensions["layout_parts"] = {}
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
@@ -125,6 +128,39 @@ def remembered_url_for(endpoint: str, **values) -> str:
     return url
 
 
+# --- the layout's header and footer --------------------------------------------------------------------------
+# Every page draws the same header and footer: about twenty links and fifteen translations, a quarter of a
+# simple page's time. They depend only on what `layout` puts in the key, so each worker draws each variant once
+# and keeps it; the sign-out form's CSRF token (the visitor's own) is put in every time.
+
+LAYOUT_PARTS = 2048  # per app: variants of language × signed in × cart size × cooperative × (header) page
+_LAYOUT_CSRF = "__layout_csrf_token__"
+
+
+@pass_context
+def layout(context, part: str) -> Markup:
+    """The layout's `part` ("head", "top" or "foot", templates _layout_<part>.html) for this page."""
+    coop = context.get("coop")
+    user = context.get("current_user")
+    signed_in = bool(user is not None and user.is_authenticated)
+    full_path = request.full_path if part == "top" else ""
+    key = (part, str(get_locale()), request.script_root, signed_in,
+           context.get("cart_count", 0) if part == "top" else 0,
+           (coop.name, coop.logo, coop.legal_number) if coop is not None and part != "head" else None, full_path)
+    parts = current_app.extensions["layout_parts"]
+    html = parts.get(key)
+    if html is None:
+        html = current_app.jinja_env.get_template(f"_layout_{part}.html").render(
+            coop=coop, cart_count=key[4], signed_in=signed_in, full_path=full_path, csrf_token=lambda: _LAYOUT_CSRF)
+        if len(full_path) <= REMEMBERED_URL_LENGTH:  # a page named by a crafted long query is drawn, not kept
+            if len(parts) >= LAYOUT_PARTS:
+                parts.clear()
+            parts[key] = html
+    if signed_in and _LAYOUT_CSRF in html:
+        html = html.replace(_LAYOUT_CSRF, context["csrf_token"]())
+    return Markup(html)
+
+
 def query_args(**overrides) -> dict:
     """This request's query arguments for a link to another page of the same list (pager, filters): without
     the names url_for reserves (`_external`, `_scheme`, `_anchor`…, which a crafted query string could
@@ -146,16 +182,26 @@ def _url_prefix(endpoint: str, name: str) -> str:
     return prefix
 
 
-def product_href(slug: str) -> str:
+def product_prefix() -> str:
+    """What every product page's URL starts with, for this request."""
+    return _url_prefix("storefront.product_detail", "slug")
+
+
+def product_href(slug: str, prefix: str | None = None) -> str:
     """A product page's URL (slugs are URL-safe: lowercase letters, digits and hyphens) —
     `tests/storefront/test_routes.py` checks it agrees with url_for."""
-    return _url_prefix("storefront.product_detail", "slug") + quote(slug, safe="")
+    return (prefix or product_prefix()) + quote(slug, safe="")
 
 
-def photo_sources(photo, width: int = 320) -> PhotoSources:
+def photo_prefix() -> str:
+    """What every photo variant's URL starts with, for this request."""
+    return _url_prefix("core.photo_file", "name")
+
+
+def photo_sources(photo, width: int = 320, prefix: str | None = None) -> PhotoSources:
     """src, srcset (each variant once: a small photo's variants are all its own width), width and height of
-    a product photo or a PhotoRef shown `width` pixels wide."""
-    prefix, seen, parts = _url_prefix("core.photo_file", "name"), set(), []
+    a product photo or a PhotoRef shown `width` pixels wide (`prefix`: photo_prefix(), when known)."""
+    prefix, seen, parts = prefix or photo_prefix(), set(), []
     for w in VARIANT_WIDTHS:
         real = min(w, photo.width)
         if real not in seen:
@@ -169,13 +215,14 @@ def photo_sources(photo, width: int = 320) -> PhotoSources:
 NO_PHOTO = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='3'/%3E"
 
 
-def picture(photo, alt, sizes: str = "(min-width: 40rem) 25vw, 50vw", width: int = 320, eager: bool = False) -> Markup:
+def picture(photo, alt, sizes: str = "(min-width: 40rem) 25vw, 50vw", width: int = 320, eager: bool = False,
+            prefix: str | None = None) -> Markup:
     """A photo (or PhotoRef) as a WebP <img> with its srcset, its size set so the page does not jump, lazy
     unless `eager`; without a photo, a placeholder of the same shape. Templates call it through the
     `picture` macro of _photo.html; the storefront's tiles call it directly."""
     if not photo:
         return Markup(f'<img src="{NO_PHOTO}" width="320" height="240" alt="{escape(alt)}">')
-    s, loading = photo_sources(photo, width), "" if eager else 'loading="lazy" '
+    s, loading = photo_sources(photo, width, prefix), "" if eager else 'loading="lazy" '
     return Markup(f'<img src="{escape(s.src)}" srcset="{escape(s.srcset)}" sizes="{escape(sizes)}" width="{s.width}" '
                   f'height="{s.height}" alt="{escape(alt)}" {loading}decoding="async">')
 

@@ -166,12 +166,17 @@ def save_news(actor: User, data: NewsData, cover: tuple[str, bytes] | PendingPho
     return post
 
 
-_PUBLISHED_NEWS = (select(NewsPost).where(NewsPost.status == "published").order_by(NewsPost.published_at.desc())
-                   .limit(bindparam("limit")).offset(bindparam("offset")))  # built once: the home page shows it
+# Built once (the home page shows it), and only what a list shows: not the posts' bodies.
+_PUBLISHED_NEWS = (select(NewsPost.slug, NewsPost.title, NewsPost.summary, NewsPost.cover_hash, NewsPost.cover_width,
+                          NewsPost.cover_height, NewsPost.published_at)
+                   .where(NewsPost.status == "published").order_by(NewsPost.published_at.desc())
+                   .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-def published_news(limit: int = 20, offset: int = 0) -> list[NewsPost]:
-    return list(db.session.scalars(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
+def published_news(limit: int = 20, offset: int = 0) -> list:
+    """The newest published posts as rows of what a list of them shows (slug, title, summary, cover,
+    published_at)."""
+    return list(db.session.connection().execute(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
 
 
 def news_post(slug: str) -> NewsPost | None:

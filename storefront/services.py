@@ -69,9 +69,15 @@ _NEW_IN_THE_SHOP = (
         .order_by(_stock_of(_chosen) <= 0, _chosen.published_at.desc(), _chosen.id.desc())
         .limit(bindparam("limit"))))
     .order_by(_on_hand <= 0, *_newest))
-_CATEGORIES_IN_USE = (select(Category).where(exists().where(Product.category_id == Category.id,
+_CATEGORIES_IN_USE = (select(Category.id, Category.name).where(exists().where(Product.category_id == Category.id,
                                                             Product.status == STATUS_PUBLISHED))
                       .order_by(Category.position))
+
+
+def _read(statement, params: dict | None = None):
+    """Run one of the storefront's column statements on the session's connection: the rows are plain values,
+    so the ORM's per-statement setup (a third of each of these statements' cost) buys nothing."""
+    return db.session.connection().execute(statement, params or {})
 
 
 def _tile(row) -> Tile:
@@ -83,7 +89,7 @@ def tiles_by_ids(ids: list[int]) -> list[Tile]:
     """The tiles of published products `ids`, in that order (one query: product, business, cover, stock)."""
     if not ids:
         return []
-    by_id = {row[0]: _tile(row) for row in db.session.execute(_TILES_BY_IDS, {"ids": ids})
+    by_id = {row[0]: _tile(row) for row in _read(_TILES_BY_IDS, {"ids": ids})
              if row[10] == STATUS_PUBLISHED}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -129,13 +135,13 @@ def _newest_buyable_first(statements, params: dict, offset: int) -> list[int]:
     stock, then without) that stop after the page, instead of ordering every published product by a computed
     stock figure: a page costs its offset, not the catalogue or the ledger."""
     _, buyable_page, other_page, buyable_before = statements
-    ids = list(db.session.scalars(buyable_page, {**params, "limit": PAGE_SIZE, "offset": offset}))
+    ids = list(_read(buyable_page, {**params, "limit": PAGE_SIZE, "offset": offset}).scalars())
     if len(ids) < PAGE_SIZE:  # past the products with stock: continue with those without
         # How many products with stock came before: known from this page, else counted (at most `offset`).
-        with_stock = offset + len(ids) if ids or not offset else db.session.scalar(
-            buyable_before, {**params, "offset": offset})
-        ids += db.session.scalars(other_page, {**params, "limit": PAGE_SIZE - len(ids),
-                                               "offset": max(offset - with_stock, 0)})
+        with_stock = offset + len(ids) if ids or not offset else _read(
+            buyable_before, {**params, "offset": offset}).scalar()
+        ids += _read(other_page, {**params, "limit": PAGE_SIZE - len(ids),
+                                  "offset": max(offset - with_stock, 0)}).scalars()
     return ids
 
 
@@ -155,9 +161,9 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         params = {name: value for name, value in params.items() if value is not None}
         statements = _browse_statements("category_id" in params, "min_price" in params, "max_price" in params,
                                         filters.sort if filters.sort in ("price_asc", "price_desc") else "newest")
-        total = db.session.scalar(statements[0], params)
+        total = _read(statements[0], params).scalar()
         if statements[2] is None:
-            ids = list(db.session.scalars(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}))
+            ids = list(_read(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}).scalars())
         else:
             ids = _newest_buyable_first(statements, params, offset)
         products = tiles_by_ids(ids)
@@ -190,13 +196,13 @@ def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
     One query over the newest `look_back` published products only (their stock and tiles), so the cost does
     not grow with the catalogue or the ledger.
     """
-    return [_tile(row) for row in db.session.execute(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit})]
+    return [_tile(row) for row in _read(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit})]
 
 
-def categories_in_use() -> list[Category]:
-    """Categories with a published product: one index probe per category (products (status, category_id)),
-    not a DISTINCT over every published product."""
-    return list(db.session.scalars(_CATEGORIES_IN_USE))
+def categories_in_use() -> list:
+    """Categories with a published product (rows of id and name, in the shop's order): one index probe per
+    category (products (status, category_id)), not a DISTINCT over every published product."""
+    return list(_read(_CATEGORIES_IN_USE))
 
 
 def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):

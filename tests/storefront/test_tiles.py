@@ -65,6 +65,24 @@ def test_a_sold_out_product_says_so_in_the_pages_language(app):
             assert "Out of stock" in str(tiles([_tile(available=-1)]))
 
 
+def test_a_remembered_tile_shows_what_its_row_says_now(app):
+    """Tiles are remembered per worker under everything they show: the same row is drawn once, and a new
+    price, name, photo or an empty stock is shown on the very next page."""
+    from storefront.tiles import _tile_html
+
+    with app.test_request_context("/"):
+        first = str(tiles([_tile()]))
+        hits = _tile_html.cache_info().hits
+        assert str(tiles([_tile(available=7)])) == first  # still in stock: the same tile, drawn from memory
+        assert _tile_html.cache_info().hits == hits + 1
+        changed = str(tiles([_tile(price=47500, name="Kue Lapis Legit", cover=PhotoRef("ef" + "3" * 62, 800, 600),
+                                   available=0)]))
+    assert "Rp47.500" in changed and "Kue Lapis Legit" in changed and "ef" + "3" * 62 in changed
+    assert "Rp45.000" not in changed and '<span class="badge archived">Stok habis</span>' in changed
+    with app.app_context(), app.test_request_context("/", base_url="http://localhost/pasar"):  # a request of its own
+        assert 'href="/pasar/produk/kue-lapis"' in str(tiles([_tile()]))  # links follow the request's prefix
+
+
 def test_a_product_without_a_photo_keeps_the_tiles_shape(app):
     with app.test_request_context("/"):
         html = str(tiles([_tile(cover=None, name="Amplang")]))
