@@ -11,7 +11,7 @@ from marketplace.forms import select_choices
 from marketplace.money import parse_rupiah
 from marketplace.once import OnceForm
 
-from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT
+from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_SKU, MAX_UNIT
 
 
 def _optional_int(value):
@@ -43,6 +43,7 @@ class ProductForm(FlaskForm):
     price = RupiahField(_l("Price (Rp)"), validators=[DataRequired()])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=MAX_UNIT)], default="pcs")
     category_id = SelectField(_l("Category"), coerce=_optional_int, validators=[Optional()])
+    sku = StringField(_l("Product code (optional)"), validators=[Optional(), Length(max=MAX_SKU)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
     status = SelectField(_l("Status"), choices=select_choices([("draft", _l("Draft (not shown)")),
                                                                  ("published", _l("Published")),

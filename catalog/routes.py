@@ -53,7 +53,7 @@ def _member_choice(form):
 def _data(form: ProductForm) -> services.ProductData:
     return services.ProductData(name=form.name.data or "", price=form.price.amount, unit=form.unit.data or "",
                                 description=form.description.data or "", category_id=form.category_id.data,
-                                status=form.status.data)
+                                status=form.status.data, sku=form.sku.data or None)
 
 
 def _managed_product(product_id: int) -> Product:

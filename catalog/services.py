@@ -10,6 +10,7 @@ from marketplace.i18n import gettext as _
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from marketplace import pending_photos
 from marketplace import photos as photo_store
@@ -21,7 +22,7 @@ from marketplace.models import ROLE_KASIR, ROLE_MEMBER, ROLE_PENGURUS, Member, U
 from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 
-from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_UNIT, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
+from .models import MAX_DESCRIPTION, MAX_PHOTOS, MAX_SKU, MAX_UNIT, STATUS_PUBLISHED, STATUSES, Category, Product, ProductPhoto, SearchOutbox
 from .search import drain_outbox_quietly, queue_reindex
 
 MAX_PRICE = 1_000_000_000
@@ -36,6 +37,7 @@ class ProductData:
     description: str = ""
     category_id: int | None = None
     status: str = "draft"
+    sku: str | None = None  # the member's own product code; None: none
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,34 @@ def _clean(data: ProductData) -> ProductData:
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         raise DomainError(_("Category not found."), field="category_id")
     description = limited(data.description, MAX_DESCRIPTION, "description", _("Description"))
+    sku = limited(data.sku, MAX_SKU, "sku", _("Product code")) or None
     return ProductData(name=name, price=data.price, unit=unit, description=description,
-                       category_id=data.category_id, status=data.status)
+                       category_id=data.category_id, status=data.status, sku=sku)
+
+
+def _check_sku_free(member_id: int, sku: str | None, product_id: int | None = None) -> None:
+    """A member's product codes are hers alone and unique (in any case: the import matches them so)."""
+    if not sku:
+        return
+    taken = select(Product.name).where(Product.member_id == member_id, func.lower(Product.sku) == sku.lower())
+    if product_id is not None:
+        taken = taken.where(Product.id != product_id)
+    name = db.session.scalar(taken.limit(1))
+    if name is not None:
+        raise DomainError(_("The code %(sku)s is already used for “%(name)s”. Choose another code.", sku=sku,
+                            name=name), field="sku")
+
+
+def _flush_refusing_a_taken_sku(sku: str | None) -> None:
+    """Flush; two saves of the same new code at the same moment: the second is refused by the unique index
+    (products (member_id, sku)) and told so like the first check would have."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if sku and "sku" in str(exc.orig).lower():
+            raise DomainError(_("The code %(sku)s was just given to another product. Choose another code.",
+                                sku=sku), field="sku") from exc
+        raise
 
 
 def _unique_slug(model, base: str) -> str:
@@ -146,14 +174,15 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
         owner = owner_for_new_product(actor, member_id)
         data = _clean(data)
         _ask_before_a_second_product_named(owner, data.name, same_name_ok)
+        _check_sku_free(owner.id, data.sku)
         stored = _store_uploads(actor, list(uploads), 0, list(kept))
         product = Product(member=owner, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
                           description=data.description, price=data.price, unit=data.unit,
-                          category_id=data.category_id, status=data.status,
+                          category_id=data.category_id, status=data.status, sku=data.sku,
                           published_at=utcnow() if data.status == STATUS_PUBLISHED else None)
         db.session.add(product)
         _attach(product, stored)
-        db.session.flush()
+        _flush_refusing_a_taken_sku(data.sku)
         queue_reindex(product)
         record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}",
                      product=product.name, price=product.price)
@@ -191,12 +220,15 @@ def update_product(actor: User, product: Product, data: ProductData, uploads: li
     with transaction(after_commit=drain_outbox_quietly):
         _require_manage(actor, product)
         data = _clean(data)
+        _check_sku_free(product.member_id, data.sku, product.id)
         stored = _store_uploads(actor, list(uploads), len(product.photos), list(kept))
         before = f"{product.name} price={product.price} status={product.status}"
         product.name, product.description = data.name, data.description
         product.price, product.unit, product.category_id = data.price, data.unit, data.category_id
+        product.sku = data.sku
         _set_status(product, data.status)
         _attach(product, stored)
+        _flush_refusing_a_taken_sku(data.sku)
         queue_reindex(product)
         record_event(actor, "product.update", product, f"{before} -> {product.name} price={product.price} "
                                                        f"status={product.status}", product=product.name,

@@ -108,3 +108,81 @@ def test_a_second_product_with_a_name_the_business_already_uses_asks_first(clien
     assert db.session.scalar(select(func.count(Product.id))) == 1
     assert client.post("/kelola/produk/baru", data={**data, "same_name_ok": "y"}).status_code == 302
     assert db.session.scalar(select(func.count(Product.id))) == 2
+
+
+# --- the member's own product code (sku) --------------------------------------------------------------
+
+def _new_product(client, **fields):
+    data = {"name": "Keripik Pisang Kepok", "price": "15.000", "unit": "bungkus 250 g", "category_id": "",
+            "description": "", "status": "published"}
+    data.update(fields)
+    return client.post("/kelola/produk/baru", content_type="multipart/form-data", data=data)
+
+
+def test_a_member_gives_her_product_a_code_and_sees_it_in_her_list(client, login_as):
+    login_as("member")
+    assert _new_product(client, sku="  KRP-250 ").status_code == 302
+    product = db.session.scalar(select(Product))
+    assert product.sku == "KRP-250"
+    assert 'value="KRP-250"' in client.get(f"/kelola/produk/{product.id}/ubah").get_data(as_text=True)
+    assert "kode KRP-250" in client.get("/kelola/produk").get_data(as_text=True)
+    client.post(f"/kelola/produk/{product.id}/ubah", content_type="multipart/form-data", data={
+        "name": product.name, "price": "15.000", "unit": product.unit, "category_id": "", "description": "",
+        "status": "published", "sku": ""})
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).sku is None  # emptied on the form: no code
+
+
+def test_a_code_the_member_already_uses_is_refused_with_a_message_and_the_form_kept(client, login_as):
+    login_as("member")
+    _new_product(client, name="Keripik Pisang Kepok", sku="KRP-250")
+    response = _new_product(client, name="Keripik Singkong Balado", price="12.500", sku="krp-250")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Kode krp-250 sudah dipakai untuk “Keripik Pisang Kepok”. Pilih kode lain." in page
+    assert 'value="Keripik Singkong Balado"' in page and 'value="12.500"' in page and 'value="krp-250"' in page
+    assert db.session.scalar(select(func.count(Product.id))) == 1
+
+
+def test_another_member_may_use_the_same_code(client, auth, make_member):
+    first, second = make_member(), make_member()
+    for member in (first, second):
+        auth.login(member.user.email)
+        assert _new_product(client, sku="KRP-250").status_code == 302
+        auth.logout()
+    assert sorted(db.session.scalars(select(Product.member_id).where(Product.sku == "KRP-250"))) == \
+        sorted([first.id, second.id])
+
+
+def test_the_same_new_code_saved_at_the_same_moment_is_refused_by_the_database_with_the_message(
+        app, make_member, monkeypatch):
+    """Both saves passed the check before either was committed: the unique index (member, code) refuses the
+    second, which is told so in Indonesian and leaves nothing behind."""
+    from catalog import services
+    from marketplace.errors import DomainError
+
+    member = make_member()
+    monkeypatch.setattr(services, "_check_sku_free", lambda *args, **kwargs: None)  # as if both checked at once
+    services.create_product(member.user, services.ProductData(name="Keripik A", price=10000, unit="pcs", sku="K-1"))
+    with pytest.raises(DomainError) as refused:
+        services.create_product(member.user, services.ProductData(name="Keripik B", price=10000, unit="pcs",
+                                                                  sku="K-1"))
+    assert refused.value.field == "sku" and "Kode K-1 baru saja dipakai untuk produk lain" in str(refused.value)
+    assert list(db.session.scalars(select(Product.name).where(Product.member_id == member.id))) == ["Keripik A"]
+
+
+def test_an_import_updates_the_product_by_the_code_given_on_the_form(client, login_as):
+    import io as _io
+
+    from catalog import bulk_import
+    from catalog.bulk_import import ImportFile
+    from marketplace.once import new_key
+
+    member = login_as("member")
+    _new_product(client, name="Keripik Pisang Kepok", sku="KRP-250")
+    sheet = ImportFile("produk.csv", _io.BytesIO("nama,harga,satuan,sku\nKeripik Pisang Kepok 250 g,17000,bungkus,krp-250\n"
+                                                 .encode()))
+    result = bulk_import.confirm_import(member.user, bulk_import.start_import(member.user, None, sheet, None), new_key())
+    assert (result.created, result.updated) == (0, 1)
+    product = db.session.scalar(select(Product))
+    assert (product.name, product.price) == ("Keripik Pisang Kepok 250 g", 17000)
