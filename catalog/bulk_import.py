@@ -53,8 +53,8 @@ from marketplace.transaction import transaction
 from .models import (MAX_DESCRIPTION, MAX_PHOTOS, MAX_SKU, MAX_UNIT, STATUS_ARCHIVED, STATUS_DRAFT,
                      STATUS_PUBLISHED, Category, Product)
 from .search import drain_outbox_quietly, queue_reindex
-from .services import (MAX_PRICE, ProductData, _attach, _clean, _set_status, _unique_slug, list_categories,
-                       owner_for_new_product)
+from .services import (MAX_PRICE, ProductData, _attach, _clean, _flush_refusing_a_taken_sku, _set_status, _unique_slug,
+                       list_categories, owner_for_new_product)
 
 ACTION = "product.import"
 MAX_SHEET_BYTES = 10 * 1024 * 1024  # the spreadsheet file itself
@@ -686,10 +686,11 @@ def _save_row(actor: User, member: Member, row: ImportRow) -> None:
         _set_status(product, data.status)
         if row.sku and (product.sku or "").casefold() != row.sku.casefold():
             product.sku = row.sku
+    _flush_refusing_a_taken_sku(row.sku)  # a code given on the product form since the preview: a message
     if row.photos:
         kept = [pending_photos.PendingPhoto(token=p["token"], filename=p["filename"]) for p in row.photos]
         _attach(product, [pending_photos.store(k, actor.id, "photos") for k in kept])
-    db.session.flush()
+        db.session.flush()
     queue_reindex(product)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from marketplace.i18n import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
@@ -43,8 +43,8 @@ class Product(db.Model):
         Index("ix_products_status_published", "status", "published_at", "id"),
         Index("ix_products_updated", "updated_at", "id"),
         Index("ix_products_status_name", "status", "name"),  # drafts found by name at the counter, in name order
-        # A member's own product code (optional): a spreadsheet import matches rows on it.
-        Index("uq_products_member_sku", "member_id", "sku", unique=True),
+        # A member's own product code (optional), unique in any letter case: the import matches rows on it.
+        Index("uq_products_member_sku_ci", "member_id", text("lower(sku)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -112,8 +112,8 @@ def _check_sku_free(member_id: int, sku: str | None, product_id: int | None = No
 
 
 def _flush_refusing_a_taken_sku(sku: str | None) -> None:
-    """Flush; two saves of the same new code at the same moment: the second is refused by the unique index
-    (products (member_id, sku)) and told so like the first check would have."""
+    """Flush; two saves of the same new code at the same moment (in any letter case): the second is refused
+    by the unique index products (member_id, lower(sku)) and told so like the first check would have."""
     try:
         db.session.flush()
     except IntegrityError as exc:
@@ -175,14 +175,14 @@ def create_product(actor: User, data: ProductData, uploads: list[Upload] = (), m
         data = _clean(data)
         _ask_before_a_second_product_named(owner, data.name, same_name_ok)
         _check_sku_free(owner.id, data.sku)
-        stored = _store_uploads(actor, list(uploads), 0, list(kept))
         product = Product(member=owner, name=data.name, slug=_unique_slug(Product, slugify(data.name)),
                           description=data.description, price=data.price, unit=data.unit,
                           category_id=data.category_id, status=data.status, sku=data.sku,
                           published_at=utcnow() if data.status == STATUS_PUBLISHED else None)
         db.session.add(product)
-        _attach(product, stored)
-        _flush_refusing_a_taken_sku(data.sku)
+        _flush_refusing_a_taken_sku(data.sku)  # before the photos are stored: a refusal leaves no files
+        _attach(product, _store_uploads(actor, list(uploads), 0, list(kept)))
+        db.session.flush()
         queue_reindex(product)
         record_event(actor, "product.create", product, f"{product.name} price={product.price} status={product.status}",
                      product=product.name, price=product.price)
@@ -221,14 +221,13 @@ def update_product(actor: User, product: Product, data: ProductData, uploads: li
         _require_manage(actor, product)
         data = _clean(data)
         _check_sku_free(product.member_id, data.sku, product.id)
-        stored = _store_uploads(actor, list(uploads), len(product.photos), list(kept))
         before = f"{product.name} price={product.price} status={product.status}"
         product.name, product.description = data.name, data.description
         product.price, product.unit, product.category_id = data.price, data.unit, data.category_id
         product.sku = data.sku
         _set_status(product, data.status)
-        _attach(product, stored)
-        _flush_refusing_a_taken_sku(data.sku)
+        _flush_refusing_a_taken_sku(data.sku)  # before the photos are stored: a refusal leaves no files
+        _attach(product, _store_uploads(actor, list(uploads), len(product.photos), list(kept)))
         queue_reindex(product)
         record_event(actor, "product.update", product, f"{before} -> {product.name} price={product.price} "
                                                        f"status={product.status}", product=product.name,

@@ -156,19 +156,39 @@ def test_another_member_may_use_the_same_code(client, auth, make_member):
 
 def test_the_same_new_code_saved_at_the_same_moment_is_refused_by_the_database_with_the_message(
         app, make_member, monkeypatch):
-    """Both saves passed the check before either was committed: the unique index (member, code) refuses the
-    second, which is told so in Indonesian and leaves nothing behind."""
+    """Both saves passed the check before either was committed, one typing K-1 and the other k-1: the unique
+    index (member, lower(code)) refuses the second, which is told so in Indonesian and leaves nothing
+    behind — not its product, not its photo's files."""
     from catalog import services
     from marketplace.errors import DomainError
+    from marketplace.photos import public_dir
 
     member = make_member()
     monkeypatch.setattr(services, "_check_sku_free", lambda *args, **kwargs: None)  # as if both checked at once
     services.create_product(member.user, services.ProductData(name="Keripik A", price=10000, unit="pcs", sku="K-1"))
     with pytest.raises(DomainError) as refused:
         services.create_product(member.user, services.ProductData(name="Keripik B", price=10000, unit="pcs",
-                                                                  sku="K-1"))
-    assert refused.value.field == "sku" and "Kode K-1 baru saja dipakai untuk produk lain" in str(refused.value)
+                                                                  sku="k-1"),
+                                [services.Upload("b.jpg", jpeg_bytes(seed=5))])
+    assert refused.value.field == "sku" and "Kode k-1 baru saja dipakai untuk produk lain" in str(refused.value)
     assert list(db.session.scalars(select(Product.name).where(Product.member_id == member.id))) == ["Keripik A"]
+    photos = public_dir(app.config["MEDIA_ROOT"])
+    assert not photos.exists() or not any(path.is_file() for path in photos.rglob("*"))
+
+
+def test_an_edit_form_without_the_code_field_keeps_the_code(client, login_as):
+    """A form opened before the code was on it (or any client that does not send the field) changes the rest
+    and leaves the code alone; only an emptied field removes it."""
+    login_as("member")
+    _new_product(client, sku="KRP-250")
+    product = db.session.scalar(select(Product))
+    response = client.post(f"/kelola/produk/{product.id}/ubah", content_type="multipart/form-data", data={
+        "name": "Keripik Pisang Kepok Manis", "price": "16.000", "unit": product.unit, "category_id": "",
+        "description": "", "status": "published"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Product, product.id).name, db.session.get(Product, product.id).sku) == \
+        ("Keripik Pisang Kepok Manis", "KRP-250")
 
 
 def test_an_import_updates_the_product_by_the_code_given_on_the_form(client, login_as):
