@@ -1,4 +1,5 @@
 """The schema comes only from migrations: the models and the migration head must agree."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -6,6 +7,9 @@ from alembic.script import ScriptDirectory
 from marketplace.extensions import db
 
 
+# Where the dialect cannot reflect an index on an expression (SQLite: products (member_id, lower(sku))), Alembic
+# leaves it out of the comparison and says so; migration 0020 creates it, and its own test uses it.
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_models_and_migration_head_agree(app):
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
