@@ -122,10 +122,16 @@ def remembered_url_for(endpoint: str, **values) -> str:
     if url is None:
         url = url_for(endpoint, **values)
         if len(url) <= REMEMBERED_URL_LENGTH:  # a link naming a crafted long query (`next=…`) is not kept
-            if len(remembered) >= REMEMBERED_URLS:
-                remembered.clear()
-            remembered[key] = url
+            _keep(remembered, key, url, REMEMBERED_URLS)
     return url
+
+
+def _keep(store: dict, key, value, limit: int) -> None:
+    """Remember `value` in a per-app `store` of at most `limit` entries (emptied when full: what a page needs
+    is drawn again once)."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = value
 
 
 # --- the layout's header and footer --------------------------------------------------------------------------
@@ -143,19 +149,16 @@ def layout(context, part: str) -> Markup:
     coop = context.get("coop")
     user = context.get("current_user")
     signed_in = bool(user is not None and user.is_authenticated)
-    full_path = request.full_path if part == "top" else ""
-    key = (part, str(get_locale()), request.script_root, signed_in,
-           context.get("cart_count", 0) if part == "top" else 0,
+    full_path, cart_count = (request.full_path, context.get("cart_count", 0)) if part == "top" else ("", 0)
+    key = (part, str(get_locale()), request.script_root, signed_in, cart_count,
            (coop.name, coop.logo, coop.legal_number) if coop is not None and part != "head" else None, full_path)
     parts = current_app.extensions["layout_parts"]
     html = parts.get(key)
     if html is None:
         html = current_app.jinja_env.get_template(f"_layout_{part}.html").render(
-            coop=coop, cart_count=key[4], signed_in=signed_in, full_path=full_path, csrf_token=lambda: _LAYOUT_CSRF)
+            coop=coop, cart_count=cart_count, signed_in=signed_in, full_path=full_path, csrf_token=lambda: _LAYOUT_CSRF)
         if len(full_path) <= REMEMBERED_URL_LENGTH:  # a page named by a crafted long query is drawn, not kept
-            if len(parts) >= LAYOUT_PARTS:
-                parts.clear()
-            parts[key] = html
+            _keep(parts, key, html, LAYOUT_PARTS)
     if signed_in and _LAYOUT_CSRF in html:
         html = html.replace(_LAYOUT_CSRF, context["csrf_token"]())
     return Markup(html)

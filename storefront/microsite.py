@@ -24,6 +24,7 @@ from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
 
 from .models import BoardMember, NewsPost, SitePage
+from .services import _read
 
 MAX_BODY = 50000  # characters of Markdown in a page or news post
 
@@ -176,7 +177,7 @@ _PUBLISHED_NEWS = (select(NewsPost.slug, NewsPost.title, NewsPost.summary, NewsP
 def published_news(limit: int = 20, offset: int = 0) -> list:
     """The newest published posts as rows of what a list of them shows (slug, title, summary, cover,
     published_at)."""
-    return list(db.session.connection().execute(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
+    return list(_read(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
 
 
 def news_post(slug: str) -> NewsPost | None:
