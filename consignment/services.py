@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from marketplace.i18n import gettext as _
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from catalog.models import STATUS_ARCHIVED, STATUS_DRAFT, Product
@@ -706,11 +706,34 @@ def lot_movements(lot_id: int) -> list[StockMovement]:
                                    .options(selectinload(StockMovement.actor)).order_by(StockMovement.id)))
 
 
-def member_sales(member_id: int, limit: int = 100) -> list[SaleLine]:
-    return list(db.session.scalars(
-        select(SaleLine).where(SaleLine.member_id == member_id)
-        .options(selectinload(SaleLine.sale).selectinload(Sale.void), selectinload(SaleLine.product))
-        .order_by(SaleLine.id.desc()).limit(limit)))
+@dataclass(frozen=True, slots=True)
+class MemberSaleLine:
+    """One line of a member's recent sales, as her page shows it."""
+    lot_id: int
+    sold_at: datetime
+    is_void: bool
+    product_name: str
+    quantity: int
+    line_total: int
+    commission: int
+
+    @property
+    def member_share(self) -> int:
+        return self.line_total - self.commission
+
+
+_MEMBER_SALES = (select(SaleLine.lot_id, Sale.created_at, SaleVoid.id.is_not(None), Product.name, SaleLine.quantity,
+                        SaleLine.line_total, SaleLine.commission)
+                 .join(Sale, Sale.id == SaleLine.sale_id).join(Product, Product.id == SaleLine.product_id)
+                 .outerjoin(SaleVoid, SaleVoid.sale_id == Sale.id)
+                 .where(SaleLine.member_id == bindparam("member_id"))
+                 .order_by(SaleLine.id.desc()).limit(bindparam("limit")))
+
+
+def member_sales(member_id: int, limit: int = 100) -> list[MemberSaleLine]:
+    """A member's newest sale lines, as rows in one query (as ORM objects with their sales, voids and products
+    they were a fifth of her /gerai/saya)."""
+    return [MemberSaleLine(*row) for row in db.session.execute(_MEMBER_SALES, {"member_id": member_id, "limit": limit})]
 
 
 def recent_sales(limit: int = 50) -> list[Sale]:

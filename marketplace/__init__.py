@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -63,8 +64,19 @@ def _whole_sums_as_int(dbapi_connection, connection_record):  # pragma: no cover
 event.listen(Engine, "connect", _whole_sums_as_int)
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that brings no session cookie
+    (most storefront visits): an empty session, as Flask's own would open, 20 µs sooner."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(config_module.PROJECT_ROOT / "instance"))
+    app.session_interface = _CookieSessions()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
@@ -122,6 +134,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import templating
 
     templating.init_app(app)
+    from . import shared_values
+
+    shared_values.init_app(app)
 
     from .routes import bp as core_bp
     from catalog.routes import bp as catalog_bp

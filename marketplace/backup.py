@@ -353,9 +353,9 @@ def database_kind() -> str:
 
 def database_has_data(engine: Engine) -> bool:
     """True when any table other than Alembic's own holds a row (a migrated, empty database has none;
-    the system user that migration 0008 creates does not count)."""
+    the system user that migration 0008 creates and the cache token of migration 0021 do not count)."""
     quote = engine.dialect.identifier_preparer.quote
-    names = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
+    names = [name for name in inspect(engine).get_table_names() if name not in ("alembic_version", "cache_generations")]
     with engine.connect() as conn:
         for name in names:
             where = " WHERE email IS NULL OR email <> :system" if name == "users" else ""

@@ -63,6 +63,19 @@ class Cooperative(db.Model):
             (stored.content_hash, stored.width, stored.height) if stored is not None else ("", 0, 0))
 
 
+class CacheGeneration(db.Model):
+    """A token that changes in the same transaction as the rows that values kept across requests are read from:
+    database triggers (migration 0021) give `catalogue` a new random value whenever a product's status, category
+    or price, a category, the cooperative's row or a news post changes. marketplace.shared_values keeps such
+    values per worker process under the token and reads them again when it moves."""
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int]
+    # PostgreSQL: the transaction that last wrote it, so a transaction changing many rows writes it once.
+    changed_by_tx: Mapped[Optional[int]]
+
+
 SYSTEM_EMAIL = "sistem@pasar-koperasi.invalid"  # the account recorded for what no person did (accounts.system_user)
 
 

@@ -40,6 +40,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["query_args"] = query_args
     app.jinja_env.globals["layout"] = layout
     app.extensions["layout_parts"] = {}
+    app.jinja_env.globals["drawn_once"] = drawn_once
+    app.extensions["drawn_parts"] = {}
     app.jinja_env.globals["absolute_url"] = absolute_url
     from storefront.page_cache import csrf_token_for_templates
 
@@ -49,9 +51,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_cooperative():
-        from .cooperative import current_cooperative
+        from .shared_values import cooperative_view
 
-        return {"coop": current_cooperative()}
+        return {"coop": cooperative_view()}
 
     for code in (403, 404, 413):
         app.register_error_handler(code, _error_page(code))
@@ -69,24 +71,38 @@ def _patterns(locale: Locale, format: str):
             dates.parse_pattern(dates.get_time_format(format, locale=locale)))
 
 
-def _local(value: datetime) -> datetime:
-    """A datetime in the cooperative's zone (a naive one is UTC)."""
-    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(get_timezone())
+def _local(value: datetime, zone) -> datetime:
+    """A datetime in `zone` (a naive one is UTC)."""
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(zone)
+
+
+# A page of lots or sales shows the same few days over and over, and the same page is read again and again: the
+# text of each (value, format, language, zone) is kept (≈ 0.2 MB per worker at most).
+REMEMBERED_DATES = 2048
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:
     """A date (a naive-UTC datetime is first moved to the cooperative's zone), e.g. "5 Nov 2026"."""
     if not value:
         return ""
-    locale = get_locale()
-    return _patterns(locale, format)[1].apply(_local(value) if isinstance(value, datetime) else value, locale)
+    return _date_text(value, format, get_locale(), get_timezone())
+
+
+@lru_cache(maxsize=REMEMBERED_DATES)
+def _date_text(value: date | datetime, format: str, locale: Locale, zone) -> str:
+    return _patterns(locale, format)[1].apply(_local(value, zone) if isinstance(value, datetime) else value, locale)
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
     """A naive-UTC datetime in the cooperative's zone, e.g. "5 Nov 2026 10.04.05"."""
     if not value:
         return ""
-    local, locale = _local(value), get_locale()
+    return _datetime_text(value, format, get_locale(), get_timezone())
+
+
+@lru_cache(maxsize=REMEMBERED_DATES)
+def _datetime_text(value: datetime, format: str, locale: Locale, zone) -> str:
+    local = _local(value, zone)
     glue, date_pattern, time_pattern = _patterns(locale, format)
     return glue.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
 
@@ -161,6 +177,25 @@ def layout(context, part: str) -> Markup:
             _keep(parts, key, html, LAYOUT_PARTS)
     if signed_in and _LAYOUT_CSRF in html:
         html = html.replace(_LAYOUT_CSRF, context["csrf_token"]())
+    return Markup(html)
+
+
+DRAWN_PARTS = 1024  # per app: e.g. the product list's filter form for the searches and filters seen lately
+
+
+def drawn_once(template: str, key: tuple, **context) -> Markup:
+    """`template` rendered with `context`, kept per app under `key` (plus the language and the script root,
+    added here): `key` must name everything the output depends on. For a part many requests draw alike."""
+    full_key = (template, str(get_locale()), request.script_root, *key)
+    parts = current_app.extensions["drawn_parts"]
+    try:
+        html = parts.get(full_key)
+    except TypeError:  # an unhashable value in the key: drawn every time
+        return Markup(current_app.jinja_env.get_template(template).render(**context))
+    if html is None:
+        html = current_app.jinja_env.get_template(template).render(**context)
+        if sum(len(value) for value in key if isinstance(value, str)) <= REMEMBERED_URL_LENGTH:
+            _keep(parts, full_key, html, DRAWN_PARTS)  # one drawn for a crafted long query is not kept
     return Markup(html)
 
 

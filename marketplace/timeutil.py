@@ -35,9 +35,9 @@ def zone_name() -> str:
 
     if not has_app_context():
         return DEFAULT_ZONE
-    from .cooperative import current_cooperative
+    from .shared_values import cooperative_view
 
-    coop = current_cooperative()
+    coop = cooperative_view()
     if coop is not None and coop.time_zone:
         return coop.time_zone
     return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE

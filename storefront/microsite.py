@@ -19,6 +19,7 @@ from marketplace.audit import record_event
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.models import User
+from marketplace.shared_values import remembered
 from marketplace.text import limited, slugify
 from marketplace.timeutil import utcnow
 from marketplace.transaction import transaction
@@ -174,10 +175,11 @@ _PUBLISHED_NEWS = (select(NewsPost.slug, NewsPost.title, NewsPost.summary, NewsP
                    .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-def published_news(limit: int = 20, offset: int = 0) -> list:
+def published_news(limit: int = 20, offset: int = 0) -> tuple:
     """The newest published posts as rows of what a list of them shows (slug, title, summary, cover,
-    published_at)."""
-    return list(_read(_PUBLISHED_NEWS, {"limit": limit, "offset": offset}))
+    published_at); kept per worker until a post changes (marketplace.shared_values)."""
+    return remembered(("news", limit, offset),
+                      lambda: tuple(_read(_PUBLISHED_NEWS, {"limit": limit, "offset": offset})))
 
 
 def news_post(slug: str) -> NewsPost | None:

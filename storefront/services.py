@@ -13,6 +13,7 @@ from consignment.models import ConsignmentLot
 from marketplace.extensions import db
 from marketplace.models import Member
 from marketplace.photos import PhotoRef
+from marketplace.shared_values import remembered
 
 PAGE_SIZE = 24
 # Browsing counts matching products only up to here ("more than 1.000 products"): a page costs what it shows,
@@ -161,7 +162,9 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         params = {name: value for name, value in params.items() if value is not None}
         statements = _browse_statements("category_id" in params, "min_price" in params, "max_price" in params,
                                         filters.sort if filters.sort in ("price_asc", "price_desc") else "newest")
-        total = _read(statements[0], params).scalar()
+        # The capped count is kept per worker until a product changes (marketplace.shared_values).
+        total = remembered(("products counted", *sorted(params.items())),
+                           lambda: _read(statements[0], params).scalar())
         if statements[2] is None:
             ids = list(_read(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}).scalars())
         else:
@@ -199,10 +202,11 @@ def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
     return [_tile(row) for row in _read(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit})]
 
 
-def categories_in_use() -> list:
+def categories_in_use() -> tuple:
     """Categories with a published product (rows of id and name, in the shop's order): one index probe per
-    category (products (status, category_id)), not a DISTINCT over every published product."""
-    return list(_read(_CATEGORIES_IN_USE))
+    category (products (status, category_id)), not a DISTINCT over every published product; kept per worker
+    until a product or category changes (marketplace.shared_values)."""
+    return remembered("categories in use", lambda: tuple(_read(_CATEGORIES_IN_USE)))
 
 
 def monthly_chart_svg(values: list[int], width: int = 600, height: int = 200):

@@ -121,6 +121,25 @@ def test_member_sees_own_lots_and_sales_only(client, login_as, make_user, make_p
     assert "Produk Saya" in page and "Produk Orang" not in page and theirs.code not in page
 
 
+def test_a_members_recent_sales_show_when_what_her_share_and_which_were_voided(client, login_as, make_user,
+                                                                              make_product, make_lot):
+    import re
+
+    member = login_as("member")
+    lot = make_lot(make_product(member, name="Amplang Ikan", price=20000), quantity=5)
+    kasir = make_user("kasir")
+    kept = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 2)], "cash")
+    voided = services.record_counter_sale(kasir, [services.LineRequest(lot.id, 1)], "cash")
+    services.void_sale(make_user("pengurus"), voided.id, "salah input")
+    page = client.get("/gerai/saya").get_data(as_text=True)
+    rows = re.findall(r'<tr[^>]*><td data-label="Waktu">.*?</tr>', page)
+    assert len(rows) == 2  # newest first: the voided sale, then the kept one
+    assert rows[0].startswith('<tr class="muted">') and "batal" in rows[0] and "Amplang Ikan" in rows[0]
+    share = kept.lines[0].line_total - kept.lines[0].commission
+    assert "batal" not in rows[1] and "Amplang Ikan" in rows[1]
+    assert f'data-label="Bagian saya" class="num">Rp{share:,}'.replace(",", ".") in rows[1]
+
+
 def test_reports_show_totals_and_download_csv(client, login_as, shop):
     login_as("pengurus")
     page = client.get("/gerai/laporan/penjualan").get_data(as_text=True)

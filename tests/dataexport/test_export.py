@@ -58,6 +58,7 @@ NOT_EXPORTED = {
     "login_attempts": "failed sign-ins kept for the rate limit (security, not the cooperative's work)",
     "search_outbox": "products waiting to be (re)indexed for search (technical)",
     "join_photo_keeps": "when a visitor's photo was kept after a failed join form (a rate limit)",
+    "cache_generations": "a token telling workers when to read the shop's shared values again (technical)",
 }
 
 
