@@ -49,7 +49,6 @@ def _stock_of(product):
 
 _on_hand = _stock_of(Product)
 _newest = (Product.published_at.desc(), Product.id.desc())
-_buyable = exists().where(ConsignmentLot.product_id == Product.id, ConsignmentLot.on_hand > 0)
 
 # The storefront's statements are built once, with bound parameters for what varies: building a SELECT of
 # this size (and its cache key) cost more than running it from SQLAlchemy's compiled cache, four times a page.
@@ -113,37 +112,50 @@ class BrowseResult:
 @lru_cache(maxsize=64)
 def _browse_statements(category: bool, min_price: bool, max_price: bool, sort: str):
     """Browsing's statements for one shape of filters (which are set, the order), values bound at execution:
-    the capped count, and one page of ids — newest first with those in stock first, or by price."""
-    stmt = select(Product.id).where(Product.status == STATUS_PUBLISHED)
+    the capped count, and one page of tiles — newest first with those in stock first, or by price. A page's
+    tiles are read in the statement that chooses the page (its ids in a subquery that stops after the page):
+    one statement where a page of ids and then their tiles were two."""
+    chosen = aliased(Product)
+    stmt = select(chosen.id).where(chosen.status == STATUS_PUBLISHED)
     if category:
-        stmt = stmt.where(Product.category_id == bindparam("category_id"))
+        stmt = stmt.where(chosen.category_id == bindparam("category_id"))
     if min_price:
-        stmt = stmt.where(Product.price >= bindparam("min_price"))
+        stmt = stmt.where(chosen.price >= bindparam("min_price"))
     if max_price:
-        stmt = stmt.where(Product.price <= bindparam("max_price"))
+        stmt = stmt.where(chosen.price <= bindparam("max_price"))
     count = select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
-    page = stmt.limit(bindparam("limit")).offset(bindparam("offset"))
-    order = {"price_asc": (Product.price.asc(), Product.id.asc()),
-             "price_desc": (Product.price.desc(), Product.id.desc())}.get(sort)
+
+    def tiles_of(ids, *order):
+        return _TILES.where(Product.id.in_(ids.order_by(*(o(chosen) for o in order)).limit(bindparam("limit"))
+                                           .offset(bindparam("offset")))).order_by(*(o(Product) for o in order))
+
+    order = {"price_asc": (lambda p: p.price.asc(), lambda p: p.id.asc()),
+             "price_desc": (lambda p: p.price.desc(), lambda p: p.id.desc())}.get(sort)
     if order is not None:
-        return count, page.order_by(*order), None, None
-    buyable_before = select(func.count()).select_from(stmt.where(_buyable).limit(bindparam("offset")).subquery())
-    return count, page.where(_buyable).order_by(*_newest), page.where(~_buyable).order_by(*_newest), buyable_before
+        return count, tiles_of(stmt, *order), None, None
+    newest = (lambda p: p.published_at.desc(), lambda p: p.id.desc())
+    buyable = exists().where(ConsignmentLot.product_id == chosen.id, ConsignmentLot.on_hand > 0)
+    buyable_before = select(func.count()).select_from(stmt.where(buyable).limit(bindparam("offset")).subquery())
+    return count, tiles_of(stmt.where(buyable), *newest), tiles_of(stmt.where(~buyable), *newest), buyable_before
 
 
-def _newest_buyable_first(statements, params: dict, offset: int) -> list[int]:
-    """One page of product ids, newest first, those with stock on hand first. Two index-ordered scans (with
-    stock, then without) that stop after the page, instead of ordering every published product by a computed
-    stock figure: a page costs its offset, not the catalogue or the ledger."""
+def _tiles(statement, params: dict) -> list[Tile]:
+    return [_tile(row) for row in _read(statement, params)]
+
+
+def _newest_buyable_first(statements, params: dict, offset: int) -> list[Tile]:
+    """One page of tiles, newest first, those with stock on hand first. Two index-ordered scans (with stock,
+    then without) that stop after the page, instead of ordering every published product by a computed stock
+    figure: a page costs its offset, not the catalogue or the ledger."""
     _, buyable_page, other_page, buyable_before = statements
-    ids = list(_read(buyable_page, {**params, "limit": PAGE_SIZE, "offset": offset}).scalars())
-    if len(ids) < PAGE_SIZE:  # past the products with stock: continue with those without
+    tiles = _tiles(buyable_page, {**params, "limit": PAGE_SIZE, "offset": offset})
+    if len(tiles) < PAGE_SIZE:  # past the products with stock: continue with those without
         # How many products with stock came before: known from this page, else counted (at most `offset`).
-        with_stock = offset + len(ids) if ids or not offset else _read(
+        with_stock = offset + len(tiles) if tiles or not offset else _read(
             buyable_before, {**params, "offset": offset}).scalar()
-        ids += _read(other_page, {**params, "limit": PAGE_SIZE - len(ids),
-                                  "offset": max(offset - with_stock, 0)}).scalars()
-    return ids
+        tiles += _tiles(other_page, {**params, "limit": PAGE_SIZE - len(tiles),
+                                     "offset": max(offset - with_stock, 0)})
+    return tiles
 
 
 def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) -> BrowseResult:
@@ -166,10 +178,9 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         total = remembered(("products counted", *sorted(params.items())),
                            lambda: _read(statements[0], params).scalar())
         if statements[2] is None:
-            ids = list(_read(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}).scalars())
+            products = _tiles(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset})
         else:
-            ids = _newest_buyable_first(statements, params, offset)
-        products = tiles_by_ids(ids)
+            products = _newest_buyable_first(statements, params, offset)
         any_word, approximate = False, False
     more = not text.strip() and total > COUNT_CAP
     total = min(total, COUNT_CAP) if more else total

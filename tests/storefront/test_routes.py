@@ -124,6 +124,24 @@ def test_product_list_pages_through_products_with_stock_then_without_each_newest
     assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
 
 
+def test_a_page_of_products_is_chosen_and_read_in_one_statement(client, monkeypatch, make_product, make_lot,
+                                                                 count_queries):
+    """The page's ids are a subquery of the statement that reads their tiles (two statements before); with the
+    count and the categories kept (marketplace.shared_values), a full page runs that and the token's read."""
+    from storefront import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    for i in range(3):
+        make_lot(product=make_product(name=f"Produk Hemat {i}", price=10000 + i), quantity=2)
+    client.get("/produk")
+    for url, shown in (("/produk", (2, 1)), ("/produk?urut=price_asc", (0, 1))):
+        with count_queries() as n:
+            page = client.get(url).get_data(as_text=True)
+        assert all(f"Produk Hemat {i}<" in page for i in shown) and page.count('class="tile"') == 2
+        assert n() == 2, [" ".join(s.split())[:80] for s in n.statements]
+        assert "cache_generations" in n.statements[0] and "product_photos" in n.statements[1]
+
+
 def test_browsing_counts_products_only_up_to_a_cap_and_still_pages_through_all(client, monkeypatch, make_product,
                                                                              count_queries):
     """A catalogue of 50,000 products costs a COUNT over all of them on every page; the list says "more than"
