@@ -65,12 +65,12 @@ def suggest():
 def product_detail(slug: str):
 
     from consignment.services import product_stock
-    from marketplace.cooperative import current_cooperative
     from marketplace.money import format_rupiah
+    from marketplace.shared_values import cooperative_view
 
     product = services.published_product(slug) or abort(404)
     available = product_stock([product.id])[product.id]
-    coop = current_cooperative()
+    coop = cooperative_view()
     url = absolute_url("storefront.product_detail", slug=product.slug)
     text = _("Hello, I would like to order %(product)s (%(price)s / %(unit)s): %(url)s", product=product.name,
              price=format_rupiah(product.price), unit=product.unit, url=url)

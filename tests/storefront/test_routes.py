@@ -124,6 +124,20 @@ def test_product_list_pages_through_products_with_stock_then_without_each_newest
     assert pages == [["Produk 3", "Produk 2"], ["Produk 0", "Produk 4"], ["Produk 1"], []]
 
 
+def test_a_product_page_reads_its_product_with_member_and_category_in_one_statement(client, make_product,
+                                                                                     make_category, count_queries):
+    """Member and category come joined in the product's row, the cooperative (for the WhatsApp link) from the
+    values kept across requests: no statement of their own."""
+    product = make_product(name="Amplang Ikan Tenggiri", category_id=make_category("Kerupuk").id, photos=1)
+    client.get(f"/produk/{product.slug}")
+    with count_queries() as n:
+        page = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+    assert "Amplang Ikan Tenggiri" in page and "Kerupuk" in page and product.member.business_name in page
+    read = [" ".join(sql.split()).lower() for sql in n.statements]
+    assert not [sql for sql in read if sql.startswith(("select members.", "select categories.", "select cooperatives."))]
+    assert sum("from products" in sql and "join members" in sql for sql in read) == 1
+
+
 def test_a_page_of_products_is_chosen_and_read_in_one_statement(client, monkeypatch, make_product, make_lot,
                                                                  count_queries):
     """The page's ids are a subquery of the statement that reads their tiles (two statements before); with the
