@@ -30,7 +30,7 @@ from marketplace.models import ROLE_PENGURUS, Member, User
 from marketplace.money import format_rupiah
 from marketplace.text import whatsapp_link
 from marketplace.views import Page, absolute_url
-from marketplace.timeutil import local_midnight_utc, local_today, utcnow
+from marketplace.timeutil import local_midnight_utc, local_today, to_local, utcnow
 from marketplace.transaction import dialect_insert, transaction
 
 from . import messages as m
@@ -339,7 +339,7 @@ def scan(today: date | None = None) -> int:
                                              [member.owner_name, lot.product.name, lot.code, lot.on_hand,
                                               tanggal(lot.expiry_date)])
             elif lot.received_at < cutoff:
-                days = (today - lot.received_at.date()).days
+                days = (today - to_local(lot.received_at).date()).days  # both in the cooperative's zone
                 queued += enqueue_for_member(member, f"aging:{lot.id}:{week}", m.AGING,
                                              [member.owner_name, lot.product.name, lot.code, lot.on_hand, days])
         for back in range(SUMMARY_CATCH_UP_DAYS, 0, -1):

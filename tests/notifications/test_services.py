@@ -315,6 +315,23 @@ def test_the_scan_tells_of_expiring_and_long_kept_goods_once(app, kasir, make_me
     assert fresh.id not in {int(r.key.split(":")[1]) for r in rows()}
 
 
+def test_the_days_a_lot_has_been_kept_are_counted_in_the_cooperatives_days_also_in_the_evening(
+        app, kasir, make_member, make_product, make_lot):
+    """Received at 00:30 WIB on 24 October (17:30 UTC the day before) and counted on 8 December: 45 days, not
+    the 46 that subtracting the UTC date from the local one gave every evening after 17:00 UTC."""
+    from datetime import date, datetime
+
+    accounts.save_cooperative(accounts.system_user(), accounts.CooperativeDetails(name="Koperasi Uji",
+                                                                                  time_zone="Asia/Jakarta"))
+    old = make_lot(make_product(make_member(), name="Tikar Purun"), quantity=2, kasir=kasir)
+    db.session.execute(update(ConsignmentLot).where(ConsignmentLot.id == old.id)
+                       .values(received_at=datetime(2026, 10, 23, 17, 30)))
+    db.session.commit()
+    notify.scan(today=date(2026, 12, 8))
+    [aging] = rows(m.AGING)
+    assert "sudah 45 hari di gerai" in aging.text
+
+
 def test_a_closed_settlement_and_a_payment_tell_the_member(app, kasir, make_user, make_member, make_product, make_lot):
     pengurus = make_user("pengurus")
     member = make_member(owner_name="Nurhayati")
