@@ -7,6 +7,8 @@ PIP     := $(VENV)/bin/pip
 FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# pytest-xdist workers for `make test` / `make test-pg` (0 runs the suite in one process).
+TEST_WORKERS ?= 2
 PO      := marketplace/translations/id/LC_MESSAGES/messages.po
 MO      := $(PO:.po=.mo)
 
@@ -53,12 +55,12 @@ seed: install
 # The whole suite on SQLite (the browser tests install Debian's chromium if it is missing).
 test: install-test translations
 	bash scripts/ensure-chromium.sh
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 # The whole suite again on PostgreSQL (installed and started by the script when missing).
 test-pg: install-test translations
 	bash scripts/ensure-chromium.sh
-	. scripts/start-postgres.sh && TEST_DATABASE_URL="$$PASAR_PG_URL" $(VENV)/bin/pytest -q
+	. scripts/start-postgres.sh && TEST_DATABASE_URL="$$PASAR_PG_URL" $(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 # messages.po is the source of truth: extract the template from the code, merge it into the .po
 # (new messages arrive empty, never fuzzy-guessed; messages gone from the code are dropped), then show

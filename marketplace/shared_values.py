@@ -21,6 +21,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .kept import keep
 from .models import Cooperative
 from .photos import photo_ref
 
@@ -61,9 +62,7 @@ def remembered(key: Hashable, compute: Callable[[], Any]) -> Any:
         return kept[1]
     value = compute()
     if not _writing():  # computing may have flushed this request's own changes
-        if len(store) >= LIMIT:
-            store.clear()
-        store[key] = (token, value)
+        keep(store, key, (token, value), LIMIT)
     return value
 
 

@@ -13,6 +13,7 @@ from flask_babel import get_locale, get_timezone
 
 from markupsafe import Markup, escape
 
+from .kept import keep
 from .money import format_rupiah
 from .photos import photo_ref
 from .timeutil import zone_abbreviation, zone_name
@@ -138,16 +139,8 @@ def remembered_url_for(endpoint: str, **values) -> str:
     if url is None:
         url = url_for(endpoint, **values)
         if len(url) <= REMEMBERED_URL_LENGTH:  # a link naming a crafted long query (`next=…`) is not kept
-            _keep(remembered, key, url, REMEMBERED_URLS)
+            keep(remembered, key, url, REMEMBERED_URLS)
     return url
-
-
-def _keep(store: dict, key, value, limit: int) -> None:
-    """Remember `value` in a per-app `store` of at most `limit` entries (emptied when full: what a page needs
-    is drawn again once)."""
-    if len(store) >= limit:
-        store.clear()
-    store[key] = value
 
 
 # --- the layout's header and footer --------------------------------------------------------------------------
@@ -174,7 +167,7 @@ def layout(context, part: str) -> Markup:
         html = current_app.jinja_env.get_template(f"_layout_{part}.html").render(
             coop=coop, cart_count=cart_count, signed_in=signed_in, full_path=full_path, csrf_token=lambda: _LAYOUT_CSRF)
         if len(full_path) <= REMEMBERED_URL_LENGTH:  # a page named by a crafted long query is drawn, not kept
-            _keep(parts, key, html, LAYOUT_PARTS)
+            keep(parts, key, html, LAYOUT_PARTS)
     if signed_in and _LAYOUT_CSRF in html:
         html = html.replace(_LAYOUT_CSRF, context["csrf_token"]())
     return Markup(html)
@@ -190,12 +183,13 @@ def drawn_once(template: str, key: tuple, **context) -> Markup:
     parts = current_app.extensions["drawn_parts"]
     try:
         html = parts.get(full_key)
+        keepable = sum(len(value) for value in key if isinstance(value, str)) <= REMEMBERED_URL_LENGTH
     except TypeError:  # an unhashable value in the key: drawn every time
-        return Markup(current_app.jinja_env.get_template(template).render(**context))
+        html, keepable = None, False
     if html is None:
         html = current_app.jinja_env.get_template(template).render(**context)
-        if sum(len(value) for value in key if isinstance(value, str)) <= REMEMBERED_URL_LENGTH:
-            _keep(parts, full_key, html, DRAWN_PARTS)  # one drawn for a crafted long query is not kept
+        if keepable:  # one drawn for a crafted long query is not kept
+            keep(parts, full_key, html, DRAWN_PARTS)
     return Markup(html)
 
 

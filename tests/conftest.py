@@ -9,7 +9,7 @@ import os
 import pytest
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bench import photo_memory
 from marketplace import create_app
@@ -29,11 +29,26 @@ def _reset_schema(url: str) -> None:
     engine.dispose()
 
 
+def _own_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (`<name>_gw0`, …), created on
+    first use next to TEST_DATABASE_URL's, so two workers never truncate each other's tables."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, worker_id) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = normalise_database_url(url)
+        if worker_id != "master":
+            url = _own_database(url, worker_id)
         _reset_schema(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
