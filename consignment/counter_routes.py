@@ -25,7 +25,7 @@ from marketplace.security import roles_required
 from marketplace.views import show_domain_error
 from orders import states as order_states
 from orders.models import Order
-from orders.services import orders_in_statuses
+from orders.services import order_summaries_in_statuses
 
 from . import offline, services
 from .routes import READERS, STAFF, bp
@@ -46,8 +46,9 @@ def counter_context() -> dict:
     """What the POS page shows besides the cart: the kasir's token for sales made offline, the
     pay-at-gerai orders waiting to be collected, and every open online order (pay at the gerai or paid
     through Midtrans, not yet handed over) an offline sale may have taken goods of, flagged."""
-    waiting = orders_in_statuses(order_states.UNPAID_HOLDING[order_states.PAY_AT_GERAI],
-                                 Order.payment_method == order_states.PAY_AT_GERAI, limit=20, newest_first=False)
+    waiting = order_summaries_in_statuses(order_states.UNPAID_HOLDING[order_states.PAY_AT_GERAI],
+                                          Order.payment_method == order_states.PAY_AT_GERAI, limit=20,
+                                          newest_first=False)
     to_check = offline.open_orders_to_check()
     listed = {o.id for o in waiting}
     return {"kasir_token": offline.kasir_token(current_user), "gerai_orders": waiting,

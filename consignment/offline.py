@@ -381,13 +381,14 @@ def orders_hit_by_discrepancies(order_ids) -> set[int]:
     return set(rows)
 
 
-def open_orders_to_check(limit: int = 50) -> list:
+def open_orders_to_check(limit: int = 50) -> list:  # of orders.services.OrderSummary
     """Every open online order (both payment methods) holding or awaiting goods of a lot to check, oldest first."""
     from orders.models import Order, OrderLine
+    from orders.services import OrderSummary
 
     hit = select(OrderLine.order_id).where(OrderLine.lot_id.in_(_lots_to_check()))
-    return list(db.session.scalars(select(Order).where(Order.id.in_(hit), _open_order_clause())
-                                   .order_by(Order.id).limit(limit)))
+    return [OrderSummary(*row) for row in db.session.execute(
+        select(*OrderSummary.COLUMNS).where(Order.id.in_(hit), _open_order_clause()).order_by(Order.id).limit(limit))]
 
 
 def open_orders_by_lot(lot_ids) -> dict[int, list]:

@@ -305,23 +305,36 @@ def find_products(text: str, limit: int = 20) -> list[Product]:
     return [products[pid] for pid in ids if pid in products]
 
 
-def lots_for_sale_search(text: str, limit: int = 20) -> list[tuple[ConsignmentLot, int]]:
+@dataclass(frozen=True, slots=True)
+class LotForSale:
+    """A lot the POS search offers: what the kasir reads to pick it, and its balance."""
+    id: int
+    code: str
+    unit_price: int
+    on_hand: int
+    product_id: int
+    product_name: str
+    member_name: str
+
+
+def lots_for_sale_search(text: str, limit: int = 20) -> list[LotForSale]:
     """Lots with stock for the POS search: a label code typed in full, or the lots of the products the
     search engine finds (oldest lot first within a product, products in the engine's order). Reads the
-    balances of those products' lots only."""
+    balances of those products' lots only, as rows (no lot, product or member objects are built)."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
     rank = {pid: i for i, pid in enumerate(find_product_ids(text))}  # archived products have no stock to sell
-    in_stock = ConsignmentLot.on_hand > 0
     found = or_(ConsignmentLot.product_id.in_(list(rank)), ConsignmentLot.code == text.upper()) if rank \
         else ConsignmentLot.code == text.upper()
     rows = db.session.execute(
-        select(ConsignmentLot, ConsignmentLot.on_hand).where(in_stock, found)
-        .options(selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))
+        select(ConsignmentLot.id, ConsignmentLot.code, ConsignmentLot.unit_price, ConsignmentLot.on_hand,
+               ConsignmentLot.product_id, Product.name, Member.business_name)
+        .join(Product, Product.id == ConsignmentLot.product_id).join(Member, Member.id == ConsignmentLot.member_id)
+        .where(ConsignmentLot.on_hand > 0, found)
         .order_by(ConsignmentLot.received_at, ConsignmentLot.id).limit(limit * 5)).all()
-    rows.sort(key=lambda row: rank.get(row[0].product_id, -1))  # stable: oldest lot first within a product
-    return [(lot, int(qty)) for lot, qty in rows[:limit]]
+    rows.sort(key=lambda row: rank.get(row.product_id, -1))  # stable: oldest lot first within a product
+    return [LotForSale(*row) for row in rows[:limit]]
 
 
 # --- counter sale ----------------------------------------------------------------------------------

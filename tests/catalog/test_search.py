@@ -216,3 +216,50 @@ def test_tie_skipping_intersection_ranks_exactly_like_whoosh_and(tmp_path):
             got = [(round(h.score, 9), h.docnum) for h in searcher.search(_AllWords(subqueries), limit=limit)]
             assert len(expected) == limit
             assert got == expected, (terms, limit)
+
+
+def test_a_word_many_names_share_is_ranked_without_scoring_every_product_that_has_it(tmp_path):
+    """Whoosh's top-N collector starts skipping posting blocks only once a document replaces another in its
+    full heap; when the first twenty already tie at the best score nothing ever does, and every match was
+    scored. The engine's collector starts skipping as soon as its heap is full, and finds the same page."""
+    from datetime import datetime
+
+    from whoosh import collectors
+    from whoosh import query as Q
+
+    from catalog.search import ProductDocument, WhooshEngine, _TopCollector
+
+    docs = [ProductDocument(id=i, name=f"Keripik Rasa {i}", description="", category="", category_id=None,
+                            member="UMKM", price=1000 + i, published_at=datetime(2026, 1, 1)) for i in range(1, 3001)]
+    eng = WhooshEngine(tmp_path / "ix")
+    eng.rebuild(docs)
+    searcher = eng._current_searcher()
+    query = Q.Term("all", "keripik")
+    whoosh_own, ours = collectors.TopCollector(20), _TopCollector(20)
+    searcher.search_with_collector(query, whoosh_own)
+    searcher.search_with_collector(query, ours)
+    assert [(h.score, h.docnum) for h in ours.results()] == [(h.score, h.docnum) for h in whoosh_own.results()]
+    assert whoosh_own.total == 3000
+    assert ours.total < 300  # the first posting block or so, not every product named "keripik"
+    assert eng.search("keripik", SearchFilters(), limit=20, offset=40).ids == list(range(41, 61))
+
+
+def test_a_repeated_search_is_answered_from_kept_results_until_the_index_changes(shop, make_member, make_product,
+                                                                                  monkeypatch):
+    from catalog.search import WhooshEngine
+
+    reads = []
+    run = WhooshEngine._run.__func__
+    monkeypatch.setattr(WhooshEngine, "_run", classmethod(lambda cls, *a: reads.append(a[1]) or run(cls, *a)))
+    first = search_products("keripik", SearchFilters())
+    first.ids.append(999)  # a caller changing its page changes nothing kept
+    again = search_products("keripik", SearchFilters())
+    assert len(reads) == 1
+    assert again.ids == first.ids[:-1] and again.total == 2
+    search_products("keripik", SearchFilters(sort="price_asc"))
+    search_products("keripik", SearchFilters(), offset=20)
+    assert len(reads) == 3  # other sorts and pages are their own searches
+
+    make_product(make_member(business_name="Dapur Nini"), name="Keripik Tempe Sagu")  # drained into the index
+    assert "Keripik Tempe Sagu" in names("keripik")
+    assert len(reads) == 4
