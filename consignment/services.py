@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, timedelta
 
 from marketplace.i18n import gettext as _
@@ -632,15 +633,35 @@ def product_stock(product_ids) -> dict[int, int]:
     return result
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LotRow:
-    lot: ConsignmentLot
+    """A lot as the stock tables show it (the member's goods, the gerai's stock, returns, aging): a row read with
+    its product's and member's names, not a lot object with two more loaded (a fifth of a member's page)."""
+    id: int
+    code: str
+    received_at: datetime
+    unit_price: int
+    quantity_received: int
+    expiry_date: date | None
     on_hand: int
-    sold: int
+    member_id: int
+    product_name: str
+    member_name: str
+    sold: int = 0
 
     @property
     def age_days(self) -> int:
-        return (utcnow() - self.lot.received_at).days
+        return (utcnow() - self.received_at).days
+
+
+class MemberName(NamedTuple):
+    id: int
+    business_name: str
+
+
+_LOT_ROW = (ConsignmentLot.id, ConsignmentLot.code, ConsignmentLot.received_at, ConsignmentLot.unit_price,
+            ConsignmentLot.quantity_received, ConsignmentLot.expiry_date, ConsignmentLot.on_hand,
+            ConsignmentLot.member_id, Product.name, Member.business_name)
 
 
 def sold_by_lot(lot_ids) -> dict[int, int]:
@@ -655,10 +676,12 @@ def sold_by_lot(lot_ids) -> dict[int, int]:
 
 
 def _lot_rows(stmt, with_sold: bool = True) -> list[LotRow]:
-    rows = db.session.execute(stmt.add_columns(ConsignmentLot.on_hand).options(
-        selectinload(ConsignmentLot.product), selectinload(ConsignmentLot.member))).all()
-    sold = sold_by_lot(lot.id for lot, _qty in rows) if with_sold else {}
-    return [LotRow(lot, int(qty), sold.get(lot.id, 0)) for lot, qty in rows]
+    """The lots `stmt` (a SELECT of ConsignmentLot: where, order, limit) chooses, as rows."""
+    rows = db.session.execute(stmt.with_only_columns(*_LOT_ROW).select_from(ConsignmentLot)
+                              .join(Product, Product.id == ConsignmentLot.product_id)
+                              .join(Member, Member.id == ConsignmentLot.member_id)).all()
+    sold = sold_by_lot(row.id for row in rows) if with_sold else {}
+    return [LotRow(*row, sold=sold.get(row.id, 0)) for row in rows]
 
 
 def lots_overview(member_id: int | None = None, only_in_stock: bool = False, limit: int = 200,
@@ -692,16 +715,16 @@ def aging_lots(older_than_days: int, today: date | None = None, member_id: int |
     return _lot_rows(stmt, with_sold=False)
 
 
-def by_member(rows: list[LotRow]) -> dict[Member, list[LotRow]]:
+def by_member(rows: list[LotRow]) -> dict[MemberName, list[LotRow]]:
     """Lot rows grouped by their member, in the order read."""
-    grouped: dict[Member, list[LotRow]] = {}
+    grouped: dict[MemberName, list[LotRow]] = {}
     for row in rows:
-        grouped.setdefault(row.lot.member, []).append(row)
+        grouped.setdefault(MemberName(row.member_id, row.member_name), []).append(row)
     return grouped
 
 
 def aging_report(older_than_days: int, today: date | None = None, member_id: int | None = None,
-                 limit: int | None = None, offset: int = 0) -> dict[Member, list[LotRow]]:
+                 limit: int | None = None, offset: int = 0) -> dict[MemberName, list[LotRow]]:
     """aging_lots grouped by member."""
     return by_member(aging_lots(older_than_days, today, member_id, limit, offset))
 

@@ -140,6 +140,37 @@ def test_a_members_recent_sales_show_when_what_her_share_and_which_were_voided(c
     assert f'data-label="Bagian saya" class="num">Rp{share:,}'.replace(",", ".") in rows[1]
 
 
+def test_a_members_goods_are_listed_from_rows_with_what_came_in_sold_and_is_left(client, login_as, make_user,
+                                                                                 make_product, make_lot):
+    """The lots table (the member's goods, the gerai's stock, returns, aging) reads each lot as one row with its
+    product's and member's names: no lot, product or member objects are built for it."""
+    import re
+
+    from sqlalchemy import event
+
+    from catalog.models import Product
+    from consignment.models import ConsignmentLot
+    from marketplace.models import Member
+
+    member = login_as("member")
+    lot = make_lot(make_product(member, name="Amplang Ikan", price=20000), quantity=5)
+    services.record_counter_sale(make_user("kasir"), [services.LineRequest(lot.id, 2)], "cash")
+    built = []
+    listeners = [(cls, lambda target, context: built.append(type(target).__name__))
+                 for cls in (ConsignmentLot, Product, Member)]
+    for cls, listener in listeners:
+        event.listen(cls, "load", listener)
+    try:
+        page = client.get("/gerai/saya").get_data(as_text=True)
+    finally:
+        for cls, listener in listeners:
+            event.remove(cls, "load", listener)
+    assert set(built) <= {"Member"}  # the signed-in member's own profile, nothing per lot
+    row = re.search(rf'<td data-label="Kode">{lot.code}</td>.*?</tr>', page, re.S).group(0)
+    assert "Amplang Ikan" in row and "Rp20.000" in row
+    assert re.findall(r'class="num">(?:<strong>)?(\d+)', row) == ["5", "2", "3"]  # in, sold, on hand
+
+
 def test_reports_show_totals_and_download_csv(client, login_as, shop):
     login_as("pengurus")
     page = client.get("/gerai/laporan/penjualan").get_data(as_text=True)

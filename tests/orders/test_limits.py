@@ -53,7 +53,7 @@ def test_the_shelf_lock_attack_reserves_at_most_the_configured_share_and_the_cou
     share = app.config["ORDER_HOLD_SHARE_PERCENT"]
     for product, units in zip(shelf, (400, 100, 52)):
         assert 0 < held(product.id) <= units * share // 100
-    lot = gerai.lots_overview()[-1].lot  # the smallest product: 52 units
+    lot = gerai.lots_overview()[-1]  # the smallest product: 52 units
     sale = gerai.record_counter_sale(make_user("kasir"), [gerai.LineRequest(lot.id, 30)], "cash")
     assert sale.total == 300000
 

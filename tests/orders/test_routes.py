@@ -70,7 +70,7 @@ def test_checkout_says_when_stock_ran_out_meanwhile(client, stocked, make_user):
     from consignment import services as gerai
 
     client.post("/keranjang/tambah", data={"product_id": stocked.id, "jumlah": "3"})
-    lot = gerai.lots_overview()[0].lot
+    lot = gerai.lots_overview()[0]
     gerai.record_counter_sale(make_user("kasir"), [gerai.LineRequest(lot.id, 2)], "cash")
     page = client.post("/checkout", data=checkout_data()).get_data(as_text=True)
     assert "hanya tersedia 1" in page
