@@ -31,7 +31,7 @@ SCREENS = {
                ("my-balance", "/saya/saldo"), ("statement", "/pernyataan/{payout_id}"), ("home", "/"),
                ("product", "/produk/{slug}"), ("password", "/akun/kata-sandi"), ("inbox", "/saya/pemberitahuan"),
                ("notification-settings", "/saya/pemberitahuan/pengaturan"), ("import", "/kelola/impor")],
-    "kasir": [("pos", "/gerai/kasir"), ("intake", "/gerai/terima"), ("receipt", "/gerai/penjualan/{sale_id}/struk"),
+    "kasir": [("pos", "/gerai/kasir"), ("pos-search", "/gerai/kasir?cari=keripik"), ("intake", "/gerai/terima"), ("receipt", "/gerai/penjualan/{sale_id}/struk"),
               ("labels", "/gerai/lot/{code}/label"), ("orders", "/gerai/pesanan"), ("order", "/gerai/pesanan/{order_id}"),
               ("lots", "/gerai/"), ("lot", "/gerai/lot/{code}"), ("sales", "/gerai/penjualan"), ("returns", "/gerai/retur"),
               ("offline-pos", "/gerai/kasir/luring"), ("messages-to-send", "/gerai/pesan")],
