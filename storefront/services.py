@@ -86,12 +86,18 @@ def _tile(row) -> Tile:
 
 
 def tiles_by_ids(ids: list[int]) -> list[Tile]:
-    """The tiles of published products `ids`, in that order (one query: product, business, cover, stock)."""
+    """The tiles of published products `ids`, in that order (one query: product, business, cover, stock; kept
+    per worker under the catalogue's generation, which moves with anything a tile shows: migration 0022)."""
     if not ids:
         return []
-    by_id = {row[0]: _tile(row) for row in _read(_TILES_BY_IDS, {"ids": ids})
-             if row[10] == STATUS_PUBLISHED}
-    return [by_id[i] for i in ids if i in by_id]
+    ids = tuple(ids)
+
+    def read() -> tuple:
+        by_id = {row[0]: _tile(row) for row in _read(_TILES_BY_IDS, {"ids": list(ids)})
+                 if row[10] == STATUS_PUBLISHED}
+        return tuple(by_id[i] for i in ids if i in by_id)
+
+    return list(remembered(("tiles of", ids), read))
 
 
 @dataclass
@@ -177,10 +183,14 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
         # The capped count is kept per worker until a product changes (marketplace.shared_values).
         total = remembered(("products counted", *sorted(params.items())),
                            lambda: _read(statements[0], params).scalar())
+        # A page of tiles is kept like the count: the generation moves with anything a tile shows or its order
+        # depends on — a product's columns, photos, business name, a lot's stock crossing zero (migration 0022).
         if statements[2] is None:
-            products = _tiles(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset})
+            products = remembered(("products page", filters.sort, *sorted(params.items()), offset), lambda: tuple(
+                _tiles(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset})))
         else:
-            products = _newest_buyable_first(statements, params, offset)
+            products = remembered(("products page", "newest", *sorted(params.items()), offset),
+                                  lambda: tuple(_newest_buyable_first(statements, params, offset)))
         any_word, approximate = False, False
     more = not text.strip() and total > COUNT_CAP
     total = min(total, COUNT_CAP) if more else total
@@ -215,7 +225,8 @@ def new_in_the_shop(limit: int = 8, look_back: int = 40) -> list[Tile]:
     One query over the newest `look_back` published products only (their stock and tiles), so the cost does
     not grow with the catalogue or the ledger.
     """
-    return [_tile(row) for row in _read(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit})]
+    return list(remembered(("new in the shop", limit, look_back), lambda: tuple(
+        _tile(row) for row in _read(_NEW_IN_THE_SHOP, {"look_back": look_back, "limit": limit}))))
 
 
 def categories_in_use() -> tuple:

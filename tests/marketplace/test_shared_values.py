@@ -2,6 +2,8 @@
 many products a filter finds and the newest news are read once per worker process, and a change made by any
 worker, command or script shows on the next request everywhere. A second app on the same database stands for
 a second gunicorn worker: each app keeps its own values."""
+import re
+
 import pytest
 from sqlalchemy import select, text
 
@@ -97,11 +99,12 @@ def test_the_token_moves_with_what_the_kept_values_show_and_not_with_other_edits
     product = make_product(name="Keripik Pisang")
     before = _generation()
     product.description = "Renyah dan gurih"
-    product.name = "Keripik Pisang Kepok"
+    product.sku = "KP-250"
     db.session.commit()
-    assert _generation() == before  # a product's text is not among the kept values
+    assert _generation() == before  # a product's description and code are not among the kept values
 
     moves = [lambda: setattr(product, "price", 17000), lambda: setattr(product, "status", "draft"),
+             lambda: setattr(product, "name", "Keripik Pisang Kepok"),  # the tiles (migration 0022)
              lambda: setattr(product, "category_id", make_category("Kue").id),
              lambda: setattr(db.session.scalar(select(Cooperative)), "whatsapp", "081234567890"),
              lambda: db.session.add(NewsPost(title="Pasar murah", slug="pasar-murah", summary="", published_at=utcnow(),
@@ -121,3 +124,60 @@ def test_the_home_page_shows_news_published_elsewhere_at_once(app, coop, other_w
                              published_at=utcnow()))
     db.session.commit()
     assert "Pasar murah Sabtu" in other_worker.get("/").get_data(as_text=True)
+
+
+def test_kept_tiles_show_a_sell_out_a_rename_and_a_business_name_on_another_worker_at_once(
+        app, coop, other_worker, make_user, make_member, make_product, make_lot):
+    """Pages of tiles (the product list, a search, the home page) are kept per worker too: the token moves with
+    anything a tile shows or its order depends on (migration 0022), and a sale that leaves stock moves nothing."""
+    from consignment.services import LineRequest, record_counter_sale
+
+    kasir = make_user("kasir")
+    last_one = make_lot(make_product(make_member(business_name="Dapur Acil"), name="Amplang Ikan"), quantity=1)
+    plenty = make_lot(make_product(make_member(business_name="Kue Sari"), name="Bingka Kentang"), quantity=5)
+
+    def tiles(url):
+        html = other_worker.get(url).get_data(as_text=True)
+        return [(name, "Stok habis" in rest) for name, rest in
+                re.findall(r'<p class="name">([^<]+)</p>(.*?)</li>', html, re.S)]
+
+    for url in ("/produk", "/produk?q=amplang", "/"):
+        assert ("Amplang Ikan", False) in tiles(url)  # kept by the other worker from here on
+    before = _generation()
+    record_counter_sale(kasir, [LineRequest(plenty.id, 1)], "cash")
+    assert _generation() == before  # stock left on the shelf: no tile changes, nothing is read again
+
+    record_counter_sale(kasir, [LineRequest(last_one.id, 1)], "cash")  # sold out
+    assert tiles("/produk") == [("Bingka Kentang", False), ("Amplang Ikan", True)]  # in stock first
+    assert tiles("/produk?q=amplang") == [("Amplang Ikan", True)]
+    assert tiles("/")[-1] == ("Amplang Ikan", True)
+
+    plenty.product.name = "Bingka Kentang Istimewa"
+    db.session.commit()
+    assert tiles("/produk")[0] == ("Bingka Kentang Istimewa", False)
+    last_one.member.business_name = "Dapur Acil Banjarbaru"
+    db.session.commit()
+    assert "Dapur Acil Banjarbaru" in other_worker.get("/produk?q=amplang").get_data(as_text=True)
+
+
+def test_the_token_moves_with_a_products_photos_and_a_lots_stock_crossing_zero(app, coop, make_product, make_lot):
+    from catalog.models import ProductPhoto
+    from consignment.models import ConsignmentLot
+
+    product = make_product(name="Sasirangan Motif Gigi Haruan", photos=1)
+    lot = make_lot(product, quantity=2)
+
+    def moved(change) -> bool:
+        before = _generation()
+        change()
+        db.session.commit()
+        return _generation() != before
+
+    photo = db.session.scalar(select(ProductPhoto).where(ProductPhoto.product_id == product.id))
+    assert moved(lambda: setattr(photo, "position", 5))
+    assert moved(lambda: db.session.delete(photo))
+    row = db.session.get(ConsignmentLot, lot.id)
+    assert not moved(lambda: setattr(row, "on_hand", 1))
+    assert moved(lambda: setattr(row, "on_hand", 0))
+    assert not moved(lambda: setattr(row, "on_hand", -1))  # still nothing on the shelf
+    assert moved(lambda: setattr(row, "on_hand", 3))

@@ -141,19 +141,23 @@ def test_a_product_page_reads_its_product_with_member_and_category_in_one_statem
 def test_a_page_of_products_is_chosen_and_read_in_one_statement(client, monkeypatch, make_product, make_lot,
                                                                  count_queries):
     """The page's ids are a subquery of the statement that reads their tiles (two statements before); with the
-    count and the categories kept (marketplace.shared_values), a full page runs that and the token's read."""
+    count and the categories kept (marketplace.shared_values), a full page runs that and the token's read, and
+    the same page again only the token's read (its tiles are kept too, until anything a tile shows changes)."""
     from storefront import services
 
     monkeypatch.setattr(services, "PAGE_SIZE", 2)
     for i in range(3):
         make_lot(product=make_product(name=f"Produk Hemat {i}", price=10000 + i), quantity=2)
-    client.get("/produk")
+    client.get("/produk?page=2")  # keeps the count and the categories, and that page's tiles
     for url, shown in (("/produk", (2, 1)), ("/produk?urut=price_asc", (0, 1))):
         with count_queries() as n:
             page = client.get(url).get_data(as_text=True)
         assert all(f"Produk Hemat {i}<" in page for i in shown) and page.count('class="tile"') == 2
         assert n() == 2, [" ".join(s.split())[:80] for s in n.statements]
         assert "cache_generations" in n.statements[0] and "product_photos" in n.statements[1]
+        with count_queries() as n:
+            assert client.get(url).get_data(as_text=True) == page
+        assert n() == 1 and "cache_generations" in n.statements[0]
 
 
 def test_browsing_counts_products_only_up_to_a_cap_and_still_pages_through_all(client, monkeypatch, make_product,
