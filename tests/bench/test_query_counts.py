@@ -29,7 +29,14 @@ def grow(make_member, make_product, make_lot, make_user):
     return state
 
 
-def queries_for(client, count_queries, url):
+def queries_for(client, count_queries, url, again: bool = False):
+    """The statements of `url` (`again`: of its second request in a row). Values kept per worker (the
+    cooperative's row, pages of tiles: marketplace.shared_values) are read on a worker's first request after a
+    change to them; the storefront's pages are counted on that first request, after growing the data moved
+    the catalogue's token, so that their tiles are read. The signed-in pages' count should not depend on
+    whether the last thing the test did (a sale, an intake) happened to move the token."""
+    if again:
+        client.get(url)
     with count_queries() as n:
         assert client.get(url).status_code == 200, url
     return n()
@@ -56,12 +63,12 @@ def test_pos_and_member_portal_run_a_bounded_number_of_queries(client, auth, cou
     def measure():
         auth.login(kasir.email)
         client.post("/gerai/kasir/tambah", data={"kode": grow["lot"].code})
-        pos = queries_for(client, count_queries, "/gerai/kasir")
-        lots = queries_for(client, count_queries, "/gerai/")
+        pos = queries_for(client, count_queries, "/gerai/kasir", again=True)
+        lots = queries_for(client, count_queries, "/gerai/", again=True)
         auth.logout()
         auth.login(grow["member"].user.email)
-        mine = queries_for(client, count_queries, "/gerai/saya")
-        balance = queries_for(client, count_queries, "/saya/saldo")
+        mine = queries_for(client, count_queries, "/gerai/saya", again=True)
+        balance = queries_for(client, count_queries, "/saya/saldo", again=True)
         auth.logout()
         return pos, lots, mine, balance
 
