@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -652,13 +653,30 @@ def second_database_url(database_url, tmp_path):
     url = make_url(database_url)
     name = f"{url.database}_restore"
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    _drop_database(admin, name)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(admin, name)
     admin.dispose()
+
+
+def _drop_database(admin, name: str) -> None:
+    """Drop database `name` (PostgreSQL). A plain DROP makes PostgreSQL end an autovacuum worker busy in it (a
+    restored database gets analysed), but fails while our own sessions are connected; WITH (FORCE) ends those,
+    but refuses, for a role that is not superuser, while an autovacuum worker is there. So: try both a while."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(100):
+        for force in ("", " WITH (FORCE)"):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+                return
+            except DBAPIError:
+                if attempt == 99 and force:
+                    raise
+        time.sleep(0.1)
 
 
 @pytest.fixture
