@@ -185,12 +185,15 @@ def browse(text: str = "", filters: SearchFilters | None = None, page: int = 1) 
                            lambda: _read(statements[0], params).scalar())
         # A page of tiles is kept like the count: the generation moves with anything a tile shows or its order
         # depends on — a product's columns, photos, business name, a lot's stock crossing zero (migration 0022).
-        if statements[2] is None:
-            products = remembered(("products page", filters.sort, *sorted(params.items()), offset), lambda: tuple(
-                _tiles(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset})))
-        else:
-            products = remembered(("products page", "newest", *sorted(params.items()), offset),
-                                  lambda: tuple(_newest_buyable_first(statements, params, offset)))
+        by_price = statements[2] is None
+
+        def read_page() -> tuple:
+            if by_price:
+                return tuple(_tiles(statements[1], {**params, "limit": PAGE_SIZE, "offset": offset}))
+            return tuple(_newest_buyable_first(statements, params, offset))
+
+        products = remembered(("products page", filters.sort if by_price else "newest", *sorted(params.items()),
+                               offset), read_page)
         any_word, approximate = False, False
     more = not text.strip() and total > COUNT_CAP
     total = min(total, COUNT_CAP) if more else total
